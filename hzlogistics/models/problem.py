@@ -1,0 +1,211 @@
+"""The array-level description of a siting problem and of its solution.
+
+This module is the contract between the geography (demand points, candidate
+sites, coverage) and the optimization models. Everything here is plain numpy /
+scipy: no GeoDataFrame crosses this line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from hzlogistics import settings
+
+Objective = Literal["coverage", "median", "cost", "min-area"]
+Status = Literal["optimal", "feasible", "infeasible", "interrupted", "error"]
+
+
+@dataclass
+class SitingProblem:
+    """A siting problem as arrays.
+
+    Demand points are indexed ``0..n_demand-1``, candidate sites ``0..n_sites-1``,
+    groups (countries) ``0..n_groups-1``.
+
+    Attributes
+    ----------
+    weight
+        ``(n_demand,)`` parcels/day of each demand point (> 0).
+    cover
+        ``(n_sites, n_demand)`` CSR matrix; a stored entry means the site reaches
+        the demand point within the service level.
+    travel_time_h
+        Optional ``(n_sites, n_demand)`` CSR matrix with the same sparsity as
+        ``cover``: travel time of each covered pair, hours.
+    tiers_m2
+        ``(n_tiers,)`` increasing size tiers a site may be given, m². With a
+        single tier and no area budget the problem is count-only.
+    max_area_m2
+        ``(n_sites,)`` largest floor area allowed at each site (``inf`` = any tier).
+    existing_area_m2
+        ``(n_sites,)`` current area of an existing site (0 for a new one).
+        An existing site is forced open with at least this area.
+    forbidden
+        ``(n_sites,)`` bool; a forbidden site may not be opened.
+    rent_usd_m2_year
+        ``(n_sites,)`` yearly rent per m² (0 where unknown).
+    group
+        ``(n_sites,)`` int index of each site's group (country) in ``group_names``.
+    group_names
+        Names of the groups (ISO codes).
+    demand_group
+        ``(n_demand,)`` int index of each demand point's group.
+    area_budget_m2
+        Total floor area allowed (``None`` = no budget).
+    count_min, count_max
+        Number of open sites allowed (inclusive).
+    capacity_per_m2
+        Parcels/day one m² handles (``None`` = no capacity: sizes are area only).
+    group_count_min, group_count_max, group_area_min_m2, group_area_max_m2
+        ``(n_groups,)`` per-group quotas (0 / ``inf`` where absent).
+    rent_cap_usd_year
+        Cap on total yearly rent (``None`` = no cap).
+    value
+        ``(n_demand,)`` multiplier of each demand point's weight in the
+        objective, in [0, 1]: 1 by default; a competitor-served point counts at
+        a discount (e.g. 0.5).
+    site_ids, demand_ids
+        Labels, carried through to the result.
+    """
+
+    weight: np.ndarray
+    cover: sp.csr_matrix
+    tiers_m2: np.ndarray = field(default_factory=lambda: np.asarray(settings.SIZE_TIERS_M2))
+    travel_time_h: sp.csr_matrix | None = None
+    max_area_m2: np.ndarray | None = None
+    existing_area_m2: np.ndarray | None = None
+    forbidden: np.ndarray | None = None
+    rent_usd_m2_year: np.ndarray | None = None
+    group: np.ndarray | None = None
+    group_names: tuple[str, ...] = ()
+    demand_group: np.ndarray | None = None
+    area_budget_m2: float | None = settings.AREA_BUDGET_M2
+    count_min: int = 0
+    count_max: int | None = None
+    capacity_per_m2: float | None = None
+    group_count_min: np.ndarray | None = None
+    group_count_max: np.ndarray | None = None
+    group_area_min_m2: np.ndarray | None = None
+    group_area_max_m2: np.ndarray | None = None
+    rent_cap_usd_year: float | None = None
+    value: np.ndarray | None = None
+    site_ids: np.ndarray | None = None
+    demand_ids: np.ndarray | None = None
+
+    @property
+    def n_sites(self) -> int:
+        """Number of candidate sites."""
+        return int(self.cover.shape[0])
+
+    @property
+    def n_demand(self) -> int:
+        """Number of demand points."""
+        return int(self.cover.shape[1])
+
+
+@dataclass
+class SolveOptions:
+    """How to solve: limits, seed, logging.
+
+    Attributes
+    ----------
+    time_limit_s
+        Wall-clock limit of the whole solve, seconds.
+    gap
+        Relative gap at which to stop (0.001 = 0.1 %).
+    seed
+        Random seed; a fixed seed gives the same plan.
+    workers
+        Solver threads (default: the machine's cores).
+    log
+        Print the solver's own log.
+    progress
+        Callback ``progress(elapsed_s, incumbent, bound)`` called on every new
+        incumbent or bound.
+    stop
+        Optional ``threading.Event``; when set, the solve stops and returns the
+        best plan found so far with status ``"interrupted"``.
+    hint
+        Optional warm start: ``(n_sites,)`` areas (0 = closed) of a known plan.
+    """
+
+    time_limit_s: float = settings.TIME_LIMIT_S
+    gap: float = settings.GAP_TARGET
+    seed: int = settings.SEED
+    workers: int | None = None
+    log: bool = False
+    progress: object | None = None
+    stop: object | None = None
+    hint: np.ndarray | None = None
+
+
+@dataclass
+class SolveResult:
+    """The outcome of a solve.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"`` (gap target reached), ``"feasible"`` (limit hit with a plan),
+        ``"interrupted"`` (stopped by the caller, with a plan), ``"infeasible"``,
+        or ``"error"``.
+    objective
+        Value of the plan found, in the objective's units (covered parcels/day
+        for ``coverage``; for minimization objectives the cost).
+    bound
+        Proven bound on the optimum (upper for maximization, lower for minimization).
+    gap
+        ``|bound - objective| / max(|objective|, 1e-9)``.
+    wall_s
+        Wall time of the solve, seconds.
+    area_m2
+        ``(n_sites,)`` chosen area of every site (0 = closed).
+    served
+        ``(n_sites, n_demand)`` CSR: parcels/day of demand point j served by site i.
+    log
+        ``[(elapsed_s, incumbent, bound), ...]`` over the solve.
+    reasons
+        For ``"infeasible"``: the conflicting constraints, with numbers.
+    sense
+        ``"max"`` or ``"min"``.
+    objective_name
+        Which objective was solved.
+    """
+
+    status: Status
+    objective: float
+    bound: float
+    gap: float
+    wall_s: float
+    area_m2: np.ndarray
+    served: sp.csr_matrix
+    log: list[tuple[float, float, float]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    sense: Literal["max", "min"] = "max"
+    objective_name: Objective = "coverage"
+    info: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def open(self) -> np.ndarray:
+        """``(n_sites,)`` bool: whether each site is open."""
+        return np.asarray(self.area_m2) > 0
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether a feasible plan is available."""
+        return self.status in ("optimal", "feasible", "interrupted")
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """Relative gap between a plan's value and a proven bound.
+
+    Examples
+    --------
+    >>> relative_gap(99.0, 100.0)
+    0.010101010101010102
+    """
+    return abs(bound - objective) / max(abs(objective), 1e-9)

@@ -1,0 +1,552 @@
+"""Orchestration: scenario -> inputs -> coverage -> model -> :class:`Plan`.
+
+Each step is callable on its own from a notebook; the command line is a thin
+caller of the same steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from hzlogistics._errors import HzLogisticsError
+from hzlogistics.models.problem import SitingProblem, SolveResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+
+    from hzlogistics.coverage import Coverage
+    from hzlogistics.scenario import Scenario
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    """A solved plan: which sites open, how large, and whom they serve.
+
+    Attributes
+    ----------
+    name
+        Scenario name (used for output file names).
+    title
+        Human-readable title (shown on maps and reports).
+    sites
+        Every candidate site (EPSG:4326) with the input columns (``id``, ``name``,
+        ``country``, ``kind``, ``rent_usd_m2_year``, ``max_area_m2``,
+        ``existing_area_m2``) and the plan's columns: ``open`` (bool), ``area_m2``,
+        ``served_weight`` (parcels/day), ``capacity_weight`` (parcels/day the area
+        can handle; NaN without capacity), ``utilisation`` (served / capacity),
+        ``status`` (``"new"``, ``"existing"``, ``"closed"``), ``rent_usd_year``,
+        ``mean_travel_time_h`` and ``max_travel_time_h`` (over what it serves).
+    demand
+        Every demand point (EPSG:4326) with ``id``, ``country``, ``weight`` and the
+        plan's columns: ``served_weight`` (parcels/day served within the service
+        level), ``covered`` (bool, served in full or in part), ``travel_time_h``
+        (weighted mean over the sites serving it; NaN if unserved).
+    countries
+        One row per country (EPSG:4326 polygons) with ``n_sites``, ``area_m2``,
+        ``demand_weight``, ``served_weight``, ``covered_share``,
+        ``mean_travel_time_h``, ``rent_usd_year``.
+    assignments
+        ``site_id, demand_id, weight, travel_time_h``: parcels/day of each demand
+        point served by each site.
+    result
+        The solver's outcome (status, objective, bound, gap, wall time, log).
+    problem
+        The array problem that was solved.
+    coverage
+        The coverage used (may be ``None`` for plans read back from files).
+    scenario
+        The scenario, when the plan came from one.
+    timings
+        Wall seconds of each stage (load, coverage, solve, ...).
+    """
+
+    name: str
+    title: str
+    sites: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    countries: gpd.GeoDataFrame
+    assignments: pd.DataFrame
+    result: SolveResult
+    problem: SitingProblem | None = None
+    coverage: Coverage | None = None
+    scenario: Scenario | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- KPIs
+    @property
+    def open_sites(self) -> gpd.GeoDataFrame:
+        """The open sites only."""
+        return self.sites[self.sites["open"]]
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures of the plan, JSON-serialisable.
+
+        Returns
+        -------
+        dict
+            ``status, objective_name, objective, bound, gap, covered_weight,
+            total_weight, covered_share, total_area_m2, area_budget_m2, n_open,
+            n_existing, rent_usd_year, wall_s`` and ``timings``.
+        """
+        r = self.result
+        total = float(self.demand["weight"].sum())
+        covered = float(self.demand["served_weight"].sum()) if len(self.demand) else 0.0
+        budget = None if self.problem is None else self.problem.area_budget_m2
+        open_sites = self.open_sites
+        return {
+            "name": self.name,
+            "title": self.title,
+            "status": r.status,
+            "objective_name": r.objective_name,
+            "sense": r.sense,
+            "objective": _num(r.objective),
+            "bound": _num(r.bound),
+            "gap": _num(r.gap),
+            "covered_weight": covered,
+            "total_weight": total,
+            "covered_share": covered / total if total > 0 else 0.0,
+            "total_area_m2": float(open_sites["area_m2"].sum()),
+            "area_budget_m2": None if budget is None else float(budget),
+            "n_open": int(len(open_sites)),
+            "n_existing": int((open_sites["status"] == "existing").sum()),
+            "n_countries": int((self.countries["n_sites"] > 0).sum()) if len(self.countries) else 0,
+            "rent_usd_year": float(open_sites["rent_usd_year"].sum()),
+            "wall_s": float(r.wall_s),
+            "timings": {k: round(float(v), 3) for k, v in self.timings.items()},
+        }
+
+    # -------------------------------------------------------------- outputs
+    def to_map(self, path: str | Path | None = None, **kwargs: Any) -> folium.Map:
+        """Draw the plan on an interactive map (see :func:`hzlogistics.maps.plan_map`).
+
+        Parameters
+        ----------
+        path
+            Where to write the HTML; ``None`` only returns the map (a notebook
+            shows it inline).
+        **kwargs
+            Passed to :func:`hzlogistics.maps.plan_map`.
+        """
+        from hzlogistics.maps import plan_map
+
+        return plan_map(self, path=path, **kwargs)
+
+    def to_files(self, out_dir: str | Path, **kwargs: Any) -> dict[str, Path]:
+        """Write the plan's files (see :func:`hzlogistics.report.write_plan`).
+
+        Returns
+        -------
+        dict
+            The paths written, by kind.
+        """
+        from hzlogistics.report import write_plan
+
+        return write_plan(self, out_dir, **kwargs)
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return None if not np.isfinite(x) else x
+
+
+def make_plan(
+    result: SolveResult,
+    problem: SitingProblem,
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    countries: gpd.GeoDataFrame | None = None,
+    *,
+    coverage: Coverage | None = None,
+    name: str = "plan",
+    title: str | None = None,
+    scenario: Scenario | None = None,
+    timings: dict[str, float] | None = None,
+) -> Plan:
+    """Join a solver result back onto the geography and compute the KPIs.
+
+    Parameters
+    ----------
+    result
+        The solve's outcome; must hold a plan (``result.has_solution``).
+    problem
+        The array problem solved; its rows/columns follow ``sites`` / ``demand``.
+    demand, sites, countries
+        The inputs, in the order used to build ``problem``.
+
+    Raises
+    ------
+    HzLogisticsError
+        If the result holds no plan (e.g. infeasible).
+    """
+    if not result.has_solution:
+        raise HzLogisticsError(f"the solve ended '{result.status}' and holds no plan")
+    served = sp.csr_matrix(result.served)
+    area = np.asarray(result.area_m2, dtype=float)
+    is_open = area > 0
+    existing = np.asarray(sites.get("existing_area_m2", pd.Series(0.0, index=sites.index)),
+                          dtype=float)
+    tt = problem.travel_time_h
+    coo = served.tocoo()
+    if tt is not None:
+        tt_pairs = np.asarray(sp.csr_matrix(tt)[coo.row, coo.col]).ravel()
+    else:
+        tt_pairs = np.full(coo.nnz, np.nan)
+    site_ids = sites["id"].to_numpy()
+    demand_ids = demand["id"].to_numpy()
+    assignments = pd.DataFrame(
+        {
+            "site_id": site_ids[coo.row],
+            "demand_id": demand_ids[coo.col],
+            "weight": coo.data.astype(float),
+            "travel_time_h": tt_pairs,
+        }
+    )
+    n_sites = len(sites)
+    served_by_site = np.bincount(coo.row, weights=coo.data, minlength=n_sites)
+    wtt = np.bincount(coo.row, weights=coo.data * np.nan_to_num(tt_pairs), minlength=n_sites)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_tt = np.where(served_by_site > 0, wtt / served_by_site, np.nan)
+    max_tt = np.full(n_sites, np.nan)
+    if coo.nnz and tt is not None:
+        s = pd.Series(tt_pairs).groupby(coo.row).max()
+        max_tt[s.index.to_numpy()] = s.to_numpy()
+    cap = problem.capacity_per_m2
+    out_sites = sites.copy()
+    out_sites["open"] = is_open
+    out_sites["area_m2"] = area
+    out_sites["served_weight"] = served_by_site
+    out_sites["capacity_weight"] = area * cap if cap else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out_sites["utilisation"] = (np.where(area > 0, served_by_site / (area * cap), np.nan)
+                                    if cap else np.nan)
+    out_sites["status"] = np.where(~is_open, "closed", np.where(existing > 0, "existing", "new"))
+    rent = np.asarray(sites.get("rent_usd_m2_year", pd.Series(0.0, index=sites.index)),
+                      dtype=float)
+    out_sites["rent_usd_year"] = area * np.nan_to_num(rent)
+    out_sites["mean_travel_time_h"] = mean_tt
+    out_sites["max_travel_time_h"] = max_tt
+
+    n_demand = len(demand)
+    served_by_demand = np.bincount(coo.col, weights=coo.data, minlength=n_demand)
+    dtt = np.bincount(coo.col, weights=coo.data * np.nan_to_num(tt_pairs), minlength=n_demand)
+    out_demand = demand.copy()
+    out_demand["served_weight"] = served_by_demand
+    out_demand["covered"] = served_by_demand > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out_demand["travel_time_h"] = np.where(served_by_demand > 0, dtt / served_by_demand,
+                                               np.nan)
+
+    out_countries = country_table(out_sites, out_demand, countries)
+    return Plan(
+        name=name,
+        title=title or name,
+        sites=out_sites,
+        demand=out_demand,
+        countries=out_countries,
+        assignments=assignments,
+        result=result,
+        problem=problem,
+        coverage=coverage,
+        scenario=scenario,
+        timings=dict(timings or {}),
+    )
+
+
+def country_table(
+    sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, countries: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """Per-country KPIs of a plan's sites and demand (see :attr:`Plan.countries`)."""
+    s = sites[sites["open"]]
+    by_site = s.groupby("country").agg(
+        n_sites=("id", "size"), area_m2=("area_m2", "sum"), rent_usd_year=("rent_usd_year", "sum")
+    )
+    d = demand.assign(_wtt=demand["served_weight"] * demand["travel_time_h"].fillna(0.0))
+    by_demand = d.groupby("country").agg(
+        demand_weight=("weight", "sum"), served_weight=("served_weight", "sum"),
+        _wtt=("_wtt", "sum"),
+    )
+    table = by_demand.join(by_site, how="outer").fillna(
+        {"n_sites": 0, "area_m2": 0.0, "rent_usd_year": 0.0, "demand_weight": 0.0,
+         "served_weight": 0.0, "_wtt": 0.0}
+    )
+    table["n_sites"] = table["n_sites"].astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["covered_share"] = np.where(table["demand_weight"] > 0,
+                                          table["served_weight"] / table["demand_weight"], 0.0)
+        table["mean_travel_time_h"] = np.where(table["served_weight"] > 0,
+                                               table["_wtt"] / table["served_weight"], np.nan)
+    table = table.drop(columns="_wtt")
+    table.index.name = "country"
+    table = table.reset_index()
+    if countries is not None and len(countries):
+        geo = countries[["country", "name", "geometry"]].merge(table, on="country", how="left")
+        for col in ("n_sites", "area_m2", "rent_usd_year", "demand_weight", "served_weight",
+                    "covered_share"):
+            geo[col] = geo[col].fillna(0)
+        geo["n_sites"] = geo["n_sites"].astype(int)
+        return gpd.GeoDataFrame(geo, geometry="geometry", crs="EPSG:4326")
+    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries([None] * len(table), crs="EPSG:4326"))
+
+
+# ---------------------------------------------------------------------------
+# Orchestration
+# ---------------------------------------------------------------------------
+@dataclass
+class Inputs:
+    """The geography a scenario plans on (all EPSG:4326)."""
+
+    demand: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    countries: gpd.GeoDataFrame | None
+
+
+def load_inputs(scenario: Scenario) -> Inputs:
+    """Load the demand, candidate sites and countries a scenario names.
+
+    A scenario's ``demand_file`` / ``sites_file`` replace the built-in data
+    (bring your own); otherwise the bundled 50-country data set is used,
+    restricted to ``scenario.countries``.
+    """
+    from hzlogistics.countries import load_countries, load_demand, load_sites
+
+    codes = scenario.countries
+    if scenario.sites_file or scenario.demand_file:
+        from hzlogistics.io import read_demand_csv, read_sites_csv
+
+        demand = (read_demand_csv(scenario.demand_file) if scenario.demand_file
+                  else load_demand(codes))
+        sites = read_sites_csv(scenario.sites_file) if scenario.sites_file else load_sites(codes)
+        have_country = "country" in sites.columns and sites["country"].notna().all()
+        countries = load_countries(codes) if have_country and codes else None
+        return Inputs(demand=demand, sites=sites, countries=countries)
+    return Inputs(demand=load_demand(codes), sites=load_sites(codes),
+                  countries=load_countries(codes))
+
+
+def build_scenario_coverage(
+    scenario: Scenario, inputs: Inputs, *, progress: bool = False, map_fn: Any = map
+) -> Coverage:
+    """Build the coverage a scenario asks for (network, geodesic or from a CSV)."""
+    from hzlogistics import coverage as cov
+
+    if scenario.coverage_file:
+        return cov.read_coverage_csv(
+            scenario.coverage_file, inputs.sites["id"].to_numpy(), inputs.demand["id"].to_numpy()
+        )
+    cutoff = scenario.cutoff_h
+    if scenario.objective in ("median", "cost") and cutoff is None:
+        from hzlogistics import settings
+
+        cutoff = settings.SERVICE_LEVELS_H["two-day"] * 3
+    return cov.build_coverage(
+        inputs.demand,
+        inputs.sites,
+        inputs.countries,
+        service_level=scenario.service_level,
+        cutoff_h=cutoff,
+        mode="geodesic" if scenario.radius_km is not None else scenario.coverage_mode,
+        radius_km=scenario.radius_km,
+        circuity=scenario.circuity,
+        cross_border=tuple(scenario.cross_border_groups),
+        road_graph=scenario.road_graph,
+        progress=progress,
+        map_fn=map_fn,
+    )
+
+
+def build_problem(scenario: Scenario, inputs: Inputs, coverage: Coverage) -> SitingProblem:
+    """Turn a scenario, its inputs and coverage into the solver's arrays."""
+    sites, demand = inputs.sites, inputs.demand
+    n_sites = len(sites)
+
+    def col(frame: pd.DataFrame, name: str, default: float) -> np.ndarray:
+        if name not in frame.columns:
+            return np.full(len(frame), default, dtype=float)
+        return frame[name].astype(float).fillna(default).to_numpy()
+
+    has_country = "country" in sites.columns and sites["country"].notna().all()
+    if has_country:
+        names = tuple(sorted(set(sites["country"]) | set(demand.get("country", pd.Series([],
+                                                                                dtype=object)))))
+        names = tuple(n for n in names if isinstance(n, str))
+        index = {c: k for k, c in enumerate(names)}
+        group = sites["country"].map(index).to_numpy(dtype=np.int64)
+        dgroup = (demand["country"].map(index).fillna(-1).to_numpy(dtype=np.int64)
+                  if "country" in demand.columns else None)
+    else:
+        names, group, dgroup = ("ALL",), np.zeros(n_sites, dtype=np.int64), None
+    n_groups = len(names)
+    gmin = np.zeros(n_groups)
+    gmax = np.full(n_groups, np.inf)
+    amin = np.zeros(n_groups)
+    amax = np.full(n_groups, np.inf)
+    if has_country:
+        counts = np.bincount(group, minlength=n_groups)
+        gmin[counts > 0] = scenario.min_sites_per_country
+        for code, q in scenario.quotas.items():
+            if code not in index:
+                continue
+            k = index[code]
+            if q.min_sites is not None:
+                gmin[k] = max(gmin[k], q.min_sites)
+            if q.max_sites is not None:
+                gmax[k] = q.max_sites
+            if q.min_area_m2 is not None:
+                amin[k] = q.min_area_m2
+            if q.max_area_m2 is not None:
+                amax[k] = q.max_area_m2
+    existing = col(sites, "existing_area_m2", 0.0) if scenario.keep_existing else np.zeros(n_sites)
+    forbidden = sites["id"].isin(set(scenario.forbidden_sites)).to_numpy()
+    value = None
+    if scenario.competitor_sites:
+        value = _competitor_value(scenario, inputs)
+    return SitingProblem(
+        weight=demand["weight"].astype(float).to_numpy(),
+        cover=coverage.cover,
+        travel_time_h=coverage.travel_time_h,
+        tiers_m2=np.asarray(sorted(scenario.size_tiers_m2), dtype=float),
+        max_area_m2=col(sites, "max_area_m2", np.inf),
+        existing_area_m2=existing,
+        forbidden=forbidden,
+        rent_usd_m2_year=col(sites, "rent_usd_m2_year", 0.0),
+        group=group,
+        group_names=names,
+        demand_group=dgroup,
+        area_budget_m2=scenario.area_budget_m2,
+        count_min=int(scenario.count_min or 0),
+        count_max=scenario.count_max,
+        capacity_per_m2=scenario.capacity_per_m2,
+        group_count_min=gmin,
+        group_count_max=gmax,
+        group_area_min_m2=amin,
+        group_area_max_m2=amax,
+        rent_cap_usd_year=scenario.rent_cap_usd_year,
+        value=value,
+        site_ids=sites["id"].to_numpy(),
+        demand_ids=demand["id"].to_numpy(),
+    )
+
+
+def _competitor_value(scenario: Scenario, inputs: Inputs) -> np.ndarray:
+    """Objective multiplier of each demand point given competitors' warehouses."""
+    from hzlogistics.io import read_sites_csv
+
+    assert scenario.competitor_sites is not None
+    rivals = read_sites_csv(scenario.competitor_sites)
+    if "country" not in rivals.columns or rivals["country"].isna().any():
+        rivals = rivals.sjoin(inputs.countries[["country", "geometry"]], how="left",
+                              predicate="within").drop(columns="index_right", errors="ignore") \
+            if inputs.countries is not None else rivals
+    sub = Inputs(demand=inputs.demand, sites=rivals, countries=inputs.countries)
+    cov = build_scenario_coverage(scenario, sub)
+    reached = np.asarray(cov.cover.sum(axis=0)).ravel() > 0
+    return np.where(reached, scenario.competitor_discount, 1.0)
+
+
+def check_scenario(scenario: Scenario, *, progress: bool = False) -> list[str]:
+    """Check a scenario without solving: its inputs load and no constraint obviously conflicts.
+
+    Returns
+    -------
+    list of str
+        The conflicts found by the pre-checks (empty when none).
+
+    Raises
+    ------
+    ValidationError
+        When the scenario's inputs are invalid.
+    """
+    from hzlogistics.models.precheck import explain_infeasibility
+
+    inputs = load_inputs(scenario)
+    coverage = build_scenario_coverage(scenario, inputs, progress=progress)
+    return explain_infeasibility(build_problem(scenario, inputs, coverage))
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    progress: bool = False,
+    on_stage: Any = None,
+    on_incumbent: Any = None,
+    stop: Any = None,
+    hint: np.ndarray | None = None,
+    map_fn: Any = map,
+    log: bool = False,
+) -> Plan:
+    """Plan a scenario end to end: load, build coverage, solve, join back.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario (see :func:`hzlogistics.scenario.load_scenario`).
+    progress
+        Show progress bars for long stages.
+    on_stage
+        Called with the name of each stage as it starts (``"load"``,
+        ``"coverage"``, ``"solve"``).
+    on_incumbent
+        Called with ``(elapsed_s, incumbent, bound)`` during the solve.
+    stop
+        A ``threading.Event``; when set, the solve stops with the best plan so far.
+    hint
+        Areas of a known plan to warm-start from.
+    map_fn
+        ``map``-like function applied to per-country coverage work (e.g. a Dask
+        client's map).
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    InfeasibleError
+        When no plan satisfies the constraints; the error lists the conflicts.
+    """
+    import time
+
+    from hzlogistics._errors import InfeasibleError
+    from hzlogistics.models import solve
+    from hzlogistics.models.problem import SolveOptions
+
+    timings: dict[str, float] = {}
+
+    def stage(name: str) -> float:
+        if callable(on_stage):
+            on_stage(name)
+        return time.perf_counter()
+
+    t = stage("load")
+    inputs = load_inputs(scenario)
+    timings["load_s"] = time.perf_counter() - t
+    t = stage("coverage")
+    coverage = build_scenario_coverage(scenario, inputs, progress=progress, map_fn=map_fn)
+    timings["coverage_s"] = time.perf_counter() - t
+    t = stage("solve")
+    problem = build_problem(scenario, inputs, coverage)
+    options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap,
+                           seed=scenario.seed, log=log, progress=on_incumbent, stop=stop,
+                           hint=hint)
+    kwargs: dict[str, Any] = {}
+    if scenario.objective == "min-area":
+        kwargs["required_share"] = scenario.required_share
+    if scenario.objective == "cost":
+        kwargs["assignment"] = scenario.assignment
+    result = solve(problem, scenario.objective, options, **kwargs)
+    timings["solve_s"] = time.perf_counter() - t
+    if result.status == "infeasible":
+        raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
+    return make_plan(result, problem, inputs.demand, inputs.sites, inputs.countries,
+                     coverage=coverage, name=scenario.name, title=scenario.title,
+                     scenario=scenario, timings=timings)
