@@ -48,3 +48,93 @@ CROSS_BORDER_GROUPS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "GCC": ("AE", "KW", "QA", "SA"),
     }
 )
+
+# --- Delivery networks and coverage ---------------------------------------------------------
+
+#: Road speed bands of a proximity-graph edge, by road length: ``(up to km, km/h)``.
+#: The bands are marginal: the first 5 km of a hop run at 25 km/h (urban), the
+#: next 15 km at 45 km/h (suburban), the next 40 km at 70 km/h (regional road),
+#: the rest at 85 km/h (highway). Long hops are therefore faster on average and
+#: travel time grows continuously with length.
+ROAD_SPEED_BANDS_KPH: tuple[tuple[float, float], ...] = (
+    (5.0, 25.0),
+    (20.0, 45.0),
+    (60.0, 70.0),
+    (float("inf"), 85.0),
+)
+
+#: Speed of a ferry (or air-freight) link between disconnected parts of a network, km/h.
+FERRY_SPEED_KPH: float = 30.0
+
+#: Fixed handling delay of every ferry link (loading, waiting, unloading), hours.
+FERRY_HANDLING_H: float = 2.0
+
+#: Longest ferry link added between disconnected parts of a network, km; parts
+#: farther apart stay disconnected and their demand is reported unreachable.
+FERRY_MAX_KM: float = 1_500.0
+
+#: Buffer around a country's polygon inside which a proximity edge counts as road, km.
+NETWORK_BORDER_BUFFER_KM: float = 20.0
+
+#: Longest link joining two neighbouring countries' networks when cross-border
+#: delivery is allowed, km (geodesic).
+CROSS_BORDER_LINK_MAX_KM: float = 60.0
+
+#: Extra delay of a road link across a border (customs, paperwork), hours.
+CROSS_BORDER_DELAY_H: float = 0.0
+
+#: Average road speed used in geodesic coverage mode (applied to geodesic km × circuity), km/h.
+GEODESIC_SPEED_KPH: float = 60.0
+
+#: Speeds of a planner's road graph by OSM ``highway`` tag, km/h, used for edges
+#: that carry neither ``travel_time`` (s) nor ``speed_kph``; other tags use the
+#: ``"default"`` entry.
+ROAD_GRAPH_SPEEDS_KPH: MappingProxyType[str, float] = MappingProxyType(
+    {
+        "motorway": 100.0,
+        "trunk": 80.0,
+        "primary": 60.0,
+        "secondary": 50.0,
+        "tertiary": 40.0,
+        "unclassified": 30.0,
+        "residential": 25.0,
+        "living_street": 10.0,
+        "service": 15.0,
+        "default": 30.0,
+    }
+)
+
+#: Buffer of a site's service-area polygon (hull of what it covers), km.
+SERVICE_AREA_BUFFER_KM: float = 5.0
+
+#: Maps: inbound sea lanes start at Ningbo–Zhoushan, Hangzhou's container port (lon, lat).
+SEA_ORIGIN_LON_LAT: tuple[float, float] = (121.85, 29.93)
+SEA_ORIGIN_NAME: str = "Ningbo–Zhoushan"
+#: Maps: container-ship service speed, knots, and days spent in port on a voyage
+#: (loading and discharge together).
+SEA_SPEED_KNOTS: float = 16.0
+PORT_TIME_DAYS: float = 2.0
+#: Maps: most demand points drawn in the heat map (more are merged on a grid).
+MAP_MAX_HEAT_POINTS: int = 50_000
+#: Maps: tolerance of polygon simplification, degrees (about 2 km).
+MAP_SIMPLIFY_DEG: float = 0.02
+
+# --- Sweeps and Dask ------------------------------------------------------------------------
+
+#: Times Dask re-runs a sweep task whose call raised (tasks of a dead worker are re-run anyway).
+SWEEP_RETRIES: int = 2
+
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+DASK_CONNECT_TIMEOUT_S: float = 30.0
+
+# --- Median, cost and minimum-area objectives -----------------------------------------------
+
+#: Delivery cost of one parcel per hour of road travel from its warehouse, USD
+#: (the ``cost`` objective's rate when no ``assign_cost`` is given).
+DELIVERY_COST_USD_PER_PARCEL_H: float = 0.8
+
+#: Operating days per year: turns parcels/day into parcels/year in yearly costs.
+OPERATING_DAYS_PER_YEAR: float = 365.0
+
+#: Share of demand a minimum-area plan must serve within the service level.
+REQUIRED_SHARE: float = 0.95
