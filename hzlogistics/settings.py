@@ -36,7 +36,7 @@ SEED: int = 0
 
 #: Parcels per day that one m² of warehouse floor handles (calibrated so that the
 #: 200,000 m² budget binds on the default data; see README, "Capacity").
-CAPACITY_PER_M2: float = 40.0
+CAPACITY_PER_M2: float = 8.0
 
 #: Name of the built-in scenario.
 DEFAULT_SCENARIO: str = "hangzhou-2020"

@@ -1,0 +1,758 @@
+"""The coverage model: serve as much demand as possible within the service level.
+
+:func:`solve_coverage` chooses which candidate sites open and at which size
+tier, under the area budget and every other limit of a
+:class:`~hzlogistics.models.problem.SitingProblem`, to maximize the
+value-weighted demand served. It runs in stages that share one time limit:
+
+1. :func:`~hzlogistics.models.precheck.explain_infeasibility` (no solver);
+2. demand points with identical covering sites (and equal value) are merged
+   into classes (:func:`~hzlogistics.solvers.reduce.aggregate_demand`);
+3. a greedy plan and local search (:mod:`hzlogistics.solvers.heuristic`) give
+   a feasible plan within a second or so;
+4. the LP relaxation (GLOP) gives a certified upper bound
+   (:mod:`hzlogistics.solvers.bound`), so the heuristic plan already has a gap;
+5. if the gap is above the target, CP-SAT starts from the heuristic plan and
+   runs for the remaining time; the better plan and the better bound win.
+
+The count-only case (no capacity, no area quotas per group, no rent cap, one
+tier or no area budget) is handed to ``hzlogistics.models.mclp.solve_count_only``
+when that module is installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from hzlogistics._errors import ValidationError
+from hzlogistics.models.precheck import diagnose_infeasibility, explain_infeasibility
+from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult, relative_gap
+from hzlogistics.solvers.bound import (
+    CoverageLp,
+    LpBound,
+    aggregate_lp,
+    coverage_lp,
+    lp_bound,
+    trivial_bound,
+)
+from hzlogistics.solvers.heuristic import (
+    Capacity,
+    CapacityFlow,
+    CapacityGain,
+    CoverGain,
+    MovePrice,
+    SiteTable,
+    feasible_plan_cpsat,
+    greedy_plan,
+    plan_violations,
+    rebalance_search,
+    round_down,
+    site_model,
+    site_table,
+    swap_search,
+)
+from hzlogistics.solvers.reduce import aggregate_demand
+
+logger = logging.getLogger(__name__)
+
+#: CP-SAT parameters of the improvement stage. Presolve off keeps the covering
+#: rows linear (with presolve they become clauses and the LP relaxation weakens).
+CPSAT_PARAMS: dict[str, object] = {"cp_model_presolve": False, "linearization_level": 2}
+
+#: Share of the time limit given to the heuristic stage.
+HEURISTIC_SHARE = 0.3
+
+#: Largest number of (site, class) pairs for which the full LP relaxation is
+#: solved (above it the aggregate LP and the trivial bound remain).
+FULL_LP_MAX_NONZEROS = 300_000
+
+#: Largest number of (site, class) pairs for which the CP-SAT stage runs.
+CPSAT_MAX_NONZEROS = 300_000
+
+
+@dataclass
+class DemandClasses:
+    """Demand points merged into classes of identical coverage and value.
+
+    Attributes
+    ----------
+    cover
+        ``(n_sites, n_classes)`` CSR coverage of each class.
+    weight
+        ``(n_classes,)`` parcels/day of each class.
+    value
+        ``(n_classes,)`` value per parcel of each class.
+    labels
+        ``(n_demand,)`` class of every point (-1: uncovered, or of no value).
+    """
+
+    cover: sp.csr_matrix
+    weight: np.ndarray
+    value: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes."""
+        return int(self.weight.shape[0])
+
+
+def demand_classes(problem: SitingProblem) -> DemandClasses:
+    """Merge the demand points of ``problem`` into classes.
+
+    Points of zero weight or zero value are left out (they add nothing to the
+    objective). Two points merge when the same sites cover them and their
+    values are equal; with capacity a class's served flow splits back to its
+    points in proportion to their weights, so nothing is lost.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> p = SitingProblem(weight=np.array([1., 2., 3.]),
+    ...                   cover=sp.csr_matrix(np.array([[1, 1, 1]])),
+    ...                   value=np.array([1., 1., .5]))
+    >>> c = demand_classes(p)
+    >>> c.weight.tolist(), c.value.tolist(), c.labels.tolist()
+    ([3.0, 3.0], [1.0, 0.5], [0, 0, 1])
+    """
+    weight = np.asarray(problem.weight, dtype=float)
+    value = _value(problem)
+    keep = (weight > 0) & (value > 0)
+    levels, key = np.unique(value, return_inverse=True)
+    cover = sp.csr_matrix(problem.cover, dtype=bool)
+    if not keep.all():
+        cover = sp.csr_matrix(cover.astype(float) @ sp.diags(keep.astype(float)))
+        cover.eliminate_zeros()
+        cover = sp.csr_matrix(cover, dtype=bool)
+    agg = aggregate_demand(cover, weight, key=key)
+    labels = agg.labels
+    cls_value = np.zeros(agg.n_classes)
+    kept = labels >= 0
+    cls_value[labels[kept]] = value[kept]
+    return DemandClasses(cover=agg.cover, weight=agg.weight, value=cls_value, labels=labels)
+
+
+def _value(problem: SitingProblem) -> np.ndarray:
+    if problem.value is None:
+        return np.ones(problem.n_demand)
+    return np.asarray(problem.value, dtype=float)
+
+
+def is_count_only(problem: SitingProblem) -> bool:
+    """Whether only the number of open sites matters (a maximal covering problem).
+
+    True without capacity (per m² or per site), area quotas per group and
+    rent cap, when there is a single size tier or no area budget.
+    """
+    def absent(arr: np.ndarray | None, empty: float) -> bool:
+        return arr is None or bool(np.all(np.asarray(arr, dtype=float) == empty))
+
+    tiers = np.unique(np.asarray(problem.tiers_m2, dtype=float))
+    return (problem.capacity_per_m2 is None
+            and getattr(problem, "site_capacity", None) is None
+            and (tiers.size == 1 or problem.area_budget_m2 is None)
+            and absent(problem.group_area_min_m2, 0.0)
+            and absent(problem.group_area_max_m2, np.inf)
+            and problem.rent_cap_usd_year is None)
+
+
+def _validate_demand(problem: SitingProblem) -> None:
+    problems: list[str] = []
+    n, m = problem.cover.shape
+    w = np.asarray(problem.weight, dtype=float)
+    if w.shape != (m,):
+        problems.append(f"SitingProblem.weight: shape {w.shape}, expected ({m},) "
+                        "(one weight per column of cover)")
+    elif not np.all(np.isfinite(w)) or np.any(w < 0):
+        problems.append("SitingProblem.weight: expected finite parcels/day >= 0")
+    if problem.value is not None:
+        v = np.asarray(problem.value, dtype=float)
+        if v.shape != (m,):
+            problems.append(f"SitingProblem.value: shape {v.shape}, expected ({m},)")
+        elif not np.all((v >= 0) & (v <= 1)):
+            problems.append("SitingProblem.value: expected multipliers in [0, 1]")
+    k = problem.capacity_per_m2
+    if k is not None and not (np.isfinite(k) and k > 0):
+        problems.append(f"SitingProblem.capacity_per_m2: {k}; expected > 0 or None")
+    if problem.travel_time_h is not None and problem.travel_time_h.shape != (n, m):
+        problems.append(f"SitingProblem.travel_time_h: shape {problem.travel_time_h.shape}, "
+                        f"expected ({n}, {m})")
+    if problems:
+        raise ValidationError(problems)
+
+
+def _empty_result(problem: SitingProblem, status: str, t0: float, *, reasons: list[str],
+                  info: dict[str, object] | None = None) -> SolveResult:
+    return SolveResult(
+        status=status,  # type: ignore[arg-type]
+        objective=float("nan"), bound=float("nan"), gap=float("inf"),
+        wall_s=time.perf_counter() - t0, area_m2=np.zeros(problem.n_sites),
+        served=sp.csr_matrix((problem.n_sites, problem.n_demand)),
+        reasons=reasons, info=info or {},
+    )
+
+
+@dataclass
+class _Scaling:
+    """Integer units of the CP-SAT model and the bound allowance they cost."""
+
+    weight_unit: float  # integer units per parcel/day
+    value_unit: float  # integer units per value 1
+    w_int: np.ndarray
+    v_int: np.ndarray
+    allowance: float  # added to a CP-SAT bound to make it valid for the real data
+
+    @property
+    def objective_unit(self) -> float:
+        return self.weight_unit * self.value_unit
+
+
+def _scaling(classes: DemandClasses, table: SiteTable, cap: Capacity | None) -> _Scaling:
+    n_sites = table.n_sites
+    w, v = classes.weight, classes.value
+    total = float(w @ v) if w.size else 0.0
+    vmax = float(v.max(initial=1.0))
+    value_unit = 10_000.0
+    for unit in (1.0, 2.0, 4.0, 10.0, 100.0, 1000.0, 10_000.0):
+        if np.all(np.abs(v * unit - np.round(v * unit)) < 1e-9):
+            value_unit = unit
+            break
+    # rounding loss of the weights at most 1e-6 of the total, within int64 headroom
+    need = (classes.n_classes + n_sites) * vmax / max(1e-6 * total, 1e-12)
+    weight_unit = 10.0 ** np.ceil(np.log10(max(need, 1.0)))
+    ceiling = 2.0 ** 52 / max(float(w.sum()) * value_unit * 8, 1.0)
+    weight_unit = float(max(1.0, min(weight_unit, 10.0 ** np.floor(np.log10(ceiling)))))
+    w_int = np.floor(w * weight_unit + 1e-9).astype(np.int64)
+    v_int = np.round(v * value_unit).astype(np.int64)
+    cap_loss = 0.0
+    if cap is not None:
+        opt_site, opt_area = table.option_arrays()
+        c = cap.options(opt_site, opt_area)
+        c = np.where(np.isfinite(c), c, 0.0)
+        loss = c - np.floor(c * weight_unit + 1e-9) / weight_unit
+        per_site = np.zeros(n_sites)
+        np.maximum.at(per_site, opt_site, np.maximum(loss, 0.0))
+        cap_loss = float(per_site.sum())
+    allowance = (vmax * (float(np.sum(np.maximum(w - w_int / weight_unit, 0.0))) + cap_loss)
+                 + float(np.sum(np.abs(v - v_int / value_unit) * w)))
+    return _Scaling(weight_unit, value_unit, w_int, v_int, allowance)
+
+
+class _Tracker:
+    """The solve's log: incumbents and bounds over time, forwarded to ``progress``."""
+
+    def __init__(self, options: SolveOptions, t0: float) -> None:
+        self.options = options
+        self.t0 = t0
+        self.best = -np.inf
+        self.bound = np.inf
+        self.log: list[tuple[float, float, float]] = []
+        self.first_s: float | None = None
+
+    def update(self, incumbent: float | None = None, bound: float | None = None) -> None:
+        changed = False
+        if incumbent is not None and (not np.isfinite(self.best)
+                                      or incumbent > self.best + 1e-9 * max(1.0, abs(self.best))):
+            self.best = incumbent
+            changed = True
+            if self.first_s is None:
+                self.first_s = time.perf_counter() - self.t0
+        if bound is not None and (not np.isfinite(self.bound)
+                                  or bound < self.bound - 1e-12 * max(1.0, abs(self.bound))):
+            self.bound = bound
+            changed = True
+        if changed:
+            t = time.perf_counter() - self.t0
+            inc = self.best if np.isfinite(self.best) else float("nan")
+            self.log.append((t, inc, self.bound))
+            if callable(self.options.progress):
+                self.options.progress(t, inc, self.bound)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+
+def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) -> SolveResult:
+    r"""Maximize the value-weighted demand served within the service level.
+
+    Parameters
+    ----------
+    problem
+        The siting problem (see :class:`~hzlogistics.models.problem.SitingProblem`).
+    options
+        Time limit, gap target, seed, workers, progress callback, stop event,
+        warm start (default: :class:`~hzlogistics.models.problem.SolveOptions`).
+
+    Returns
+    -------
+    SolveResult
+        ``area_m2`` of every site, ``served`` parcels/day of each demand point
+        by each site, the objective, a certified upper bound and the gap, the
+        log of incumbent and bound over time, and in ``info`` the sizes of the
+        model, the scaling and the time of each stage. ``status`` is
+        ``"optimal"`` when the gap target is reached, ``"feasible"`` when the
+        time ran out first, ``"interrupted"`` when ``options.stop`` was set,
+        ``"infeasible"`` (with ``reasons``) or ``"error"`` (no plan found in time).
+
+    Raises
+    ------
+    ValidationError
+        When the problem's arrays are malformed.
+
+    Notes
+    -----
+    Sites :math:`i \in I`, size options :math:`t \in T_i` of area :math:`a_{t}`
+    (the tiers up to the site's largest area; an existing site keeps its
+    current area or grows to a larger tier), demand classes :math:`c \in C`
+    of weight :math:`w_c` (parcels/day) and value :math:`v_c \in [0, 1]`,
+    :math:`N_c` the sites covering class :math:`c`. Variables: :math:`y_{it}
+    \in \{0, 1\}` site :math:`i` opens with option :math:`t`;
+    :math:`o_i = \sum_t y_{it}`.
+
+    Without capacity, :math:`z_c \in \{0, 1\}` class :math:`c` is served:
+
+    .. math::
+
+        \max \sum_{c} v_c w_c z_c \quad\text{s.t.}\quad
+        z_c \le \sum_{i \in N_c} o_i \quad \forall c.
+
+    With capacity :math:`K` parcels/day per m², flows :math:`x_{ic} \ge 0` on
+    covered pairs (demand may be split between sites):
+
+    .. math::
+
+        \max \sum_{c} v_c \sum_{i \in N_c} x_{ic} \quad\text{s.t.}\quad
+        \sum_{i \in N_c} x_{ic} \le w_c \;\forall c, \qquad
+        \sum_{c: i \in N_c} x_{ic} \le K \sum_t a_t y_{it} \;\forall i.
+
+    Both share the site constraints:
+
+    .. math::
+
+        o_i \le 1,\; o_i = 1 \text{ for existing sites},\; o_i = 0 \text{ for forbidden ones}
+
+        n_{min} \le \sum_i o_i \le n_{max}, \qquad \sum_{i,t} a_t y_{it} \le B
+
+        n^g_{min} \le \sum_{i \in g} o_i \le n^g_{max}, \qquad
+        A^g_{min} \le \sum_{i \in g, t} a_t y_{it} \le A^g_{max} \quad \forall g
+
+        \sum_{i,t} r_i a_t y_{it} \le R \quad \text{(rent cap, optional)}
+
+    Classes merge points with identical :math:`N_c` and value; the served flow
+    of a class splits back to its points in proportion to their weights.
+    CP-SAT needs integers: weights and capacities are floored to
+    ``info["weight_unit"]`` units per parcel/day (so every CP-SAT plan is
+    feasible for the real data) and the CP-SAT bound is raised by the most
+    that rounding can cost (``info["scaling_allowance"]``). The reported
+    objective is always recomputed in floating point for the plan returned.
+
+    Reproducibility: the greedy, the local search and the LP are
+    deterministic; CP-SAT is deterministic for a fixed ``seed`` and a fixed
+    ``workers`` count as long as it stops on the gap target rather than on
+    the wall-clock limit (set ``workers=1`` for a fully repeatable path).
+
+    Examples
+    --------
+    Two sites, three towns; one site of 100 m² handles 60 parcels/day per m²:
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from hzlogistics.models.problem import SitingProblem, SolveOptions
+    >>> p = SitingProblem(weight=np.array([5000., 3000., 2000.]),
+    ...                   cover=sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1]])),
+    ...                   tiers_m2=np.array([100.]), area_budget_m2=100., count_max=1,
+    ...                   capacity_per_m2=60.)
+    >>> r = solve_coverage(p, SolveOptions(time_limit_s=5, workers=1))
+    >>> r.status, r.objective, r.area_m2.tolist()
+    ('optimal', 6000.0, [100.0, 0.0])
+    """
+    options = options or SolveOptions()
+    t0 = time.perf_counter()
+    table = site_table(problem)
+    _validate_demand(problem)
+    reasons = explain_infeasibility(table)
+    if reasons:
+        return _empty_result(problem, "infeasible", t0, reasons=reasons)
+    if is_count_only(problem):
+        try:
+            from hzlogistics.models import mclp  # type: ignore[attr-defined]
+        except ImportError:
+            mclp = None
+        if mclp is not None and hasattr(mclp, "solve_count_only"):
+            return mclp.solve_count_only(problem, options)
+    return _solve(problem, table, options, t0)
+
+
+def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
+           t0: float) -> SolveResult:
+    limit = float(options.time_limit_s)
+    tracker = _Tracker(options, t0)
+    info: dict[str, object] = {}
+    classes = demand_classes(problem)
+    cap = Capacity.of_problem(problem)
+    scaling = _scaling(classes, table, cap)
+    nnz = int(classes.cover.nnz)
+    info.update(n_sites=table.n_sites, n_demand=problem.n_demand, n_classes=classes.n_classes,
+                nonzeros=int(problem.cover.nnz), class_nonzeros=nnz,
+                weight_unit=scaling.weight_unit, value_unit=scaling.value_unit,
+                scaling_allowance=scaling.allowance)
+    wv = classes.weight * classes.value
+    flow = (CapacityFlow(classes.cover, classes.weight, classes.value, cap,
+                         scale=scaling.weight_unit) if cap is not None else None)
+    tracker.update(bound=trivial_bound(classes.cover, classes.weight, classes.value,
+                                       table=table, capacity=cap))
+
+    def evaluate(area: np.ndarray) -> float:
+        if flow is not None:
+            return flow.solve(area)[0]
+        opened = area > 0
+        hit = np.asarray(classes.cover[opened].sum(axis=0)).ravel() > 0
+        return float(wv[hit].sum())
+
+    def unfinished() -> bool:
+        stopped = options.stop is not None and options.stop.is_set()  # type: ignore[attr-defined]
+        return (not stopped and relative_gap(tracker.best, tracker.bound) > options.gap
+                and limit - tracker.elapsed() > 0.2)
+
+    # stage 1: heuristic
+    t_h = time.perf_counter()
+    plan = _heuristic(problem, table, classes, flow, options, tracker,
+                      time_limit_s=max(0.5, 0.5 * HEURISTIC_SHARE * limit))
+    info["heuristic_s"] = round(time.perf_counter() - t_h, 3)
+    if plan is None:
+        remaining = max(1.0, limit - tracker.elapsed())
+        reasons = diagnose_infeasibility(table, time_limit_s=remaining, seed=options.seed)
+        if reasons:
+            return _empty_result(problem, "infeasible", t0, reasons=reasons, info=info)
+        return _empty_result(problem, "error", t0, info=info, reasons=[
+            f"no feasible plan found within {limit:g} s and no conflict proven"])
+    best_area = plan
+    best_obj = evaluate(plan)
+    info["heuristic_objective"] = best_obj
+    tracker.update(incumbent=best_obj)
+
+    # stage 2: LP bounds (the small aggregate LP first), then a greedy priced by the duals
+    lps: list[tuple[CoverageLp, LpBound]] = []
+    if classes.n_classes == 0:
+        tracker.update(bound=0.0)
+    if cap is not None and classes.n_classes and unfinished():
+        t_lp = time.perf_counter()
+        alp = aggregate_lp(table, classes.cover, classes.weight, classes.value, cap)
+        alb = lp_bound(alp.lp, time_limit_s=max(1.0, 0.25 * (limit - tracker.elapsed())))
+        tracker.update(bound=alb.bound)
+        info.update(aggregate_lp_status=alb.status, aggregate_lp_bound=alb.bound,
+                    aggregate_lp_s=round(time.perf_counter() - t_lp, 3))
+        if alb.status in ("optimal", "limit"):
+            lps.append((alp, alb))
+    if classes.n_classes and nnz <= FULL_LP_MAX_NONZEROS and unfinished():
+        t_lp = time.perf_counter()
+        clp = coverage_lp(table, classes.cover, classes.weight, classes.value, capacity=cap)
+        lpb = lp_bound(clp.lp, time_limit_s=max(1.0, 0.5 * (limit - tracker.elapsed())))
+        tracker.update(bound=lpb.bound)
+        info.update(lp_status=lpb.status, lp_bound=lpb.bound,
+                    lp_s=round(time.perf_counter() - t_lp, 3))
+        if lpb.status in ("optimal", "limit"):
+            lps.append((clp, lpb))
+    if lps and unfinished():
+        t_h = time.perf_counter()
+        lp, sol = lps[-1]
+        plan = _heuristic(problem, table, classes, flow, options, tracker,
+                          time_limit_s=max(0.5, 0.5 * HEURISTIC_SHARE * limit),
+                          price=lp.move_price(table, sol.duals), starts=[best_area],
+                          rounded=round_down(table, lp.site_area(sol.x, table.n_sites)))
+        if plan is not None:
+            obj = evaluate(plan)
+            if obj > best_obj:
+                best_area, best_obj = plan, obj
+                tracker.update(incumbent=obj)
+        info["priced_heuristic_s"] = round(time.perf_counter() - t_h, 3)
+        info["priced_heuristic_objective"] = best_obj
+
+    # stage 3: CP-SAT from the best plan
+    if classes.n_classes and nnz <= CPSAT_MAX_NONZEROS and unfinished():
+        t_cp = time.perf_counter()
+        cp = _cpsat_stage(table, classes, cap, scaling, best_area, flow, options, tracker,
+                          time_limit_s=limit - tracker.elapsed())
+        info["cpsat_s"] = round(time.perf_counter() - t_cp, 3)
+        info["cpsat_status"] = cp["status"]
+        if cp["area"] is not None and not plan_violations(table, cp["area"]):
+            obj = evaluate(cp["area"])
+            if obj > best_obj:
+                best_area, best_obj = cp["area"], obj
+                tracker.update(incumbent=obj)
+    interrupted = options.stop is not None and options.stop.is_set()  # type: ignore[attr-defined]
+
+    served = _served(problem, classes, best_area, flow)
+    value = _value(problem)
+    objective = float(np.asarray(served.sum(axis=0)).ravel() @ value)
+    bound = max(tracker.bound, objective)
+    gap = relative_gap(objective, bound)
+    if gap <= options.gap + 1e-12:
+        status = "optimal"
+    elif interrupted:
+        status = "interrupted"
+    else:
+        status = "feasible"
+    info["time_to_first_s"] = tracker.first_s
+    return SolveResult(status=status, objective=objective, bound=bound,  # type: ignore[arg-type]
+                       gap=gap, wall_s=time.perf_counter() - t0, area_m2=best_area,
+                       served=served, log=tracker.log, info=info)
+
+
+def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
+               flow: CapacityFlow | None, options: SolveOptions, tracker: _Tracker, *,
+               time_limit_s: float, price: MovePrice | None = None,
+               starts: list[np.ndarray] | None = None,
+               rounded: np.ndarray | None = None) -> np.ndarray | None:
+    """Greedy plans plus local search; ``None`` when no feasible plan was found.
+
+    Without ``price`` the greedy ranks moves by gain per m² (and, without
+    capacity, also by gain alone); with ``price`` by gain per priced cost.
+    Plans in ``starts`` (feasible) and ``options.hint`` are improved too;
+    ``rounded`` (a partial plan within the upper limits, e.g. a rounded LP
+    solution) is completed by the greedy.
+    """
+    t0 = time.perf_counter()
+    k = Capacity.of_problem(problem)
+    wv = classes.weight * classes.value
+
+    def evaluator() -> CapacityGain | CoverGain:
+        if k is not None:
+            return CapacityGain(classes.cover, classes.weight, classes.value, k)
+        return CoverGain(classes.cover, wv)
+
+    def report(ev: CapacityGain | CoverGain) -> None:
+        # the greedy's own assignment is feasible: its value is a valid incumbent
+        if isinstance(ev, CapacityGain):
+            tracker.update(incumbent=float((classes.weight - ev.residual) @ classes.value))
+        else:
+            tracker.update(incumbent=float(wv[ev.count > 0].sum()))
+
+    candidates: list[np.ndarray] = []
+    modes = [(True, price)] if price is not None else [
+        (per_area, None) for per_area in ((True,) if k is not None else (True, False))]
+    for per_area, pr in modes:
+        ev = evaluator()
+        plan = greedy_plan(table, ev, per_area=per_area, price=pr)
+        if plan is not None:
+            report(ev)
+            candidates.append(plan)
+    if rounded is not None:
+        plan = greedy_plan(table, _evaluator_at(classes, rounded, flow, k), start_m2=rounded,
+                           price=price)
+        if plan is not None:
+            candidates.append(plan)
+    for plan in starts or []:
+        candidates.append(np.asarray(plan, dtype=float))
+    if options.hint is not None and starts is None:
+        hint = np.asarray(options.hint, dtype=float)
+        if hint.shape == (table.n_sites,) and not plan_violations(table, hint):
+            candidates.append(hint)
+    if not candidates:
+        score = classes.cover @ wv
+        plan = feasible_plan_cpsat(table, score, time_limit_s=max(1.0, time_limit_s),
+                                   seed=options.seed)
+        if plan is None:
+            return None
+        grown = greedy_plan(table, _evaluator_at(classes, plan, flow, k), start_m2=plan,
+                            price=price)
+        candidates.append(grown if grown is not None else plan)
+    best, best_obj = None, -np.inf
+    for n_left, plan in zip(range(len(candidates), 0, -1), candidates, strict=True):
+        left = max(0.1, (time_limit_s - (time.perf_counter() - t0)) / n_left)
+        if flow is not None:
+            plan, obj = rebalance_search(
+                table, plan, flow, time_limit_s=left, price=price,
+                on_improve=lambda o, _a: tracker.update(incumbent=o))
+        else:
+            plan = swap_search(table, plan, classes.cover, wv, time_limit_s=left)
+            obj = float(wv[np.asarray(classes.cover[plan > 0].sum(axis=0)).ravel() > 0].sum())
+        tracker.update(incumbent=obj)
+        if obj > best_obj:
+            best, best_obj = plan, obj
+    return best
+
+
+def _evaluator_at(classes: DemandClasses, plan: np.ndarray, flow: CapacityFlow | None,
+                  k: Capacity | None) -> CapacityGain | CoverGain:
+    """A marginal evaluator whose state is the (partial) plan ``plan``."""
+    if k is not None and flow is not None:
+        _, flows = flow.solve(plan)
+        served = np.asarray(flows.sum(axis=0)).ravel()
+        load = np.asarray(flows.sum(axis=1)).ravel()
+        ev = CapacityGain(classes.cover, classes.weight, classes.value, k,
+                          residual=np.maximum(classes.weight - served, 0.0))
+        ev.slack = np.maximum(np.minimum(k.sites(plan), 1e300) - load, 0.0)
+        return ev
+    cnt = np.asarray(classes.cover[plan > 0].sum(axis=0)).ravel().astype(np.int64)
+    return CoverGain(classes.cover, classes.weight * classes.value, covered_by=cnt)
+
+
+def _served_classes(classes: DemandClasses, area: np.ndarray,
+                    flow: CapacityFlow | None) -> np.ndarray:
+    if flow is not None:
+        return np.asarray(flow.solve(area)[1].sum(axis=0)).ravel()
+    hit = np.asarray(classes.cover[area > 0].sum(axis=0)).ravel() > 0
+    return np.where(hit, classes.weight, 0.0)
+
+
+def _served(problem: SitingProblem, classes: DemandClasses, area: np.ndarray,
+            flow: CapacityFlow | None) -> sp.csr_matrix:
+    """Parcels/day of every demand point served by every site."""
+    n, m = problem.n_sites, problem.n_demand
+    weight = np.asarray(problem.weight, dtype=float)
+    if flow is not None:
+        _, flows = flow.solve(area)
+        j = np.flatnonzero(classes.labels >= 0)
+        c = classes.labels[j]
+        share = np.where(classes.weight[c] > 0, weight[j] / np.maximum(classes.weight[c], 1e-300),
+                         0.0)
+        split = sp.csr_matrix((share, (c, j)), shape=(classes.n_classes, m))
+        served = sp.csr_matrix(flows @ split)
+        served.eliminate_zeros()
+        return served
+    opened = np.flatnonzero(area > 0)
+    cov = sp.csr_matrix(problem.cover)[opened].tocoo()
+    if problem.travel_time_h is not None:
+        tt = sp.csr_matrix(problem.travel_time_h)[opened].tocoo()
+        key = {(r, c): t for r, c, t in zip(tt.row, tt.col, tt.data, strict=True)}
+        times = np.array([key.get((r, c), np.inf) for r, c in zip(cov.row, cov.col,
+                                                                   strict=True)])
+    else:
+        times = np.zeros(cov.nnz)
+    order = np.lexsort((cov.row, times, cov.col))
+    cols = cov.col[order]
+    first = np.ones(cols.size, dtype=bool)
+    first[1:] = cols[1:] != cols[:-1]
+    rows = opened[cov.row[order][first]]
+    cols = cols[first]
+    keep = weight[cols] > 0
+    served = sp.csr_matrix((weight[cols[keep]], (rows[keep], cols[keep])), shape=(n, m))
+    return served
+
+
+def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
+                 scaling: _Scaling,
+                 start: np.ndarray, flow: CapacityFlow | None, options: SolveOptions,
+                 tracker: _Tracker, *, time_limit_s: float) -> dict[str, object]:
+    """Improve ``start`` with CP-SAT; returns the plan found (if any) and the status."""
+    from ortools.sat.python import cp_model
+
+    from hzlogistics.solvers.cpsat import solve_cpsat
+
+    model, y, opt_site, opt_area = site_model(table)
+    cover = classes.cover.tocsr()
+    cover.sort_indices()
+    n, m = cover.shape
+    by_site: list[list[int]] = [[] for _ in range(n)]
+    for idx, i in enumerate(opt_site):
+        by_site[i].append(idx)
+    w_int, v_int = scaling.w_int, scaling.v_int
+    csc = cover.tocsc()
+    csc.sort_indices()
+    if k is None:
+        z = [model.new_bool_var(f"z{c}") for c in range(m)]
+        for c in range(m):
+            sites = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
+            opts = [y[o] for i in sites for o in by_site[i]]
+            model.add(cp_model.LinearExpr.sum(opts) >= z[c])
+        coef = [int(a) * int(b) for a, b in zip(w_int, v_int, strict=True)]
+        model.maximize(cp_model.LinearExpr.weighted_sum(z, coef))
+        hint_served = np.asarray(cover[start > 0].sum(axis=0)).ravel() > 0
+        for c in range(m):
+            model.add_hint(z[c], bool(hint_served[c]))
+    else:
+        pair_class = cover.indices
+        x = [model.new_int_var(0, int(w_int[c]), f"x{e}") for e, c in enumerate(pair_class)]
+        cap_f = k.options(opt_site, opt_area)
+        total = int(w_int.sum())
+        cap = np.where(np.isfinite(cap_f),
+                       np.floor(np.minimum(cap_f, total / scaling.weight_unit + 1.0)
+                                * scaling.weight_unit + 1e-9),
+                       -1).astype(np.int64)
+        for i in range(n):
+            es = range(cover.indptr[i], cover.indptr[i + 1])
+            if not len(es):
+                continue
+            opts = by_site[i]
+            if opts and cap[opts[0]] < 0:  # no capacity limit: x_ic <= w_c o_i
+                open_i = cp_model.LinearExpr.sum([y[o] for o in opts])
+                for e in es:
+                    model.add(x[e] <= int(w_int[pair_class[e]]) * open_i)
+                continue
+            model.add(cp_model.LinearExpr.sum([x[e] for e in es])
+                      <= cp_model.LinearExpr.weighted_sum([y[o] for o in opts],
+                                                          [int(cap[o]) for o in opts]))
+        pair_of_csc = sp.csr_matrix((np.arange(cover.nnz) + 1, cover.indices, cover.indptr),
+                                    shape=cover.shape).tocsc()
+        pair_of_csc.sort_indices()
+        for c in range(m):
+            es = pair_of_csc.data[pair_of_csc.indptr[c]:pair_of_csc.indptr[c + 1]] - 1
+            if es.size > 1:
+                model.add(cp_model.LinearExpr.sum([x[e] for e in es]) <= int(w_int[c]))
+        model.maximize(cp_model.LinearExpr.weighted_sum(x, [int(v_int[c]) for c in pair_class]))
+        assert flow is not None
+        _, flows = flow.solve(start)
+        f_int = np.zeros(cover.nnz, dtype=np.int64)
+        fl = sp.csr_matrix(flows)
+        for i in range(n):
+            cols = fl.indices[fl.indptr[i]:fl.indptr[i + 1]]
+            vals = fl.data[fl.indptr[i]:fl.indptr[i + 1]]
+            lo, hi = cover.indptr[i], cover.indptr[i + 1]
+            pos = lo + np.searchsorted(cover.indices[lo:hi], cols)
+            f_int[pos] = np.round(vals * scaling.weight_unit).astype(np.int64)
+        for e in range(cover.nnz):
+            model.add_hint(x[e], int(f_int[e]))
+    for idx, (i, a) in enumerate(zip(opt_site, opt_area, strict=True)):
+        model.add_hint(y[idx], bool(abs(start[i] - a) <= 1e-9 * max(1.0, a)))
+
+    unit = scaling.objective_unit
+    target = tracker.bound / (1.0 + options.gap)
+    reached = threading.Event()
+    user_stop = options.stop
+
+    def progress(elapsed_s: float, incumbent: float, bound: float) -> None:
+        inc = incumbent  # already in parcels/day × value (solve_cpsat divides by scale)
+        tracker.update(incumbent=inc, bound=bound + scaling.allowance)
+        if inc >= target or tracker.best >= tracker.bound / (1.0 + options.gap):
+            reached.set()
+
+    watch = None
+    done = threading.Event()
+    if user_stop is not None and hasattr(user_stop, "wait"):
+        def _propagate() -> None:
+            while not done.is_set():
+                if user_stop.wait(0.05):  # type: ignore[attr-defined]
+                    reached.set()
+                    return
+        watch = threading.Thread(target=_propagate, daemon=True)
+        watch.start()
+    workers = int(options.workers or max(1, os.cpu_count() or 1))
+    stage_options = dataclasses.replace(options, progress=progress, stop=reached, workers=workers)
+    try:
+        out = solve_cpsat(model, stage_options, scale=unit, time_limit_s=time_limit_s,
+                          extra_params=dict(CPSAT_PARAMS),
+                          on_bound=lambda _t, b: tracker.update(bound=b + scaling.allowance))
+    finally:
+        done.set()
+        if watch is not None:
+            watch.join()
+    area = None
+    if out.status in ("optimal", "feasible", "interrupted"):
+        area = np.zeros(n)
+        for idx, (i, a) in enumerate(zip(opt_site, opt_area, strict=True)):
+            if out.solver.boolean_value(y[idx]):
+                area[i] = a
+        if np.isfinite(out.bound):
+            tracker.update(bound=out.bound + scaling.allowance)
+    if out.status == "infeasible":  # pragma: no cover - the start plan is feasible
+        logger.warning("CP-SAT reports the coverage model infeasible despite a feasible start")
+    stopped_by_user = user_stop is not None and user_stop.is_set()  # type: ignore[attr-defined]
+    return {"area": area, "status": out.status, "interrupted": stopped_by_user}

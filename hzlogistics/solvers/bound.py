@@ -1,0 +1,628 @@
+"""Certified upper bounds for the siting models: LP relaxation checked by its duals.
+
+An LP is stated as arrays (:class:`LinearProgram`: maximize ``c @ x`` subject
+to ``row_lo <= A @ x <= row_hi`` and ``col_lo <= x <= col_hi``), handed to
+OR-Tools' model builder as sparse arrays and solved with GLOP (or PDLP), and
+its bound is *certified*: whatever
+the solver's tolerances, the value reported is the Lagrangian bound of the
+duals it returned,
+
+.. math::
+
+    L(\\pi) = \\sum_r \\left(\\pi_r^+ \\, hi_r - \\pi_r^- \\, lo_r\\right)
+            + \\sum_j \\max\\left((c - A^T \\pi)_j \\, lo_j,\\; (c - A^T \\pi)_j \\, hi_j\\right),
+
+which bounds the LP (hence the integer program) from above for *any*
+``pi``. With the LP's optimal duals it equals the LP optimum up to rounding.
+
+:func:`coverage_lp` builds the relaxation of the coverage model (with or
+without capacity); :func:`lp_bound` solves any :class:`LinearProgram`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from hzlogistics.solvers.heuristic import Capacity, MovePrice, SiteTable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LinearProgram:
+    """``max c @ x  s.t.  row_lo <= A @ x <= row_hi,  col_lo <= x <= col_hi``.
+
+    Infinite entries of ``row_lo``/``row_hi`` mean a one-sided row; the
+    column bounds must be finite (every model here has them).
+    """
+
+    c: np.ndarray
+    A: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_rows, n_cols)``."""
+        return self.A.shape
+
+
+@dataclass
+class LpBound:
+    """The outcome of :func:`lp_bound`.
+
+    Attributes
+    ----------
+    bound
+        Certified upper bound (``inf`` if none could be certified).
+    lp_objective
+        The solver's LP objective (``nan`` if it did not finish).
+    status
+        ``"optimal"``, ``"limit"`` (stopped early: the bound still holds),
+        ``"infeasible"`` or ``"failed"``.
+    wall_s
+        Wall time, seconds.
+    x
+        The LP's primal values (zeros if none).
+    duals
+        The LP's row duals (zeros if none).
+    """
+
+    bound: float
+    lp_objective: float
+    status: str
+    wall_s: float
+    x: np.ndarray
+    duals: np.ndarray
+
+
+def certified_bound(lp: LinearProgram, duals: np.ndarray) -> float:
+    """Lagrangian upper bound of ``lp`` for row multipliers ``duals``.
+
+    Valid for any multipliers: a multiplier whose sign would need an
+    infinite row limit is dropped (set to 0). Both ``duals`` and ``-duals``
+    are tried (solvers differ in sign conventions); the smaller bound is kept.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> lp = LinearProgram(c=np.array([1., 1.]), A=sp.csr_matrix([[1., 1.]]),
+    ...                    row_lo=np.array([-np.inf]), row_hi=np.array([1.]),
+    ...                    col_lo=np.zeros(2), col_hi=np.ones(2))
+    >>> round(certified_bound(lp, np.array([1.0])), 6)
+    1.0
+    >>> round(certified_bound(lp, np.array([0.0])), 6)
+    2.0
+    """
+    best = np.inf
+    for sign in (1.0, -1.0):
+        pi = sign * np.asarray(duals, dtype=float)
+        pi = np.where(np.isfinite(pi), pi, 0.0)
+        pi = np.where((pi > 0) & ~np.isfinite(lp.row_hi), 0.0, pi)
+        pi = np.where((pi < 0) & ~np.isfinite(lp.row_lo), 0.0, pi)
+        rows = np.where(pi > 0, pi * np.where(np.isfinite(lp.row_hi), lp.row_hi, 0.0),
+                        pi * np.where(np.isfinite(lp.row_lo), lp.row_lo, 0.0))
+        red = lp.c - lp.A.T @ pi
+        cols = np.maximum(red * lp.col_lo, red * lp.col_hi)
+        value = float(np.sum(rows) + np.sum(cols))
+        best = min(best, value)
+    return best + 1e-9 * max(1.0, abs(best))
+
+
+#: Status names of :func:`_solve`.
+OPTIMAL, FEASIBLE, INFEASIBLE, OTHER = "optimal", "feasible", "infeasible", "other"
+
+
+def _solve(lp: LinearProgram, *, time_limit_s: float, solver: str = "GLOP",
+           threads: int = 1) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
+    """Solve ``lp`` with OR-Tools: (status, objective, duals, primal values).
+
+    The model is handed over as arrays (``fill_model_from_sparse_data``), so
+    building it costs no Python loop.
+    """
+    from ortools.linear_solver.python import model_builder_helper as mbh
+
+    helper = mbh.ModelBuilderHelper()
+    A = sp.csr_matrix(lp.A, dtype=np.float64)
+    helper.fill_model_from_sparse_data(
+        np.asarray(lp.col_lo, dtype=np.float64), np.asarray(lp.col_hi, dtype=np.float64),
+        np.asarray(lp.c, dtype=np.float64), np.asarray(lp.row_lo, dtype=np.float64),
+        np.asarray(lp.row_hi, dtype=np.float64), A)
+    helper.set_maximize(True)
+    engine = mbh.ModelSolverHelper(solver.lower())
+    if not engine.solver_is_supported():  # pragma: no cover - GLOP ships with OR-Tools
+        return OTHER, np.nan, None, None
+    engine.set_time_limit_in_seconds(float(max(0.1, time_limit_s)))
+    if threads > 1:
+        engine.set_solver_specific_parameters(f"num_threads: {int(threads)}"
+                                              if solver.upper() == "PDLP" else "")
+    engine.solve(helper)
+    code = engine.status()
+    if code == mbh.SolveStatus.INFEASIBLE:
+        return INFEASIBLE, np.nan, None, None
+    if code in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE) and engine.has_solution():
+        status = OPTIMAL if code == mbh.SolveStatus.OPTIMAL else FEASIBLE
+        return (status, float(engine.objective_value()), np.asarray(engine.dual_values()),
+                np.asarray(engine.variable_values()))
+    return OTHER, np.nan, None, None
+
+
+def lp_bound(lp: LinearProgram, *, time_limit_s: float = 30.0, solver: str = "GLOP",
+             threads: int = 1) -> LpBound:
+    """Solve an LP with OR-Tools and certify its bound through the duals.
+
+    Parameters
+    ----------
+    lp
+        The linear program.
+    time_limit_s
+        Solver time limit.
+    solver
+        ``"GLOP"`` (dual simplex, exact) or ``"PDLP"`` (first-order, for very
+        large LPs: a rougher dual is still certified).
+    threads
+        Threads for solvers that use them.
+
+    Returns
+    -------
+    LpBound
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> lp = LinearProgram(c=np.array([3., 2.]), A=sp.csr_matrix([[1., 1.]]),
+    ...                    row_lo=np.array([-np.inf]), row_hi=np.array([1.5]),
+    ...                    col_lo=np.zeros(2), col_hi=np.ones(2))
+    >>> round(lp_bound(lp).bound, 6)
+    4.0
+    """
+    t0 = time.perf_counter()
+    n_rows, n_cols = lp.shape
+    code, value, duals, xs = _solve(lp, time_limit_s=time_limit_s, solver=solver,
+                                    threads=threads)
+    if duals is not None and xs is not None:
+        bound = certified_bound(lp, duals)
+        status = "optimal" if code == OPTIMAL else "limit"
+    else:
+        duals = np.zeros(n_rows)
+        bound = certified_bound(lp, duals)
+        xs = np.zeros(n_cols)
+        status = "infeasible" if code == INFEASIBLE else "failed"
+    wall = time.perf_counter() - t0
+    logger.debug("LP %s (%d x %d) in %.2fs: objective %s, certified bound %s",
+                 status, n_rows, n_cols, wall, value, bound)
+    return LpBound(bound=bound, lp_objective=value, status=status, wall_s=wall, x=xs,
+                   duals=duals)
+
+
+@dataclass
+class SiteRows:
+    """The site-side constraints as LP rows over the option columns ``y``.
+
+    Attributes
+    ----------
+    A
+        ``(n_rows, n_opts)`` CSR.
+    lo, hi
+        Row limits (infinite where one-sided).
+    names
+        ``(n_rows,)`` name of the constraint each row belongs to: ``"site
+        options"`` (at most one area per site), ``"keep existing sites"``,
+        ``"count_min"``, ``"count_max"``, ``"area budget"``, ``"rent cap"``, and
+        ``"<group> count_min"`` / ``count_max`` / ``area_min`` / ``area_max``
+        (the names of :func:`~hzlogistics.solvers.heuristic.site_model`).
+    opt_site, opt_area
+        Site and area of every option column.
+    """
+
+    A: sp.csr_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    names: np.ndarray
+    opt_site: np.ndarray
+    opt_area: np.ndarray
+
+    def select(self, keep: np.ndarray) -> SiteRows:
+        """The rows where ``keep`` is true."""
+        return SiteRows(self.A[keep], self.lo[keep], self.hi[keep], self.names[keep],
+                        self.opt_site, self.opt_area)
+
+
+def site_rows(table: SiteTable) -> SiteRows:
+    """The site-side constraints of ``table`` as named LP rows.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from hzlogistics.models.problem import SitingProblem
+    >>> from hzlogistics.solvers.heuristic import site_table
+    >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
+    ...                   tiers_m2=np.array([100., 200.]), count_min=1, area_budget_m2=250.)
+    >>> site_rows(site_table(p)).names.tolist()
+    ['site options', 'site options', 'count_min', 'area budget']
+    """
+    n = table.n_sites
+    opt_site, opt_area = table.option_arrays()
+    n_opts = opt_site.size
+    opts = np.arange(n_opts)
+    blocks: list[sp.csr_matrix] = []
+    los: list[np.ndarray] = []
+    his: list[np.ndarray] = []
+    names: list[np.ndarray] = []
+
+    def row(a: sp.spmatrix, lo: np.ndarray | float, hi: np.ndarray | float,
+            name: np.ndarray | str) -> None:
+        a = sp.csr_matrix(a)
+        k = a.shape[0]
+        blocks.append(a)
+        los.append(np.broadcast_to(np.asarray(lo, dtype=float), (k,)))
+        his.append(np.broadcast_to(np.asarray(hi, dtype=float), (k,)))
+        names.append(np.broadcast_to(np.asarray(name, dtype=object), (k,)))
+
+    S = sp.csr_matrix((np.ones(n_opts), (opt_site, opts)), shape=(n, n_opts))
+    has = np.diff(S.indptr) > 0
+    row(S[has], -np.inf, 1.0, "site options")
+    if table.forced.any():
+        row(S[table.forced], 1.0, np.inf, "keep existing sites")
+    ones = sp.csr_matrix(np.ones((1, n_opts)))
+    if table.count_min > 0:
+        row(ones, table.count_min, np.inf, "count_min")
+    if table.count_max < n:
+        row(ones, -np.inf, table.count_max, "count_max")
+    if np.isfinite(table.area_budget_m2):
+        row(sp.csr_matrix(opt_area[None, :]), -np.inf, table.area_budget_m2, "area budget")
+    if np.isfinite(table.rent_cap_usd_year):
+        rent = opt_area * table.rent_usd_m2_year[opt_site]
+        row(sp.csr_matrix(rent[None, :]), -np.inf, table.rent_cap_usd_year, "rent cap")
+    g = table.group[opt_site]
+    G1 = sp.csr_matrix((np.ones(n_opts), (g, opts)), shape=(table.n_groups, n_opts))
+    GA = sp.csr_matrix((opt_area, (g, opts)), shape=(table.n_groups, n_opts))
+    gnames = np.asarray(table.group_names, dtype=object)
+    n_opts_g = np.bincount(table.group[has], minlength=table.n_groups)
+    sel = table.group_count_min > 0
+    row(G1[sel], table.group_count_min[sel], np.inf, gnames[sel] + " count_min")
+    sel = table.group_count_max < n_opts_g
+    row(G1[sel], -np.inf, table.group_count_max[sel], gnames[sel] + " count_max")
+    sel = table.group_area_min_m2 > 0
+    row(GA[sel], table.group_area_min_m2[sel], np.inf, gnames[sel] + " area_min")
+    sel = np.isfinite(table.group_area_max_m2)
+    row(GA[sel], -np.inf, table.group_area_max_m2[sel], gnames[sel] + " area_max")
+    return SiteRows(A=sp.vstack(blocks).tocsr(), lo=np.concatenate(los),
+                    hi=np.concatenate(his), names=np.concatenate(names).astype(object),
+                    opt_site=opt_site, opt_area=opt_area)
+
+
+def lp_feasible(rows: SiteRows, *, time_limit_s: float = 10.0) -> bool | None:
+    """Whether the LP relaxation of the site rows has a solution (``None``: unknown)."""
+    n_opts = rows.opt_site.size
+    lp = LinearProgram(c=np.zeros(n_opts), A=rows.A, row_lo=rows.lo, row_hi=rows.hi,
+                       col_lo=np.zeros(n_opts), col_hi=np.ones(n_opts))
+    code = _solve(lp, time_limit_s=time_limit_s)[0]
+    if code in (OPTIMAL, FEASIBLE):
+        return True
+    if code == INFEASIBLE:
+        return False
+    return None
+
+
+def min_resource(rows: SiteRows, cost: np.ndarray, *, time_limit_s: float = 10.0) -> float:
+    """Certified lower bound on ``sum cost_k y_k`` subject to the site rows.
+
+    ``inf`` when the rows are infeasible, ``-inf`` when nothing was proven.
+    """
+    n_opts = rows.opt_site.size
+    lp = LinearProgram(c=-np.asarray(cost, dtype=float), A=rows.A, row_lo=rows.lo,
+                       row_hi=rows.hi, col_lo=np.zeros(n_opts), col_hi=np.ones(n_opts))
+    code, value, duals, _ = _solve(lp, time_limit_s=time_limit_s)
+    if code == INFEASIBLE:
+        return np.inf
+    if duals is None:
+        return -np.inf
+    return -certified_bound(lp, duals)
+
+
+@dataclass
+class CoverageLp:
+    """The LP relaxation of the coverage model and how to read its rows and columns.
+
+    Attributes
+    ----------
+    lp
+        The linear program.
+    opt_site, opt_area
+        Site and area of each option column ``y`` (columns ``0..n_opts-1``).
+    n_opts
+        Number of option columns.
+    row_names
+        Name of the constraint of each row (see :class:`SiteRows`; the demand
+        rows are ``"cover"``, ``"open"``, ``"class weight"`` and ``"capacity"``).
+    """
+
+    lp: LinearProgram
+    opt_site: np.ndarray
+    opt_area: np.ndarray
+    n_opts: int
+    row_names: np.ndarray
+
+    def site_area(self, x: np.ndarray, n_sites: int) -> np.ndarray:
+        """Fractional area of every site in an LP solution ``x``."""
+        return np.bincount(self.opt_site, weights=x[: self.n_opts] * self.opt_area,
+                           minlength=n_sites)
+
+    def price(self, duals: np.ndarray, name: str) -> float:
+        """Shadow price of a one-row upper-limit constraint (0 if absent or slack)."""
+        rows = np.flatnonzero(self.row_names == name)
+        if rows.size == 0:
+            return 0.0
+        return float(max(0.0, duals[rows[0]]))
+
+    def move_price(self, table: SiteTable, duals: np.ndarray) -> MovePrice:
+        """Resource prices of the upper limits for the greedy, from the LP's duals.
+
+        Per m² of site ``i``: the prices of the area budget, of the rent cap
+        (times the site's rent) and of its group's area maximum; per opened
+        site: the prices of ``count_max`` and of its group's count maximum.
+        """
+        g_area = np.array([self.price(duals, f"{name} area_max") for name in table.group_names])
+        g_count = np.array([self.price(duals, f"{name} count_max") for name in table.group_names])
+        area = (self.price(duals, "area budget")
+                + self.price(duals, "rent cap") * table.rent_usd_m2_year
+                + (g_area[table.group] if table.n_groups else 0.0))
+        opened = self.price(duals, "count_max") + (g_count[table.group] if table.n_groups
+                                                   else 0.0)
+        return MovePrice(area=np.broadcast_to(area, (table.n_sites,)).astype(float),
+                         open=np.broadcast_to(opened, (table.n_sites,)).astype(float))
+
+
+def coverage_lp(
+    table: SiteTable,
+    cover: sp.csr_matrix,
+    weight: np.ndarray,
+    value: np.ndarray,
+    *,
+    capacity: Capacity | float | None = None,
+) -> CoverageLp:
+    """The LP relaxation of the coverage model.
+
+    Columns: ``y_k`` in [0, 1] for every allowed (site, area) option ``k``,
+    then either (without capacity) ``o_i`` in [0, 1] the open share of site
+    ``i`` and ``z_c`` in [0, 1] the served share of class ``c``, or (with
+    capacity) ``x_e`` in [0, w_c] the flow of every covered pair ``e = (i, c)``.
+
+    Rows: the site rows (:func:`site_rows`), then without capacity
+    ``o_i = sum_k y_k`` and ``z_c <= sum_{i covers c} o_i``; with capacity
+    ``sum_i x_ic <= w_c`` and ``sum_c x_ic <= sum_k cap_k y_k`` (``cap_k`` the
+    capacity of option ``k``; an option without a capacity limit makes the
+    site's row ``x_ic <= w_c sum_k y_k`` instead).
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    cover
+        ``(n_sites, n_classes)`` coverage.
+    weight, value
+        ``(n_classes,)`` parcels/day and value per parcel of each class.
+    capacity
+        Site capacities or parcels/day per m² (``None``: no capacity).
+
+    Returns
+    -------
+    CoverageLp
+    """
+    cover = sp.csr_matrix(cover, dtype=float)
+    cover.sort_indices()
+    n, m = cover.shape
+    weight = np.asarray(weight, dtype=float)
+    value = np.asarray(value, dtype=float)
+    rows = site_rows(table)
+    opt_site, opt_area = rows.opt_site, rows.opt_area
+    n_opts = opt_site.size
+    opts = np.arange(n_opts)
+    if capacity is None:
+        n_cols = n_opts + n + m
+        c = np.concatenate([np.zeros(n_opts + n), weight * value])
+        col_hi = np.ones(n_cols)
+        S = sp.csr_matrix((np.ones(n_opts), (opt_site, opts)), shape=(n, n_opts))
+        # o_i - sum_k y_k = 0
+        link = sp.hstack([-S, sp.identity(n), sp.csr_matrix((n, m))])
+        # z_c - sum_{i covers c} o_i <= 0
+        cov = sp.hstack([sp.csr_matrix((m, n_opts)), -cover.T, sp.identity(m)])
+        demand = sp.vstack([link, cov])
+        d_lo = np.concatenate([np.zeros(n), np.full(m, -np.inf)])
+        d_hi = np.zeros(n + m)
+        d_names = np.array(["open"] * n + ["cover"] * m, dtype=object)
+    else:
+        site_of_pair = np.repeat(np.arange(n), np.diff(cover.indptr))
+        n_pairs = cover.nnz
+        pairs = np.arange(n_pairs)
+        n_cols = n_opts + n_pairs
+        c = np.concatenate([np.zeros(n_opts), value[cover.indices]])
+        col_hi = np.concatenate([np.ones(n_opts), weight[cover.indices]])
+        # sum_i x_ic <= w_c
+        cls = sp.csr_matrix((np.ones(n_pairs), (cover.indices, n_opts + pairs)),
+                            shape=(m, n_cols))
+        # sum_c x_ic - sum_k cap_k y_k <= 0 (capped sites); x_ic - w_c sum_k y_k <= 0 (others)
+        cap_k = Capacity.coerce(capacity).options(opt_site, opt_area)
+        unlimited = np.zeros(n, dtype=bool)
+        unlimited[opt_site[~np.isfinite(cap_k)]] = True
+        limited_pair = ~unlimited[site_of_pair]
+        limited_opt = ~unlimited[opt_site]
+        r = np.concatenate([site_of_pair[limited_pair], opt_site[limited_opt]])
+        k = np.concatenate([n_opts + pairs[limited_pair], opts[limited_opt]])
+        vals = np.concatenate([np.ones(int(limited_pair.sum())), -cap_k[limited_opt]])
+        cap = sp.csr_matrix((vals, (r, k)), shape=(n, n_cols))[~unlimited[:n]] \
+            if n else sp.csr_matrix((0, n_cols))
+        free = np.flatnonzero(~limited_pair)
+        if free.size:
+            S_opt = sp.csr_matrix((np.ones(n_opts), (opt_site, opts)), shape=(n, n_cols))
+            per_pair = sp.csr_matrix((np.ones(free.size), (np.arange(free.size),
+                                                           n_opts + free)),
+                                     shape=(free.size, n_cols))
+            per_pair = per_pair - sp.diags(weight[cover.indices[free]]) @ S_opt[site_of_pair[free]]
+            cap = sp.vstack([cap, per_pair])
+        demand = sp.vstack([cls, cap]).tocsr()
+        d_lo = np.full(demand.shape[0], -np.inf)
+        d_hi = np.concatenate([weight, np.zeros(cap.shape[0])])
+        d_names = np.array(["class weight"] * m + ["capacity"] * cap.shape[0], dtype=object)
+    site_part = sp.hstack([rows.A, sp.csr_matrix((rows.A.shape[0], n_cols - n_opts))])
+    A = sp.vstack([site_part, demand]).tocsr()
+    lp = LinearProgram(c=c, A=A, row_lo=np.concatenate([rows.lo, d_lo]),
+                       row_hi=np.concatenate([rows.hi, d_hi]),
+                       col_lo=np.zeros(n_cols), col_hi=col_hi)
+    return CoverageLp(lp=lp, opt_site=opt_site, opt_area=opt_area, n_opts=n_opts,
+                      row_names=np.concatenate([rows.names, d_names]))
+
+
+def trivial_bound(cover: sp.csr_matrix, weight: np.ndarray, value: np.ndarray, *,
+                  table: SiteTable | None = None,
+                  capacity: Capacity | float | None = None) -> float:
+    """A bound that needs no solver: the value of all covered demand (and, with
+    capacity, of all the area the budget and the sites allow, at the best value).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> trivial_bound(sp.csr_matrix([[1, 0, 0]]), np.array([2., 3., 4.]), np.ones(3))
+    2.0
+    """
+    covered = np.asarray(sp.csr_matrix(cover).sum(axis=0)).ravel() > 0
+    w = np.asarray(weight, dtype=float)
+    v = np.asarray(value, dtype=float)
+    b = float(np.sum(w[covered] * v[covered]))
+    if capacity is not None and table is not None:
+        cap = Capacity.coerce(capacity)
+        vmax = float(v.max(initial=0.0))
+        if cap.per_m2 is not None:
+            area = min(table.area_budget_m2, float(table.top_area_m2.sum()))
+            b = min(b, cap.per_m2 * area * vmax)
+        if cap.per_site is not None:
+            top = cap.sites(table.top_area_m2)
+            b = min(b, float(np.sum(np.sort(top)[::-1][:table.count_max])) * vmax)
+    return b
+
+
+def aggregate_lp(
+    table: SiteTable,
+    cover: sp.csr_matrix,
+    weight: np.ndarray,
+    value: np.ndarray,
+    capacity: Capacity | float,
+    *,
+    max_levels: int = 8,
+) -> CoverageLp:
+    r"""A small relaxation of the capacitated coverage LP: no flows, only totals.
+
+    Instead of a flow per covered pair it keeps, for every site ``i`` and
+    value level ``l``, the parcels ``s_il`` served, bounded by what the site
+    reaches (``W_il``, only if open) and by its capacity, and for every
+    connected part ``q`` of the coverage graph (a country, or a cross-border
+    group) by the demand there (``W_ql``):
+
+    .. math::
+
+        \max \sum_{i,l} v_l s_{il} \quad\text{s.t.}\quad
+        s_{il} \le W_{il} \sum_k y_{ik}, \quad
+        \sum_l s_{il} \le \sum_k cap_k y_{ik}, \quad
+        \sum_{i \in q} s_{il} \le W_{ql},
+
+    plus the site rows. Any plan with its flows gives a solution of the same
+    value, so the LP optimum bounds the coverage optimum; it has
+    ``n_opts + n_sites × n_levels`` columns whatever the number of covered
+    pairs, and is tight when capacity binds and waste comes from sites with
+    too little demand within reach. Values are rounded *up* to at most
+    ``max_levels`` levels (still a valid bound).
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    cover
+        ``(n_sites, n_classes)`` coverage.
+    weight, value
+        ``(n_classes,)`` parcels/day and value per parcel.
+    capacity
+        Site capacities or parcels/day per m².
+    max_levels
+        Most value levels kept.
+
+    Returns
+    -------
+    CoverageLp
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    cover = sp.csr_matrix(cover, dtype=float)
+    n, m = cover.shape
+    weight = np.asarray(weight, dtype=float)
+    value = np.asarray(value, dtype=float)
+    levels, lev = np.unique(value, return_inverse=True)
+    if levels.size > max_levels:
+        value_up = np.ceil(value * max_levels - 1e-12) / max_levels
+        levels, lev = np.unique(value_up, return_inverse=True)
+    L = levels.size
+    rows = site_rows(table)
+    opt_site, opt_area = rows.opt_site, rows.opt_area
+    n_opts = opt_site.size
+    opts = np.arange(n_opts)
+    onehot = sp.csr_matrix((weight, (np.arange(m), lev)), shape=(m, L))
+    W_site = (cover @ onehot).toarray()  # (n, L)
+    graph = sp.bmat([[None, cover], [cover.T, None]], format="csr")
+    _, comp = connected_components(graph, directed=False)
+    site_comp, class_comp = comp[:n], comp[n:]
+    comps, comp_idx = np.unique(np.concatenate([site_comp, class_comp]), return_inverse=True)
+    Q = comps.size
+    site_q, class_q = comp_idx[:n], comp_idx[n:]
+    W_comp = np.zeros((Q, L))
+    np.add.at(W_comp, (class_q, lev), weight)
+    si, li = np.nonzero(W_site > 0)
+    n_s = si.size
+    n_cols = n_opts + n_s
+    s_cols = n_opts + np.arange(n_s)
+    c = np.concatenate([np.zeros(n_opts), levels[li]])
+    col_hi = np.concatenate([np.ones(n_opts), W_site[si, li]])
+    S_opt = sp.csr_matrix((np.ones(n_opts), (opt_site, opts)), shape=(n, n_cols))
+    # s_il - W_il sum_k y_ik <= 0
+    link = (sp.csr_matrix((np.ones(n_s), (np.arange(n_s), s_cols)), shape=(n_s, n_cols))
+            - sp.diags(W_site[si, li]) @ S_opt[si])
+    blocks = [link]
+    names = ["open"] * n_s
+    hi = [np.zeros(n_s)]
+    # sum_l s_il - sum_k cap_k y_ik <= 0 where capacity is finite
+    cap_k = Capacity.coerce(capacity).options(opt_site, opt_area)
+    finite = np.isfinite(cap_k)
+    capped = np.zeros(n, dtype=bool)
+    capped[opt_site[finite]] = True
+    capped[opt_site[~finite]] = False
+    r = np.concatenate([si, opt_site[finite]])
+    k = np.concatenate([s_cols, opts[finite]])
+    vals = np.concatenate([np.ones(n_s), -cap_k[finite]])
+    keep = capped[r]
+    cap_rows = sp.csr_matrix((vals[keep], (r[keep], k[keep])), shape=(n, n_cols))[capped]
+    blocks.append(cap_rows)
+    names += ["capacity"] * cap_rows.shape[0]
+    hi.append(np.zeros(cap_rows.shape[0]))
+    # sum_{i in q} s_il <= W_ql
+    ql = site_q[si] * L + li
+    comp_rows = sp.csr_matrix((np.ones(n_s), (ql, s_cols)), shape=(Q * L, n_cols))
+    used = np.unique(ql)
+    blocks.append(comp_rows[used])
+    names += ["part demand"] * used.size
+    hi.append(W_comp.ravel()[used])
+    site_part = sp.hstack([rows.A, sp.csr_matrix((rows.A.shape[0], n_cols - n_opts))])
+    demand = sp.vstack(blocks)
+    A = sp.vstack([site_part, demand]).tocsr()
+    hi_all = np.concatenate(hi)
+    lp = LinearProgram(c=c, A=A, row_lo=np.concatenate([rows.lo, np.full(hi_all.size, -np.inf)]),
+                       row_hi=np.concatenate([rows.hi, hi_all]),
+                       col_lo=np.zeros(n_cols), col_hi=col_hi)
+    return CoverageLp(lp=lp, opt_site=opt_site, opt_area=opt_area, n_opts=n_opts,
+                      row_names=np.concatenate([rows.names,
+                                                np.array(names, dtype=object)]))

@@ -1,0 +1,1177 @@
+"""Fast feasible plans for the siting models: greedy construction and local search.
+
+The pieces are general so that every model can use them:
+
+- :func:`site_table` turns a :class:`~hzlogistics.models.problem.SitingProblem`
+  into the site-side constraints with every default filled in (allowed areas
+  of each site, forced and forbidden sites, count, area, group and rent limits);
+- :func:`plan_violations` lists every constraint a plan breaks, with numbers;
+- :class:`PlanState` keeps the running totals of a plan so that a move (a new
+  area for one site) is checked in constant time;
+- :func:`greedy_plan` builds a plan that meets every constraint: first the
+  lower bounds (forced sites, per-group minimum counts, the total minimum
+  count, per-group minimum areas), then growth by the best marginal gain per
+  m². The gain comes from an *evaluator* (any object with ``gain`` and
+  ``apply`` methods, see :class:`MarginalEvaluator`), so another objective
+  plugs in its own;
+- :class:`CoverGain`, :class:`CapacityGain` are the evaluators of the coverage
+  objective without and with capacity; :class:`CapacityFlow` serves demand
+  exactly for a given plan (max-value flow);
+- :func:`swap_search` (1-swap local search without capacity) and
+  :func:`rebalance_search` (shrink idle area, regrow where demand waits, with
+  capacity) improve a plan and keep it feasible;
+- :func:`feasible_plan_cpsat` finds a plan meeting the site-side constraints
+  with CP-SAT when the greedy cannot.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+
+from hzlogistics._errors import ValidationError
+from hzlogistics.models.problem import SitingProblem
+
+logger = logging.getLogger(__name__)
+
+#: Relative tolerance when comparing areas, rents and loads.
+TOL = 1e-9
+
+
+def _fmt(x: float, unit: str = "") -> str:
+    """Format a number for a message: thousands separators, no useless decimals."""
+    if x == int(x) and abs(x) < 1e15:
+        s = f"{int(x):,}"
+    else:
+        s = f"{x:,.2f}"
+    return f"{s} {unit}".rstrip() if unit else s
+
+
+@dataclass
+class SiteTable:
+    """The site-side constraints of a siting problem, every default filled in.
+
+    Attributes
+    ----------
+    areas
+        One increasing array per site of the floor areas it may be given, m²
+        (empty: the site cannot open). An existing site may keep its current
+        area or grow to any larger tier; every area respects ``max_area_m2``.
+    forced
+        ``(n_sites,)`` bool: existing sites, which must stay open.
+    forbidden
+        ``(n_sites,)`` bool.
+    existing_m2
+        ``(n_sites,)`` current area (0 for new sites).
+    max_area_m2
+        ``(n_sites,)`` largest area allowed at each site (``inf`` = any tier).
+    rent_usd_m2_year
+        ``(n_sites,)`` yearly rent per m².
+    group
+        ``(n_sites,)`` group index of each site.
+    group_names
+        ``(n_groups,)`` names (``"group 3"`` where none was given).
+    area_budget_m2
+        Total area allowed (``inf`` = none).
+    count_min, count_max
+        Number of open sites allowed (``count_max`` is at most ``n_sites``).
+    group_count_min, group_count_max
+        ``(n_groups,)`` int.
+    group_area_min_m2, group_area_max_m2
+        ``(n_groups,)`` float (0 / ``inf`` where absent).
+    rent_cap_usd_year
+        Cap on total yearly rent (``inf`` = none).
+    tiers_m2
+        The size tiers of the problem.
+    site_ids
+        Labels of the sites (their index where none was given).
+    """
+
+    areas: tuple[np.ndarray, ...]
+    forced: np.ndarray
+    forbidden: np.ndarray
+    existing_m2: np.ndarray
+    max_area_m2: np.ndarray
+    rent_usd_m2_year: np.ndarray
+    group: np.ndarray
+    group_names: tuple[str, ...]
+    area_budget_m2: float
+    count_min: int
+    count_max: int
+    group_count_min: np.ndarray
+    group_count_max: np.ndarray
+    group_area_min_m2: np.ndarray
+    group_area_max_m2: np.ndarray
+    rent_cap_usd_year: float
+    tiers_m2: np.ndarray
+    site_ids: np.ndarray
+
+    @property
+    def n_sites(self) -> int:
+        """Number of candidate sites."""
+        return len(self.areas)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups."""
+        return len(self.group_names)
+
+    @property
+    def can_open(self) -> np.ndarray:
+        """``(n_sites,)`` bool: the site has at least one allowed area."""
+        return np.array([a.size > 0 for a in self.areas], dtype=bool)
+
+    @property
+    def min_area_m2(self) -> np.ndarray:
+        """``(n_sites,)`` smallest allowed area (``inf`` where the site cannot open)."""
+        return np.array([a[0] if a.size else np.inf for a in self.areas])
+
+    @property
+    def top_area_m2(self) -> np.ndarray:
+        """``(n_sites,)`` largest allowed area (0 where the site cannot open)."""
+        return np.array([a[-1] if a.size else 0.0 for a in self.areas])
+
+    def site_label(self, i: int) -> str:
+        """Label of site ``i`` for messages."""
+        return str(self.site_ids[i])
+
+    def option_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flat ``(site, area)`` arrays of every allowed (site, area) option."""
+        sites = np.repeat(np.arange(self.n_sites), [a.size for a in self.areas])
+        areas = np.concatenate(self.areas) if self.n_sites else np.zeros(0)
+        return sites, areas
+
+
+def _vector(x: object, n: int, fill: float, name: str, problems: list[str],
+            dtype: type = float) -> np.ndarray:
+    if x is None:
+        return np.full(n, fill, dtype=dtype)
+    arr = np.asarray(x, dtype=dtype)
+    if arr.shape != (n,):
+        problems.append(f"SitingProblem.{name}: shape {arr.shape}, expected ({n},)")
+        return np.full(n, fill, dtype=dtype)
+    return arr
+
+
+def site_table(problem: SitingProblem) -> SiteTable:
+    """Fill in the defaults of the site-side constraints of ``problem``.
+
+    Parameters
+    ----------
+    problem
+        The siting problem.
+
+    Returns
+    -------
+    SiteTable
+
+    Raises
+    ------
+    ValidationError
+        When an array has the wrong shape or holds impossible values (negative
+        areas, tiers that are not positive, ...); every problem is listed.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from hzlogistics.models.problem import SitingProblem
+    >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
+    ...                   tiers_m2=np.array([100., 200.]), max_area_m2=np.array([150., np.inf]),
+    ...                   existing_area_m2=np.array([0., 120.]))
+    >>> [a.tolist() for a in site_table(p).areas]
+    [[100.0], [120.0, 200.0]]
+    """
+    n = problem.n_sites
+    problems: list[str] = []
+    tiers = np.unique(np.asarray(problem.tiers_m2, dtype=float))
+    if tiers.size == 0 or not np.all(np.isfinite(tiers)) or tiers[0] <= 0:
+        problems.append(f"SitingProblem.tiers_m2: {np.asarray(problem.tiers_m2).tolist()}; "
+                        "expected at least one finite tier > 0 m²")
+        tiers = tiers[np.isfinite(tiers) & (tiers > 0)]
+    max_area = _vector(problem.max_area_m2, n, np.inf, "max_area_m2", problems)
+    existing = _vector(problem.existing_area_m2, n, 0.0, "existing_area_m2", problems)
+    forbidden = _vector(problem.forbidden, n, False, "forbidden", problems, dtype=bool)
+    rent = _vector(problem.rent_usd_m2_year, n, 0.0, "rent_usd_m2_year", problems)
+    group = _vector(problem.group, n, 0, "group", problems, dtype=np.int64)
+    for name, arr in (("max_area_m2", max_area), ("existing_area_m2", existing),
+                      ("rent_usd_m2_year", rent)):
+        bad = np.flatnonzero(~(arr >= 0))
+        if bad.size:
+            problems.append(f"SitingProblem.{name}: {bad.size} negative or NaN values "
+                            f"(first at site {int(bad[0])}: {arr[bad[0]]}); expected >= 0")
+    n_groups = max(len(problem.group_names), int(group.max()) + 1 if n else 0, 0)
+    for name in ("group_count_min", "group_count_max", "group_area_min_m2", "group_area_max_m2"):
+        arr = getattr(problem, name)
+        if arr is not None:
+            n_groups = max(n_groups, np.asarray(arr).shape[0])
+    if n and group.min() < 0:
+        problems.append("SitingProblem.group: negative group index; expected 0..n_groups-1")
+    gcmin = _vector(problem.group_count_min, n_groups, 0, "group_count_min", problems,
+                    dtype=np.int64)
+    gcmax_f = _vector(problem.group_count_max, n_groups, np.inf, "group_count_max", problems)
+    gamin = _vector(problem.group_area_min_m2, n_groups, 0.0, "group_area_min_m2", problems)
+    gamax = _vector(problem.group_area_max_m2, n_groups, np.inf, "group_area_max_m2", problems)
+    budget = np.inf if problem.area_budget_m2 is None else float(problem.area_budget_m2)
+    cap = np.inf if problem.rent_cap_usd_year is None else float(problem.rent_cap_usd_year)
+    if problems:
+        raise ValidationError(problems)
+    gcmax = np.where(np.isfinite(gcmax_f), np.minimum(gcmax_f, n), n).astype(np.int64)
+    names = list(problem.group_names) + [f"group {g}" for g in range(len(problem.group_names),
+                                                                       n_groups)]
+    count_max = n if problem.count_max is None else min(int(problem.count_max), n)
+    areas: list[np.ndarray] = []
+    for i in range(n):
+        if forbidden[i]:
+            areas.append(np.zeros(0))
+            continue
+        lim = max_area[i] * (1 + TOL)
+        e = existing[i]
+        if e > 0:
+            larger = tiers[tiers > e * (1 + TOL)]
+            opts = np.concatenate([[e], larger])
+        else:
+            opts = tiers
+        areas.append(opts[opts <= lim].copy())
+    ids = (np.asarray(problem.site_ids) if problem.site_ids is not None
+           else np.arange(n))
+    return SiteTable(
+        areas=tuple(areas), forced=existing > 0, forbidden=forbidden, existing_m2=existing,
+        max_area_m2=max_area, rent_usd_m2_year=rent, group=group, group_names=tuple(names),
+        area_budget_m2=budget, count_min=int(problem.count_min), count_max=count_max,
+        group_count_min=gcmin, group_count_max=gcmax, group_area_min_m2=gamin,
+        group_area_max_m2=gamax, rent_cap_usd_year=cap, tiers_m2=tiers, site_ids=ids,
+    )
+
+
+def _le(a: float, b: float) -> bool:
+    """``a <= b`` up to a relative tolerance."""
+    return a <= b + TOL * max(1.0, abs(b))
+
+
+def plan_violations(table: SiteTable | SitingProblem, area_m2: np.ndarray) -> list[str]:
+    """Every constraint a plan breaks, each with its numbers.
+
+    Parameters
+    ----------
+    table
+        The site-side constraints (or the problem they come from).
+    area_m2
+        ``(n_sites,)`` area of every site (0 = closed).
+
+    Returns
+    -------
+    list of str
+        Empty when the plan is feasible.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from hzlogistics.models.problem import SitingProblem
+    >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
+    ...                   tiers_m2=np.array([100.]), area_budget_m2=150.0)
+    >>> plan_violations(p, np.array([100., 100.]))
+    ['total area 200 m² > area budget 150 m²']
+    """
+    t = table if isinstance(table, SiteTable) else site_table(table)
+    a = np.asarray(area_m2, dtype=float)
+    out: list[str] = []
+    opened = a > 0
+    for i in np.flatnonzero(opened):
+        opts = t.areas[i]
+        if not np.any(np.abs(opts - a[i]) <= TOL * max(1.0, a[i])):
+            why = "forbidden" if t.forbidden[i] else f"allowed: {[_fmt(x) for x in opts]}"
+            out.append(f"site {t.site_label(i)} has area {_fmt(a[i], 'm²')} ({why})")
+    for i in np.flatnonzero(t.forced & ~opened):
+        out.append(f"existing site {t.site_label(i)} ({_fmt(t.existing_m2[i], 'm²')}) is closed")
+    n_open = int(opened.sum())
+    if n_open < t.count_min:
+        out.append(f"{n_open} open sites < count_min {t.count_min}")
+    if n_open > t.count_max:
+        out.append(f"{n_open} open sites > count_max {t.count_max}")
+    total = float(a.sum())
+    if not _le(total, t.area_budget_m2):
+        out.append(f"total area {_fmt(total, 'm²')} > area budget {_fmt(t.area_budget_m2, 'm²')}")
+    g_count = np.bincount(t.group[opened], minlength=t.n_groups)
+    g_area = np.bincount(t.group, weights=a, minlength=t.n_groups)
+    for g in range(t.n_groups):
+        name = t.group_names[g]
+        if g_count[g] < t.group_count_min[g]:
+            out.append(f"{name} has {g_count[g]} sites < minimum {t.group_count_min[g]}")
+        if g_count[g] > t.group_count_max[g]:
+            out.append(f"{name} has {g_count[g]} sites > maximum {t.group_count_max[g]}")
+        if not _le(t.group_area_min_m2[g], g_area[g]):
+            out.append(f"{name} has {_fmt(g_area[g], 'm²')} < minimum "
+                       f"{_fmt(t.group_area_min_m2[g], 'm²')}")
+        if not _le(g_area[g], t.group_area_max_m2[g]):
+            out.append(f"{name} has {_fmt(g_area[g], 'm²')} > maximum "
+                       f"{_fmt(t.group_area_max_m2[g], 'm²')}")
+    rent = float(a @ t.rent_usd_m2_year)
+    if not _le(rent, t.rent_cap_usd_year):
+        out.append(f"yearly rent {_fmt(rent, 'USD')} > rent cap {_fmt(t.rent_cap_usd_year, 'USD')}")
+    return out
+
+
+class PlanState:
+    """Running totals of a plan, to check a one-site move in constant time.
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    area_m2
+        Starting plan (default: everything closed).
+    """
+
+    def __init__(self, table: SiteTable, area_m2: np.ndarray | None = None) -> None:
+        self.table = table
+        self.area = (np.zeros(table.n_sites) if area_m2 is None
+                     else np.asarray(area_m2, dtype=float).copy())
+        opened = self.area > 0
+        self.count = int(opened.sum())
+        self.total = float(self.area.sum())
+        self.rent = float(self.area @ table.rent_usd_m2_year)
+        self.group_count = np.bincount(table.group[opened], minlength=table.n_groups)
+        self.group_area = np.bincount(table.group, weights=self.area, minlength=table.n_groups)
+        self.version = np.zeros(table.n_sites, dtype=np.int64)
+
+    def allows(self, i: int, new_m2: float, *, lower: bool = True) -> bool:
+        """Whether giving site ``i`` the area ``new_m2`` keeps the plan within its limits.
+
+        Upper limits are always checked; lower limits (minimum counts and areas,
+        forced sites) only when ``lower`` is true and the move lowers them.
+        """
+        t = self.table
+        old = self.area[i]
+        d_area = new_m2 - old
+        d_count = int(new_m2 > 0) - int(old > 0)
+        g = t.group[i]
+        if d_area > 0 or d_count > 0:
+            if d_count > 0 and (self.count + 1 > t.count_max
+                                or self.group_count[g] + 1 > t.group_count_max[g]):
+                return False
+            if not _le(self.total + d_area, t.area_budget_m2):
+                return False
+            if not _le(self.group_area[g] + d_area, t.group_area_max_m2[g]):
+                return False
+            if not _le(self.rent + d_area * t.rent_usd_m2_year[i], t.rent_cap_usd_year):
+                return False
+        if lower and (d_area < 0 or d_count < 0):
+            if new_m2 <= 0 and t.forced[i]:
+                return False
+            if d_count < 0 and (self.count - 1 < t.count_min
+                                or self.group_count[g] - 1 < t.group_count_min[g]):
+                return False
+            if not _le(t.group_area_min_m2[g], self.group_area[g] + d_area):
+                return False
+        return True
+
+    def set(self, i: int, new_m2: float) -> None:
+        """Give site ``i`` the area ``new_m2`` (0 = close), updating the totals."""
+        t = self.table
+        old = self.area[i]
+        d_area = new_m2 - old
+        d_count = int(new_m2 > 0) - int(old > 0)
+        g = t.group[i]
+        self.area[i] = new_m2
+        self.total += d_area
+        self.count += d_count
+        self.rent += d_area * t.rent_usd_m2_year[i]
+        self.group_count[g] += d_count
+        self.group_area[g] += d_area
+        self.version[i] += 1
+
+
+class MarginalEvaluator(Protocol):
+    """What :func:`greedy_plan` needs from an objective.
+
+    ``gain(i, old_m2, new_m2)`` estimates the improvement of the objective when
+    site ``i`` goes from ``old_m2`` to ``new_m2`` (0 = closed) given the moves
+    applied so far; ``apply`` records the move.
+    """
+
+    def gain(self, i: int, old_m2: float, new_m2: float) -> float: ...  # pragma: no cover
+
+    def apply(self, i: int, old_m2: float, new_m2: float) -> None: ...  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Parcels/day a site handles: ``min(per_m2 × area, per_site[i])``, 0 when closed.
+
+    Attributes
+    ----------
+    per_m2
+        Parcels/day per m² of floor (``None``: area does not limit).
+    per_site
+        ``(n_sites,)`` parcels/day each site handles whatever its area
+        (``None``: no such limit).
+
+    Examples
+    --------
+    >>> Capacity(per_m2=10.0, per_site=np.array([500.0, np.inf])).sites(np.array([100., 0.]))
+    array([500.,   0.])
+    """
+
+    per_m2: float | None = None
+    per_site: np.ndarray | None = None
+
+    @classmethod
+    def of_problem(cls, problem: SitingProblem) -> Capacity | None:
+        """The capacity of ``problem``, or ``None`` when sites have none."""
+        per_site = getattr(problem, "site_capacity", None)
+        if problem.capacity_per_m2 is None and per_site is None:
+            return None
+        return cls(per_m2=None if problem.capacity_per_m2 is None
+                   else float(problem.capacity_per_m2),
+                   per_site=None if per_site is None else np.asarray(per_site, dtype=float))
+
+    @classmethod
+    def coerce(cls, capacity: Capacity | float) -> Capacity:
+        """A :class:`Capacity` from itself or from a number of parcels/day per m²."""
+        return capacity if isinstance(capacity, Capacity) else cls(per_m2=float(capacity))
+
+    def site(self, i: int, area_m2: float | np.ndarray) -> float | np.ndarray:
+        """Capacity of site ``i`` at one or several areas."""
+        a = np.asarray(area_m2, dtype=float)
+        cap = a * self.per_m2 if self.per_m2 is not None else np.where(a > 0, np.inf, 0.0)
+        if self.per_site is not None:
+            cap = np.minimum(cap, self.per_site[i])
+        cap = np.where(a > 0, cap, 0.0)
+        return float(cap) if cap.ndim == 0 else cap
+
+    def sites(self, area_m2: np.ndarray) -> np.ndarray:
+        """Capacity of every site of a plan."""
+        a = np.asarray(area_m2, dtype=float)
+        cap = a * self.per_m2 if self.per_m2 is not None else np.where(a > 0, np.inf, 0.0)
+        if self.per_site is not None:
+            cap = np.minimum(cap, self.per_site)
+        return np.where(a > 0, cap, 0.0)
+
+    def options(self, opt_site: np.ndarray, opt_area: np.ndarray) -> np.ndarray:
+        """Capacity of every (site, area) option."""
+        a = np.asarray(opt_area, dtype=float)
+        cap = a * self.per_m2 if self.per_m2 is not None else np.full(a.shape, np.inf)
+        if self.per_site is not None:
+            cap = np.minimum(cap, self.per_site[opt_site])
+        return cap
+
+
+class CoverGain:
+    """Marginal coverage without capacity: an open site serves every class it covers.
+
+    Parameters
+    ----------
+    cover
+        ``(n_sites, n_classes)`` CSR coverage.
+    weight_value
+        ``(n_classes,)`` value of serving each class (weight × value).
+    covered_by
+        Optional starting number of open sites covering each class.
+    """
+
+    def __init__(self, cover: sp.csr_matrix, weight_value: np.ndarray,
+                 covered_by: np.ndarray | None = None) -> None:
+        self.cover = sp.csr_matrix(cover)
+        self.wv = np.asarray(weight_value, dtype=float)
+        self.count = (np.zeros(self.cover.shape[1], dtype=np.int64) if covered_by is None
+                      else np.asarray(covered_by, dtype=np.int64).copy())
+
+    def _cols(self, i: int) -> np.ndarray:
+        return self.cover.indices[self.cover.indptr[i]:self.cover.indptr[i + 1]]
+
+    def gain(self, i: int, old_m2: float, new_m2: float) -> float:
+        """Value of the classes that site ``i`` would newly cover (opening only)."""
+        if old_m2 > 0 or new_m2 <= 0:
+            return 0.0 if (old_m2 > 0) == (new_m2 > 0) else -self._loss(i)
+        c = self._cols(i)
+        return float(self.wv[c][self.count[c] == 0].sum())
+
+    def _loss(self, i: int) -> float:
+        c = self._cols(i)
+        return float(self.wv[c][self.count[c] == 1].sum())
+
+    def apply(self, i: int, old_m2: float, new_m2: float) -> None:
+        """Record that site ``i`` opened or closed."""
+        if (old_m2 > 0) != (new_m2 > 0):
+            self.count[self._cols(i)] += 1 if new_m2 > 0 else -1
+
+
+class CapacityGain:
+    """Marginal served value with capacity, serving residual demand greedily.
+
+    Extra area at a site serves, up to the capacity it adds,
+    the demand it covers that no site serves yet: highest value first, and
+    among equal values the classes that fewest sites cover. The estimate
+    ignores rerouting, so it is a lower bound on the true marginal gain;
+    :class:`CapacityFlow` gives the exact value of a plan.
+
+    Parameters
+    ----------
+    cover
+        ``(n_sites, n_classes)`` CSR coverage.
+    weight, value
+        ``(n_classes,)`` parcels/day and value per parcel of each class.
+    capacity
+        Site capacities (or parcels/day per m²).
+    residual
+        Optional starting unserved demand of each class (default: ``weight``).
+    """
+
+    def __init__(self, cover: sp.csr_matrix, weight: np.ndarray, value: np.ndarray,
+                 capacity: Capacity | float, residual: np.ndarray | None = None) -> None:
+        cover = sp.csr_matrix(cover)
+        self.capacity = Capacity.coerce(capacity)
+        self.value = np.asarray(value, dtype=float)
+        self.residual = (np.asarray(weight, dtype=float).copy() if residual is None
+                         else np.asarray(residual, dtype=float).copy())
+        degree = np.bincount(cover.indices, minlength=cover.shape[1])
+        self.order: list[np.ndarray] = []
+        for i in range(cover.shape[0]):
+            c = cover.indices[cover.indptr[i]:cover.indptr[i + 1]]
+            self.order.append(c[np.lexsort((degree[c], -self.value[c]))])
+        self.slack = np.zeros(cover.shape[0])
+
+    def _take(self, i: int, cap: float) -> tuple[np.ndarray, np.ndarray]:
+        c = self.order[i]
+        r = self.residual[c]
+        before = np.cumsum(r) - r
+        return c, np.clip(cap - before, 0.0, r)
+
+    def _extra(self, i: int, old_m2: float, new_m2: float) -> float:
+        old = float(self.capacity.site(i, old_m2))
+        new = float(self.capacity.site(i, new_m2))
+        if np.isinf(new):
+            return 0.0 if np.isinf(old) else np.inf
+        return new - old
+
+    def gain(self, i: int, old_m2: float, new_m2: float) -> float:
+        """Value served by the extra capacity (negative moves are not estimated: 0)."""
+        if new_m2 <= old_m2:
+            return 0.0
+        c, take = self._take(i, self._extra(i, old_m2, new_m2) + self.slack[i])
+        return float(take @ self.value[c])
+
+    def apply(self, i: int, old_m2: float, new_m2: float) -> None:
+        """Serve residual demand with the extra capacity of site ``i``."""
+        if new_m2 <= old_m2:
+            lost = -self._extra(i, new_m2, old_m2)
+            self.slack[i] = max(0.0, self.slack[i] + lost) if np.isfinite(lost) else 0.0
+            return
+        cap = self._extra(i, old_m2, new_m2) + self.slack[i]
+        c, take = self._take(i, cap)
+        self.residual[c] -= take
+        self.slack[i] = cap - take.sum()
+
+
+@dataclass
+class MovePrice:
+    """Prices of the scarce resources, to rank moves by gain per unit of cost.
+
+    The cost of giving site ``i`` the area ``new`` instead of ``old`` is
+    ``area[i] * (new - old) + open[i] * [old == 0 < new]``: shadow prices of
+    the area budget, rent cap and per-group area limits per m² of site ``i``,
+    and of the count limits per opened site (e.g. LP duals, see
+    :meth:`hzlogistics.solvers.bound.CoverageLp.move_price`).
+    """
+
+    area: np.ndarray
+    open: np.ndarray
+
+    def cost(self, i: int, old_m2: float, new_m2: float) -> float:
+        """Cost of a growing move (a tiny per-m² floor keeps it positive)."""
+        d = new_m2 - old_m2
+        c = self.area[i] * d + (self.open[i] if old_m2 <= 0 < new_m2 else 0.0)
+        return max(c, 1e-9 * d)
+
+
+def _move_cost(price: MovePrice | None, per_area: bool, i: int, old: float, new: float) -> float:
+    if price is not None:
+        return price.cost(i, old, new)
+    return (new - old) if per_area else 1.0
+
+
+def greedy_plan(
+    table: SiteTable,
+    evaluator: MarginalEvaluator,
+    *,
+    start_m2: np.ndarray | None = None,
+    per_area: bool = True,
+    price: MovePrice | None = None,
+    grow: bool = True,
+    allowed: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Build a plan that meets every site-side constraint, greedily.
+
+    First the lower bounds, each by the moves of best marginal gain: forced
+    sites at their smallest area; per-group minimum counts; the total minimum
+    count; per-group minimum areas. Then (``grow``) the move of best gain
+    (per m² of extra area when ``per_area``) is applied while one with a
+    positive gain fits within the upper limits. Gains are re-evaluated lazily:
+    they only fall as the plan grows.
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    evaluator
+        Marginal gains of the objective (:class:`MarginalEvaluator`); its state
+        advances with every applied move.
+    start_m2
+        Starting plan (the evaluator must already account for it).
+    per_area
+        Rank growth moves by gain per m² (else by gain).
+    price
+        Rank moves by gain per priced cost instead (overrides ``per_area``).
+    grow
+        Whether to grow past the lower bounds.
+    allowed
+        Optional ``(n_sites,)`` bool: sites the greedy may change.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(n_sites,)`` areas, or ``None`` when the greedy could not meet every
+        lower bound within the upper limits (try :func:`feasible_plan_cpsat`).
+    """
+    state = PlanState(table, start_m2)
+    may = np.ones(table.n_sites, dtype=bool) if allowed is None else np.asarray(allowed, bool)
+    for i in np.flatnonzero(table.forced & (state.area <= 0)):
+        if table.areas[i].size == 0:
+            return None
+        a = table.areas[i][0]
+        evaluator.apply(i, 0.0, a)
+        state.set(i, a)
+    # per-group minimum counts
+    for g in np.flatnonzero(state.group_count < table.group_count_min):
+        sel = may & (table.group == g)
+        _run(state, evaluator, sel, opening_only=True, per_area=per_area, price=price,
+             need=lambda g=g: state.group_count[g] < table.group_count_min[g])
+    if state.count < table.count_min:
+        _run(state, evaluator, may, opening_only=True, per_area=per_area, price=price,
+             need=lambda: state.count < table.count_min)
+    for g in np.flatnonzero(state.group_area + TOL < table.group_area_min_m2):
+        sel = may & (table.group == g)
+        _run(state, evaluator, sel, opening_only=False, per_area=per_area, price=price,
+             need=lambda g=g: not _le(table.group_area_min_m2[g], state.group_area[g]))
+    if plan_violations(table, state.area):
+        return None
+    if grow:
+        _run(state, evaluator, may, opening_only=False, per_area=per_area, price=price, need=None)
+    return state.area
+
+
+def _best_move(state: PlanState, ev: MarginalEvaluator, i: int, opening_only: bool,
+               per_area: bool, price: MovePrice | None,
+               large_first: bool = True) -> tuple[float, float, float] | None:
+    """Best (key, gain, new area) of site ``i`` among the moves that fit."""
+    old = state.area[i]
+    opts = state.table.areas[i]
+    if opening_only:
+        if old > 0 or opts.size == 0:
+            return None
+        opts = opts[:1]
+    else:
+        opts = opts[opts > old * (1 + TOL)]
+    best = None
+    for a in opts:
+        if not state.allows(i, a):
+            continue
+        g = ev.gain(i, old, a)
+        key = g / _move_cost(price, per_area, i, old, a)
+        # ties: the larger move when growing (fewer, fuller steps), the smaller when
+        # meeting a lower bound (just enough)
+        if best is None or key > best[0] * (1 + 1e-12) + 1e-15:
+            best = (key, g, a)
+        elif key >= best[0] * (1 - 1e-12) and (a > best[2]) == large_first:
+            best = (key, g, a)
+    return best
+
+
+def _run(state: PlanState, ev: MarginalEvaluator, sel: np.ndarray, *, opening_only: bool,
+         per_area: bool, price: MovePrice | None, need: Callable[[], bool] | None) -> None:
+    """Lazy greedy over the sites in ``sel`` until ``need()`` is false (or no gain is left)."""
+    large = need is None
+    tie = -1.0 if large else 1.0
+    heap: list[tuple[float, float, int, int, float]] = []
+    for i in np.flatnonzero(sel):
+        m = _best_move(state, ev, int(i), opening_only, per_area, price, large)
+        if m is not None:
+            heap.append((-m[0], tie * m[2], int(i), int(state.version[i]), m[2]))
+    heapq.heapify(heap)
+    while heap and (need is None or need()):
+        negkey, _, i, ver, a = heapq.heappop(heap)
+        if ver != state.version[i] or not state.allows(i, a):
+            m = _best_move(state, ev, i, opening_only, per_area, price, large)
+            if m is not None:
+                heapq.heappush(heap, (-m[0], tie * m[2], i, int(state.version[i]), m[2]))
+            continue
+        old = state.area[i]
+        g = ev.gain(i, old, a)
+        key = g / _move_cost(price, per_area, i, old, a)
+        if heap and key < -heap[0][0] * (1 - 1e-9) - 1e-12:
+            m = _best_move(state, ev, i, opening_only, per_area, price, large)
+            if m is not None:
+                heapq.heappush(heap, (-m[0], tie * m[2], i, int(state.version[i]), m[2]))
+            continue
+        if need is None and g <= 1e-12:
+            break
+        ev.apply(i, old, a)
+        state.set(i, a)
+        if not opening_only:
+            m = _best_move(state, ev, i, opening_only, per_area, price, large)
+            if m is not None:
+                heapq.heappush(heap, (-m[0], tie * m[2], i, int(state.version[i]), m[2]))
+
+
+class CapacityFlow:
+    """Serve demand exactly for a given plan: the max-value flow under capacities.
+
+    Sites send at most their capacity (:class:`Capacity`) to the classes
+    they cover; each class takes at most its weight; the flow of largest total
+    value is found with OR-Tools' min-cost flow (a maximum flow of least cost
+    with cost ``-value``: with positive values the most valuable flow is a
+    maximum flow, since the servable demand forms a matroid). Weights and
+    capacities are floored to multiples of ``1 / scale`` so that the flow
+    never exceeds the real ones.
+
+    Parameters
+    ----------
+    cover
+        ``(n_sites, n_classes)`` CSR coverage.
+    weight, value
+        ``(n_classes,)`` parcels/day and value per parcel.
+    capacity
+        Site capacities (or parcels/day per m²).
+    scale
+        Integer units per parcel/day.
+    """
+
+    def __init__(self, cover: sp.csr_matrix, weight: np.ndarray, value: np.ndarray,
+                 capacity: Capacity | float, *, scale: float = 1000.0) -> None:
+        from ortools.graph.python import min_cost_flow
+
+        cover = sp.csr_matrix(cover)
+        cover.sort_indices()
+        self.cover = cover
+        self.capacity = Capacity.coerce(capacity)
+        self.scale = float(scale)
+        self.weight = np.asarray(weight, dtype=float)
+        self.value = np.asarray(value, dtype=float)
+        n, m = cover.shape
+        self.n, self.m = n, m
+        w_int = np.floor(self.weight * self.scale + 1e-9).astype(np.int64)
+        uniq = np.unique(self.value)
+        v_int = np.round(self.value * (1e6 / max(uniq.max(initial=1.0), 1e-12))).astype(np.int64)
+        src, sink = n + m, n + m + 1
+        rows = np.repeat(np.arange(n), np.diff(cover.indptr))
+        tails = np.concatenate([np.full(n, src), rows, n + np.arange(m)])
+        heads = np.concatenate([np.arange(n), n + cover.indices, np.full(m, sink)])
+        caps = np.concatenate([np.zeros(n, dtype=np.int64), w_int[cover.indices], w_int])
+        costs = np.concatenate([np.zeros(n + cover.nnz, dtype=np.int64), -v_int])
+        self._mcf = min_cost_flow.SimpleMinCostFlow()
+        self._arcs = self._mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        total = int(w_int.sum())
+        self._mcf.set_node_supply(src, total)
+        self._mcf.set_node_supply(sink, -total)
+        self._site_arcs = self._arcs[:n]
+        self._pair_arcs = self._arcs[n:n + cover.nnz]
+        self._ok = min_cost_flow.SimpleMinCostFlow.OPTIMAL
+
+    def capacity_units(self, area_m2: np.ndarray) -> np.ndarray:
+        """Integer capacity of every site for a plan."""
+        cap = np.minimum(self.capacity.sites(area_m2), float(self.weight.sum()) * 2 + 1)
+        return np.floor(cap * self.scale + 1e-9).astype(np.int64)
+
+    def solve(self, area_m2: np.ndarray) -> tuple[float, sp.csr_matrix]:
+        """Exact served value and flows of a plan.
+
+        Returns
+        -------
+        objective : float
+            Total value served (parcels/day × value).
+        flows : scipy.sparse.csr_matrix
+            ``(n_sites, n_classes)`` parcels/day from each site to each class.
+        """
+        self._mcf.set_arc_capacities(self._site_arcs, self.capacity_units(area_m2))
+        status = self._mcf.solve_max_flow_with_min_cost()
+        if status != self._ok:  # pragma: no cover - the network is always well formed
+            from hzlogistics._errors import SolverError
+
+            raise SolverError(f"min-cost flow failed with status {status}")
+        f = self._mcf.flows(self._pair_arcs).astype(float) / self.scale
+        flows = sp.csr_matrix((f, self.cover.indices.copy(), self.cover.indptr.copy()),
+                              shape=(self.n, self.m))
+        flows.eliminate_zeros()
+        served = np.asarray(flows.sum(axis=0)).ravel()
+        return float(served @ self.value), flows
+
+
+def swap_search(
+    table: SiteTable,
+    area_m2: np.ndarray,
+    cover: sp.csr_matrix,
+    weight_value: np.ndarray,
+    *,
+    time_limit_s: float = 10.0,
+    max_rounds: int = 100_000,
+) -> np.ndarray:
+    """1-swap local search for coverage without capacity.
+
+    Repeatedly applies the best of: open a closed site (when count and area
+    allow); swap an open site for a closed one at its smallest area. Every
+    move keeps all constraints. Gains are exact: with ``n_c`` the number of
+    open sites covering class ``c``, closing ``i`` loses the classes with
+    ``n_c = 1`` it covers, opening ``k`` gains those with ``n_c = 0`` it
+    covers, and a swap gets back what ``k`` also covers of what ``i`` loses.
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    area_m2
+        A feasible starting plan.
+    cover
+        ``(n_sites, n_classes)`` coverage.
+    weight_value
+        ``(n_classes,)`` value of each class.
+    time_limit_s, max_rounds
+        Stop after this long or this many moves.
+
+    Returns
+    -------
+    numpy.ndarray
+        The improved plan.
+    """
+    t0 = time.perf_counter()
+    cover = sp.csr_matrix(cover, dtype=float)
+    wv = np.asarray(weight_value, dtype=float)
+    state = PlanState(table, area_m2)
+    min_area = table.min_area_m2
+    can = table.can_open
+    tol = 1e-9 * max(1.0, float(wv.sum()))
+    for _ in range(max_rounds):
+        if time.perf_counter() - t0 > time_limit_s:
+            break
+        opened = state.area > 0
+        cnt = np.asarray(cover[opened].sum(axis=0)).ravel()
+        gain = cover @ (wv * (cnt == 0))
+        loss = cover @ (wv * (cnt == 1))
+        closed_ok = np.flatnonzero(~opened & can)
+        best = (tol, -1, -1)
+        # add moves
+        for k in closed_ok[np.argsort(-gain[closed_ok])]:
+            if gain[k] <= best[0]:
+                break
+            if state.allows(int(k), min_area[k]):
+                best = (gain[k], -1, int(k))
+                break
+        # swap moves: delta(i, k) = gain_k - loss_i + overlap(i, k)
+        out = np.flatnonzero(opened & ~table.forced)
+        if out.size and closed_ok.size:
+            only = sp.diags(wv * (cnt == 1))
+            overlap = (cover[closed_ok] @ only @ cover[out].T).toarray()
+            delta = gain[closed_ok][:, None] - loss[out][None, :] + overlap
+            flat = np.argsort(-delta, axis=None)
+            for f in flat[: min(flat.size, 20_000)]:
+                kk, ii = np.unravel_index(f, delta.shape)
+                d = delta[kk, ii]
+                if d <= best[0]:
+                    break
+                k, i = int(closed_ok[kk]), int(out[ii])
+                if _swap_ok(state, i, k, min_area[k]):
+                    best = (d, i, k)
+                    break
+        if best[2] < 0:
+            break
+        _, i, k = best
+        if i >= 0:
+            state.set(i, 0.0)
+        state.set(k, min_area[k])
+    return state.area
+
+
+def _swap_ok(state: PlanState, i: int, k: int, a_k: float) -> bool:
+    """Whether closing ``i`` and opening ``k`` at ``a_k`` keeps every constraint."""
+    t = state.table
+    if t.forced[i] or state.area[k] > 0:
+        return False
+    a_i = state.area[i]
+    gi, gk = t.group[i], t.group[k]
+    if not _le(state.total - a_i + a_k, t.area_budget_m2):
+        return False
+    if not _le(state.rent - a_i * t.rent_usd_m2_year[i] + a_k * t.rent_usd_m2_year[k],
+               t.rent_cap_usd_year):
+        return False
+    if gi == gk:
+        new_area = state.group_area[gi] - a_i + a_k
+        return (_le(new_area, t.group_area_max_m2[gi])
+                and _le(t.group_area_min_m2[gi], new_area))
+    return (state.group_count[gi] - 1 >= t.group_count_min[gi]
+            and state.group_count[gk] + 1 <= t.group_count_max[gk]
+            and _le(t.group_area_min_m2[gi], state.group_area[gi] - a_i)
+            and _le(state.group_area[gk] + a_k, t.group_area_max_m2[gk]))
+
+
+def rebalance_search(
+    table: SiteTable,
+    area_m2: np.ndarray,
+    flow: CapacityFlow,
+    *,
+    time_limit_s: float = 10.0,
+    max_rounds: int = 50,
+    price: MovePrice | None = None,
+    on_improve: Callable[[float, np.ndarray], None] | None = None,
+) -> tuple[np.ndarray, float]:
+    """Local search with capacity: shrink idle area, regrow it where demand waits.
+
+    Each round serves demand exactly (:class:`CapacityFlow`), gives every site
+    the smallest allowed area that still carries its load (closing idle sites
+    where the counts allow), then spends the freed area greedily on unserved
+    demand (:class:`CapacityGain`). A round is kept only if the exact value
+    improves.
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    area_m2
+        A feasible starting plan.
+    flow
+        Exact evaluator of the problem.
+    time_limit_s, max_rounds
+        Stop after this long or this many rounds.
+    price
+        Prices for the regrowth (default: per m²).
+    on_improve
+        Called with ``(objective, plan)`` on every improvement.
+
+    Returns
+    -------
+    plan : numpy.ndarray
+    objective : float
+    """
+    t0 = time.perf_counter()
+    area = np.asarray(area_m2, dtype=float).copy()
+    obj, flows = flow.solve(area)
+    for _ in range(max_rounds):
+        if time.perf_counter() - t0 > time_limit_s:
+            break
+        load = np.asarray(flows.sum(axis=1)).ravel()
+        state = PlanState(table, area)
+        # shrink, idlest first
+        idle = flow.capacity.sites(area) - load
+        for i in np.argsort(-idle):
+            if idle[i] <= 1e-9 or area[i] <= 0:
+                break
+            opts = table.areas[i]
+            fits = opts[(flow.capacity.site(int(i), opts) >= load[i] - 1e-9)
+                        & (opts < area[i] * (1 - TOL))]
+            if load[i] <= 1e-9:
+                fits = np.concatenate([[0.0], fits])
+            for target in fits:
+                if state.allows(int(i), float(target)):
+                    state.set(int(i), float(target))
+                    break
+        served = np.asarray(flows.sum(axis=0)).ravel()
+        ev = CapacityGain(flow.cover, flow.weight, flow.value, flow.capacity,
+                          residual=np.maximum(flow.weight - served, 0.0))
+        ev.slack = np.maximum(np.minimum(flow.capacity.sites(state.area), 1e300) - load, 0.0)
+        new = greedy_plan(table, ev, start_m2=state.area, per_area=True, price=price)
+        if new is None:
+            break
+        new_obj, new_flows = flow.solve(new)
+        if new_obj <= obj * (1 + 1e-12) + 1e-9:
+            break
+        area, obj, flows = new, new_obj, new_flows
+        if on_improve is not None:
+            on_improve(obj, area)
+    return area, obj
+
+
+def round_down(table: SiteTable, target_m2: np.ndarray) -> np.ndarray:
+    """Round fractional areas (e.g. an LP solution) down to allowed areas.
+
+    Sites are taken in decreasing order of their target area and given the
+    largest allowed area not above it when every upper limit still holds
+    (forced sites at least their smallest area). Lower limits may be unmet:
+    :func:`greedy_plan` with ``start_m2`` completes the plan.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from hzlogistics.models.problem import SitingProblem
+    >>> p = SitingProblem(weight=np.ones(3), cover=sp.csr_matrix(np.eye(3)),
+    ...                   tiers_m2=np.array([100., 200.]), count_max=2)
+    >>> round_down(site_table(p), np.array([250., 60., 180.])).tolist()
+    [200.0, 0.0, 100.0]
+    """
+    state = PlanState(table)
+    target = np.asarray(target_m2, dtype=float)
+    for i in np.argsort(-target, kind="stable"):
+        opts = table.areas[i]
+        fit = opts[opts <= target[i] * (1 + 1e-6)]
+        if table.forced[i] and opts.size and fit.size == 0:
+            fit = opts[:1]
+        for a in fit[::-1]:
+            if state.allows(int(i), float(a)):
+                state.set(int(i), float(a))
+                break
+    return state.area
+
+
+def feasible_plan_cpsat(
+    table: SiteTable,
+    score: np.ndarray | None = None,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+) -> np.ndarray | None:
+    """A plan meeting every site-side constraint, found by CP-SAT.
+
+    Minimizes the total area, then prefers sites of high ``score`` (each site
+    opened at one of its allowed areas).
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    score
+        Optional ``(n_sites,)`` preference (e.g. the demand a site covers).
+    time_limit_s, seed, workers
+        CP-SAT limits.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(n_sites,)`` areas, or ``None`` when none was found in time.
+    """
+    from ortools.sat.python import cp_model
+
+    model, y, opt_site, opt_area = site_model(table)
+    area_unit = _area_unit(opt_area)
+    area_int = np.round(opt_area * area_unit).astype(np.int64)
+    s = np.zeros(table.n_sites) if score is None else np.asarray(score, dtype=float)
+    s_int = np.round(1000 * s / max(float(np.abs(s).max(initial=0.0)), 1e-12)).astype(np.int64)
+    big = int(s_int.sum()) + 1 if s_int.size else 1
+    model.minimize(cp_model.LinearExpr.weighted_sum(
+        y, [int(big * a - s_int[i]) for i, a in zip(opt_site, area_int, strict=True)]))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.random_seed = int(seed)
+    solver.parameters.num_workers = int(workers)
+    code = solver.solve(model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    area = np.zeros(table.n_sites)
+    for v, i, a in zip(y, opt_site, opt_area, strict=True):
+        if solver.boolean_value(v):
+            area[i] = a
+    return area
+
+
+def _area_unit(areas: np.ndarray) -> int:
+    """Smallest power of ten that makes every area an integer (at most 1e4)."""
+    for unit in (1, 10, 100, 1000, 10_000):
+        x = np.asarray(areas, dtype=float) * unit
+        if np.all(np.abs(x - np.round(x)) < 1e-6):
+            return unit
+    return 10_000
+
+
+def site_model(
+    table: SiteTable,
+    *,
+    enforce: dict[str, object] | None = None,
+) -> tuple[object, list[object], np.ndarray, np.ndarray]:
+    """A CP-SAT model of the site-side constraints (no objective).
+
+    One Boolean per allowed (site, area) option; at most one per site (exactly
+    one for forced sites); the count, area, group and rent constraints as
+    linear rows. Areas are scaled to integers by the smallest power of ten
+    that makes them exact; rents are rounded up to cents and the rent cap
+    down, so a plan the model accepts always meets the real cap.
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    enforce
+        Optional dict, filled with ``{constraint name: Boolean literal}``; when
+        given, every constraint is only enforced if its literal is true (for
+        infeasibility analysis with assumptions).
+
+    Returns
+    -------
+    model : ortools.sat.python.cp_model.CpModel
+    y : list
+        The option Booleans.
+    opt_site, opt_area : numpy.ndarray
+        Site and area of every option.
+    """
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    opt_site, opt_area = table.option_arrays()
+    unit = _area_unit(opt_area)
+    a_int = np.round(opt_area * unit).astype(np.int64)
+    y = [model.new_bool_var(f"y{i}_{a:g}") for i, a in zip(opt_site, opt_area, strict=True)]
+    by_site: list[list[int]] = [[] for _ in range(table.n_sites)]
+    for k, i in enumerate(opt_site):
+        by_site[i].append(k)
+
+    def add(name: str, ct: object) -> None:
+        if enforce is not None:
+            lit = enforce.get(name)
+            if lit is None:
+                lit = model.new_bool_var(name)
+                enforce[name] = lit
+            ct.only_enforce_if(lit)  # type: ignore[attr-defined]
+
+    for i in range(table.n_sites):
+        ks = by_site[i]
+        if table.forced[i]:
+            if ks:
+                add("keep existing sites", model.add(sum(y[k] for k in ks) == 1))
+            else:
+                add("keep existing sites", model.add_bool_or([]))
+        elif len(ks) > 1:
+            model.add_at_most_one(y[k] for k in ks)
+    count = cp_model.LinearExpr.sum(y)
+    if table.count_min > 0:
+        add("count_min", model.add(count >= table.count_min))
+    if table.count_max < table.n_sites:
+        add("count_max", model.add(count <= table.count_max))
+    area = cp_model.LinearExpr.weighted_sum(y, [int(a) for a in a_int])
+    if np.isfinite(table.area_budget_m2):
+        add("area budget", model.add(area <= int(np.floor(table.area_budget_m2 * unit + 1e-6))))
+    ks_of_group: list[list[int]] = [[] for _ in range(table.n_groups)]
+    for k, i in enumerate(opt_site):
+        ks_of_group[table.group[i]].append(k)
+    for g in range(table.n_groups):
+        ks = ks_of_group[g]
+        name = table.group_names[g]
+        cnt = cp_model.LinearExpr.sum([y[k] for k in ks])
+        ar = cp_model.LinearExpr.weighted_sum([y[k] for k in ks], [int(a_int[k]) for k in ks])
+        if table.group_count_min[g] > 0:
+            add(f"{name} count_min", model.add(cnt >= int(table.group_count_min[g])))
+        if table.group_count_max[g] < len(ks):
+            add(f"{name} count_max", model.add(cnt <= int(table.group_count_max[g])))
+        if table.group_area_min_m2[g] > 0:
+            add(f"{name} area_min",
+                model.add(ar >= int(np.ceil(table.group_area_min_m2[g] * unit - 1e-6))))
+        if np.isfinite(table.group_area_max_m2[g]):
+            add(f"{name} area_max",
+                model.add(ar <= int(np.floor(table.group_area_max_m2[g] * unit + 1e-6))))
+    if np.isfinite(table.rent_cap_usd_year):
+        cents = np.ceil(opt_area * table.rent_usd_m2_year[opt_site] * 100 - 1e-6).astype(np.int64)
+        rent = cp_model.LinearExpr.weighted_sum(y, [int(c) for c in cents])
+        add("rent cap", model.add(rent <= int(np.floor(table.rent_cap_usd_year * 100 + 1e-6))))
+    return model, y, opt_site, opt_area

@@ -1,0 +1,243 @@
+"""Tests of the shared heuristic helpers (and of the LP bounds they are checked against)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from hzlogistics.models.problem import SitingProblem
+from hzlogistics.solvers.bound import (
+    LinearProgram,
+    aggregate_lp,
+    certified_bound,
+    coverage_lp,
+    lp_bound,
+    site_rows,
+    trivial_bound,
+)
+from hzlogistics.solvers.heuristic import (
+    Capacity,
+    CapacityFlow,
+    CapacityGain,
+    CoverGain,
+    PlanState,
+    feasible_plan_cpsat,
+    greedy_plan,
+    plan_violations,
+    rebalance_search,
+    round_down,
+    site_table,
+    swap_search,
+)
+
+
+def random_problem(seed: int, *, n: int = 8, m: int = 30, capacity: float | None = 0.5,
+                   **kw) -> SitingProblem:
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n, m)) < 0.3
+    base = dict(
+        weight=rng.integers(1, 100, m).astype(float),
+        cover=sp.csr_matrix(dense),
+        tiers_m2=np.array([100.0, 200.0, 500.0]),
+        group=rng.permutation(np.arange(n) % 2),
+        group_names=("AA", "BB"),
+        area_budget_m2=900.0,
+        count_min=2,
+        count_max=5,
+        capacity_per_m2=capacity,
+        group_count_min=np.array([1, 1]),
+        rent_usd_m2_year=rng.uniform(1, 10, n),
+        value=np.where(rng.random(m) < 0.3, 0.5, 1.0),
+    )
+    base.update(kw)
+    return SitingProblem(**base)
+
+
+def flow_value_lp(cover, weight, value, cap_site) -> float:
+    """Max-value flow by scipy's HiGHS LP (an independent check of CapacityFlow)."""
+    rows, cols = sp.csr_matrix(cover).nonzero()
+    n, m = cover.shape
+    a = np.zeros((n + m, rows.size))
+    a[rows, np.arange(rows.size)] = 1.0
+    a[n + cols, np.arange(rows.size)] = 1.0
+    res = linprog(-value[cols], A_ub=a, b_ub=np.concatenate([cap_site, weight]),
+                  bounds=(0, None), method="highs")
+    return float(-res.fun)
+
+
+# --- the site table and plan checks ---------------------------------------------------------
+
+
+def test_site_table_options():
+    p = SitingProblem(weight=np.ones(4), cover=sp.csr_matrix(np.eye(4)),
+                      tiers_m2=np.array([200.0, 100.0, 500.0]),
+                      max_area_m2=np.array([np.inf, 200.0, 50.0, 600.0]),
+                      existing_area_m2=np.array([0.0, 0.0, 0.0, 150.0]),
+                      forbidden=np.array([False, False, False, False]))
+    t = site_table(p)
+    assert [a.tolist() for a in t.areas] == [[100.0, 200.0, 500.0], [100.0, 200.0], [],
+                                             [150.0, 200.0, 500.0]]
+    assert t.forced.tolist() == [False, False, False, True]
+    assert t.can_open.tolist() == [True, True, False, True]
+    assert t.count_max == 4 and t.area_budget_m2 == 200_000.0
+
+
+def test_plan_violations_lists_every_broken_constraint():
+    p = random_problem(0, n=4, capacity=None, group=np.array([0, 0, 1, 1]),
+                       existing_area_m2=np.array([100.0, 0, 0, 0]), count_max=2,
+                       area_budget_m2=300.0, group_area_max_m2=np.array([np.inf, 150.0]),
+                       rent_usd_m2_year=np.ones(4), rent_cap_usd_year=350.0)
+    out = plan_violations(p, np.array([0.0, 150.0, 200.0, 100.0]))
+    assert "existing site 0 (100 m²) is closed" in out
+    assert any(s.startswith("site 1 has area 150 m²") for s in out)
+    assert "3 open sites > count_max 2" in out
+    assert "total area 450 m² > area budget 300 m²" in out
+    assert "BB has 300 m² > maximum 150 m²" in out
+    assert "AA has 1 sites < minimum 1" not in out
+    assert "yearly rent 450 USD > rent cap 350 USD" in out
+    assert plan_violations(p, np.array([100.0, 0.0, 100.0, 0.0])) == []
+
+
+def test_plan_state_checks_moves():
+    p = random_problem(1, n=4, capacity=None, group=np.array([0, 0, 1, 1]), count_min=2,
+                       count_max=3, area_budget_m2=400.0)
+    state = PlanState(site_table(p), np.array([100.0, 0.0, 100.0, 0.0]))
+    assert state.allows(1, 200.0)
+    assert not state.allows(1, 500.0)  # budget
+    assert not state.allows(0, 0.0)  # count_min 2 and AA's minimum 1
+    state.set(1, 100.0)
+    assert not state.allows(3, 100.0)  # three open sites: count_max 3 refuses a fourth
+    assert state.count == 3 and state.total == 300.0
+
+
+# --- greedy and local search ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_plan_meets_every_constraint(seed):
+    p = random_problem(seed, existing_area_m2=np.r_[150.0, np.zeros(7)],
+                       group_area_min_m2=np.array([200.0, 0.0]), rent_cap_usd_year=20_000.0)
+    t = site_table(p)
+    w, v = p.weight, p.value
+    plan = greedy_plan(t, CapacityGain(p.cover, w, v, 0.5))
+    assert plan is not None
+    assert plan_violations(t, plan) == []
+    cover_plan = greedy_plan(t, CoverGain(p.cover, w * v), per_area=False)
+    assert cover_plan is not None and plan_violations(t, cover_plan) == []
+
+
+def test_greedy_returns_none_when_lower_bounds_do_not_fit():
+    p = random_problem(0, count_min=5, area_budget_m2=400.0)
+    assert greedy_plan(site_table(p), CoverGain(p.cover, p.weight)) is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_capacity_flow_matches_an_lp(seed):
+    p = random_problem(seed)
+    t = site_table(p)
+    plan = greedy_plan(t, CapacityGain(p.cover, p.weight, p.value, 0.5))
+    flow = CapacityFlow(p.cover, p.weight, p.value, 0.5, scale=1000.0)
+    obj, flows = flow.solve(plan)
+    assert obj == pytest.approx(flow_value_lp(p.cover, p.weight, p.value, 0.5 * plan),
+                                abs=1e-2)
+    assert np.all(np.asarray(flows.sum(axis=1)).ravel() <= 0.5 * plan + 1e-9)
+    assert np.all(np.asarray(flows.sum(axis=0)).ravel() <= p.weight + 1e-9)
+
+
+def test_capacity_per_site_and_per_m2():
+    cap = Capacity(per_m2=2.0, per_site=np.array([150.0, np.inf]))
+    np.testing.assert_allclose(cap.sites(np.array([100.0, 100.0])), [150.0, 200.0])
+    np.testing.assert_allclose(cap.site(0, np.array([0.0, 50.0])), [0.0, 100.0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_local_search_keeps_feasibility_and_never_worsens(seed):
+    p = random_problem(seed, n=10, m=40)
+    t = site_table(p)
+    wv = p.weight * p.value
+    start = greedy_plan(t, CoverGain(p.cover, wv), grow=False)
+    assert start is not None
+    before = float(wv[np.asarray(p.cover[start > 0].sum(axis=0)).ravel() > 0].sum())
+    better = swap_search(t, start, p.cover, wv)
+    after = float(wv[np.asarray(p.cover[better > 0].sum(axis=0)).ravel() > 0].sum())
+    assert plan_violations(t, better) == []
+    assert after >= before
+    flow = CapacityFlow(p.cover, p.weight, p.value, 0.5)
+    plan, obj = rebalance_search(t, start, flow)
+    assert plan_violations(t, plan) == []
+    assert obj >= flow.solve(start)[0] - 1e-9
+    assert obj == pytest.approx(flow.solve(plan)[0])
+
+
+def test_rebalance_moves_idle_area_to_waiting_demand():
+    # site 0 (300 m², 3 parcels/day per m²: 900) reaches 100; site 1 reaches 800
+    p = SitingProblem(weight=np.array([100.0, 800.0]), cover=sp.csr_matrix(np.eye(2)),
+                      tiers_m2=np.array([100.0, 300.0]), area_budget_m2=400.0,
+                      capacity_per_m2=3.0)
+    t = site_table(p)
+    flow = CapacityFlow(p.cover, p.weight, np.ones(2), 3.0)
+    plan, obj = rebalance_search(t, np.array([300.0, 100.0]), flow)
+    assert plan.tolist() == [100.0, 300.0]
+    assert obj == pytest.approx(100.0 + 800.0)
+
+
+def test_round_down_respects_upper_limits():
+    p = random_problem(3, rent_cap_usd_year=3_000.0)
+    t = site_table(p)
+    plan = round_down(t, np.full(p.n_sites, 260.0))
+    assert set(plan.tolist()) <= {0.0, 100.0, 200.0}
+    assert 200.0 in plan.tolist()
+    assert plan.sum() <= 900.0 and (plan > 0).sum() <= 5
+    assert plan @ p.rent_usd_m2_year <= 3_000.0
+
+
+def test_feasible_plan_cpsat():
+    p = random_problem(2, rent_cap_usd_year=2_000.0)
+    t = site_table(p)
+    plan = feasible_plan_cpsat(t, np.arange(p.n_sites, dtype=float))
+    assert plan is not None and plan_violations(t, plan) == []
+    q = random_problem(2, count_min=6, count_max=5)
+    assert feasible_plan_cpsat(site_table(q), time_limit_s=2.0) is None
+
+
+# --- LP bounds --------------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(duals=st.lists(st.floats(-5, 5), min_size=2, max_size=2))
+def test_certified_bound_holds_for_any_multipliers(duals):
+    # max x + 2y, x + y <= 1.5, x - y >= -0.5, 0 <= x, y <= 1: optimum 2.5 (x = 0.5, y = 1)
+    lp = LinearProgram(c=np.array([1.0, 2.0]), A=sp.csr_matrix([[1.0, 1.0], [1.0, -1.0]]),
+                       row_lo=np.array([-np.inf, -0.5]), row_hi=np.array([1.5, np.inf]),
+                       col_lo=np.zeros(2), col_hi=np.ones(2))
+    assert certified_bound(lp, np.array(duals)) >= 2.5 - 1e-9
+    assert lp_bound(lp).bound == pytest.approx(2.5, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lp_bounds_sandwich_the_best_plan(seed):
+    p = random_problem(seed, n=6, m=20)
+    t = site_table(p)
+    flow = CapacityFlow(p.cover, p.weight, p.value, 0.5)
+    plan = greedy_plan(t, CapacityGain(p.cover, p.weight, p.value, 0.5))
+    plan, obj = rebalance_search(t, plan, flow)
+    full = lp_bound(coverage_lp(t, p.cover, p.weight, p.value, capacity=0.5).lp)
+    agg = lp_bound(aggregate_lp(t, p.cover, p.weight, p.value, 0.5).lp)
+    triv = trivial_bound(p.cover, p.weight, p.value, table=t, capacity=0.5)
+    assert full.status == "optimal" and agg.status == "optimal"
+    assert obj <= full.bound + 1e-6
+    assert full.bound <= agg.bound + 1e-6
+    assert agg.bound <= triv + 1e-6
+
+
+def test_site_rows_are_named():
+    p = random_problem(0, rent_cap_usd_year=5_000.0, group_area_max_m2=np.array([800.0, 900.0]),
+                       existing_area_m2=np.r_[100.0, np.zeros(7)])
+    names = set(site_rows(site_table(p)).names.tolist())
+    assert {"site options", "keep existing sites", "count_min", "count_max", "area budget",
+            "rent cap", "AA count_min", "BB count_min", "AA area_max",
+            "BB area_max"} == names
