@@ -70,6 +70,18 @@ class SitingProblem:
         a discount (e.g. 0.5).
     site_ids, demand_ids
         Labels, carried through to the result.
+    fixed_cost_usd_year
+        ``(n_sites,)`` yearly fixed cost of opening each site, on top of rent
+        (``None`` = 0). Used by the ``cost`` objective.
+    site_capacity
+        ``(n_sites,)`` parcels/day each site can handle whatever its area
+        (``None`` = no such limit). With ``capacity_per_m2`` as well, the smaller
+        of the two applies.
+    assign_cost
+        ``(n_sites, n_demand)`` CSR: cost of serving *all* of demand point j
+        from site i, read at the stored entries of ``cover`` (an entry missing
+        here counts as 0). The ``cost`` objective reads it as USD/year; the
+        ``median`` objective minimizes it instead of weight × travel time.
     """
 
     weight: np.ndarray
@@ -95,6 +107,9 @@ class SitingProblem:
     value: np.ndarray | None = None
     site_ids: np.ndarray | None = None
     demand_ids: np.ndarray | None = None
+    fixed_cost_usd_year: np.ndarray | None = None
+    site_capacity: np.ndarray | None = None
+    assign_cost: sp.csr_matrix | None = None
 
     @property
     def n_sites(self) -> int:
