@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from hzlogistics._errors import HzLogisticsError
+from hzlogistics._errors import SolverError
 from hzlogistics.models.problem import SitingProblem, SolveResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,7 +101,10 @@ class Plan:
         r = self.result
         total = float(self.demand["weight"].sum())
         covered = float(self.demand["served_weight"].sum()) if len(self.demand) else 0.0
-        budget = None if self.problem is None else self.problem.area_budget_m2
+        if self.problem is not None:
+            budget = self.problem.area_budget_m2
+        else:
+            budget = None if self.scenario is None else self.scenario.area_budget_m2
         open_sites = self.open_sites
         return {
             "name": self.name,
@@ -185,11 +188,14 @@ def make_plan(
 
     Raises
     ------
-    HzLogisticsError
-        If the result holds no plan (e.g. infeasible).
+    SolverError
+        If the result holds no plan (e.g. the time limit hit before the first one).
     """
     if not result.has_solution:
-        raise HzLogisticsError(f"the solve ended '{result.status}' and holds no plan")
+        raise SolverError(
+            f"the solve ended '{result.status}' after {result.wall_s:.1f} s without a plan; "
+            "raise the time limit (time_limit_s / --time-limit-s)"
+        )
     served = sp.csr_matrix(result.served)
     area = np.asarray(result.area_m2, dtype=float)
     is_open = area > 0
@@ -197,7 +203,7 @@ def make_plan(
                           dtype=float)
     tt = problem.travel_time_h
     coo = served.tocoo()
-    if tt is not None:
+    if tt is not None and coo.nnz:
         tt_pairs = np.asarray(sp.csr_matrix(tt)[coo.row, coo.col]).ravel()
     else:
         tt_pairs = np.full(coo.nnz, np.nan)
@@ -550,3 +556,102 @@ def run_scenario(
     return make_plan(result, problem, inputs.demand, inputs.sites, inputs.countries,
                      coverage=coverage, name=scenario.name, title=scenario.title,
                      scenario=scenario, timings=timings)
+
+
+def solve_plan(
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    countries: gpd.GeoDataFrame | None = None,
+    coverage: Coverage | sp.spmatrix | None = None,
+    radius_km: float | None = None,
+    objective: str = "coverage",
+    area_budget_m2: float | None = None,
+    sizes_m2: list[float] | None = None,
+    count: int | tuple[int, int] | None = None,
+    capacity_per_m2: float | None = None,
+    min_sites_per_country: int = 0,
+    forbidden_sites: list[str] | None = None,
+    required_share: float = 0.95,
+    assignment: str = "split",
+    time_limit_s: float | None = None,
+    gap: float | None = None,
+    seed: int = 0,
+    name: str = "plan",
+    title: str | None = None,
+    on_incumbent: Any = None,
+    stop: Any = None,
+) -> Plan:
+    """Plan on a planner's own demand and candidate sites, in one call.
+
+    Parameters
+    ----------
+    demand
+        Points with ``id`` and ``weight`` (parcels/day); ``country`` optional.
+    sites
+        Points with ``id``; optional ``max_area_m2``, ``rent_usd_m2_year``,
+        ``existing_area_m2``, ``country``, ``name``.
+    coverage
+        A :class:`~hzlogistics.coverage.Coverage`, or a ``(n_sites, n_demand)``
+        sparse matrix of which site reaches which demand point. When omitted,
+        ``radius_km`` gives geodesic coverage, else the delivery network is built.
+    area_budget_m2, sizes_m2, count, capacity_per_m2
+        Total area allowed (``None`` = no budget), the size tiers, the number of
+        sites (exact or ``(lo, hi)``; ``None`` = free), parcels/day per m²
+        (``None`` = no capacity).
+
+    Returns
+    -------
+    Plan
+    """
+    from hzlogistics import settings
+    from hzlogistics.scenario import Scenario
+
+    lo, hi = (0, None) if count is None else (
+        (int(count), int(count)) if isinstance(count, int | np.integer) else
+        (int(count[0]), int(count[1])))
+    scenario = Scenario(
+        name=name, title=title or name, objective=objective,
+        radius_km=radius_km, coverage_mode="geodesic" if radius_km is not None else "network",
+        area_budget_m2=area_budget_m2,
+        size_tiers_m2=list(sizes_m2 or settings.SIZE_TIERS_M2),
+        count_min=lo, count_max=hi, min_sites_per_country=min_sites_per_country,
+        capacity_per_m2=capacity_per_m2, forbidden_sites=list(forbidden_sites or []),
+        required_share=required_share, assignment=assignment,
+        time_limit_s=settings.TIME_LIMIT_S if time_limit_s is None else time_limit_s,
+        gap=settings.GAP_TARGET if gap is None else gap, seed=seed,
+    )
+    inputs = Inputs(demand=demand, sites=sites, countries=countries)
+    import time
+
+    from hzlogistics._errors import InfeasibleError
+    from hzlogistics.models import solve
+    from hzlogistics.models.problem import SolveOptions
+
+    t0 = time.perf_counter()
+    if coverage is None:
+        cov = build_scenario_coverage(scenario, inputs)
+    elif sp.issparse(coverage):
+        from hzlogistics.coverage import coverage_from_pairs
+
+        pairs = sp.coo_matrix(coverage)
+        cov = coverage_from_pairs(sites["id"].to_numpy(), demand["id"].to_numpy(),
+                                  pairs.row, pairs.col, mode="matrix")
+    else:
+        cov = coverage  # type: ignore[assignment]
+    t1 = time.perf_counter()
+    problem = build_problem(scenario, inputs, cov)
+    kwargs: dict[str, Any] = {}
+    if objective == "min-area":
+        kwargs["required_share"] = required_share
+    if objective == "cost":
+        kwargs["assignment"] = assignment
+    options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap, seed=seed,
+                           progress=on_incumbent, stop=stop)
+    result = solve(problem, objective, options, **kwargs)
+    t2 = time.perf_counter()
+    if result.status == "infeasible":
+        raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
+    return make_plan(result, problem, demand, sites, countries, coverage=cov, name=name,
+                     title=title, scenario=scenario,
+                     timings={"coverage_s": t1 - t0, "solve_s": t2 - t1})

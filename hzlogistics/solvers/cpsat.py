@@ -103,6 +103,8 @@ def solve_cpsat(
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers or max(1, os.cpu_count() or 1))
     p.log_search_progress = bool(options.log)
+    # Ctrl-C belongs to the caller, which stops the search through options.stop.
+    p.catch_sigint_signal = False
     for name, value in (extra_params or {}).items():
         setattr(p, name, value)
     log: list[tuple[float, float, float]] = []

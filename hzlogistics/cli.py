@@ -1,0 +1,875 @@
+"""The ``hzlogistics`` command line: plan, validate, compare, init, countries, data.
+
+Exit codes: 0 done, 1 internal error, 2 bad input (one clear message, no
+traceback), 3 infeasible (with the conflicting constraints), 130 interrupted.
+
+The command line only parses arguments, shows progress and turns errors into
+exit codes; the work is done by :mod:`hzlogistics.plan`,
+:mod:`hzlogistics.report` and the other modules, which a notebook may call
+directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import math
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+from hzlogistics import __version__, settings
+from hzlogistics._errors import HzLogisticsError, InfeasibleError, ValidationError
+from hzlogistics.scenario import ASSIGNMENTS, OBJECTIVES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hzlogistics.plan import Plan
+    from hzlogistics.scenario import Scenario
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
+EXIT_INTERRUPTED = 130
+
+T = TypeVar("T")
+
+class _Interrupted(Exception):
+    """Raised inside the planning thread when a stop was asked before the solve."""
+
+
+# ---------------------------------------------------------------------------
+# Output helpers
+# ---------------------------------------------------------------------------
+class _Console:
+    """Where messages go: progress and notes to stderr, results to stdout."""
+
+    def __init__(self, *, quiet: bool, verbose: int, json_out: bool,
+                 stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.json_out = json_out
+        self.out = stdout or sys.stdout
+        self.err = stderr or sys.stderr
+        self.tty = bool(getattr(self.err, "isatty", lambda: False)()) and not quiet
+
+    def note(self, text: str) -> None:
+        """A progress message (stderr; silenced by -q)."""
+        if not self.quiet:
+            print(text, file=self.err, flush=True)
+
+    def error(self, text: str) -> None:
+        """An error message (stderr, always)."""
+        print(f"hzlogistics: error: {text}", file=self.err, flush=True)
+
+    def result(self, text: str) -> None:
+        """A human-readable result (stdout; silenced by -q and by --json)."""
+        if not self.quiet and not self.json_out:
+            print(text, file=self.out, flush=True)
+
+    def json(self, data: Any) -> None:
+        """A JSON result on stdout (with --json)."""
+        if self.json_out:
+            print(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default),
+                  file=self.out, flush=True)
+
+
+class _SolveDisplay:
+    """Stages and the live incumbent / bound / gap of a solve."""
+
+    def __init__(self, console: _Console, *, stages: Sequence[str], time_limit_s: float) -> None:
+        self.console = console
+        self.stages = list(stages)
+        self.time_limit_s = time_limit_s
+        self.t0 = time.perf_counter()
+        self.t_stage = self.t0
+        self.t_solve: float | None = None
+        self.bar: Any = None
+        self.last_line = -math.inf
+        self.state: tuple[float, float, float] | None = None
+        self.lock = threading.Lock()
+
+    def stage(self, name: str) -> None:
+        with self.lock:
+            self._close_bar()
+            now = time.perf_counter()
+            k = self.stages.index(name) + 1 if name in self.stages else 0
+            self.console.note(f"[{k}/{len(self.stages)}] {name} "
+                              f"(after {now - self.t0:.1f} s)")
+            self.t_stage = now
+            if name == "solve":
+                self.t_solve = now
+                self.console.note(f"      time limit {self.time_limit_s:g} s; Ctrl-C stops the "
+                                  "search and keeps the best plan so far")
+                if self.console.tty:
+                    from tqdm import tqdm
+
+                    self.bar = tqdm(total=round(self.time_limit_s, 1), file=self.console.err,
+                                    unit="s", leave=False, dynamic_ncols=True,
+                                    bar_format="      {bar:20}| {n:.0f}/{total:.0f} s  {desc}")
+
+    def incumbent(self, elapsed_s: float, incumbent: float, bound: float) -> None:
+        from hzlogistics.models.problem import relative_gap
+
+        finite = math.isfinite(bound) and math.isfinite(incumbent)
+        gap = relative_gap(incumbent, bound) if finite else math.nan
+        with self.lock:
+            self.state = (incumbent, bound, gap)
+            text = (f"incumbent {_num(incumbent, 1)}  bound {_num(bound, 1)}  "
+                    f"gap {_pct(gap, 3)}")
+            if self.bar is not None:
+                self.bar.set_description_str(text, refresh=False)
+                self._tick_locked()
+            elif self.console.verbose or elapsed_s - self.last_line >= 2.0:
+                self.last_line = elapsed_s
+                self.console.note(f"      {elapsed_s:6.1f} s  {text}")
+
+    def tick(self) -> None:
+        with self.lock:
+            self._tick_locked()
+
+    def _tick_locked(self) -> None:
+        if self.bar is not None and self.t_solve is not None:
+            self.bar.n = min(self.time_limit_s, time.perf_counter() - self.t_solve)
+            self.bar.refresh()
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def close(self) -> None:
+        with self.lock:
+            self._close_bar()
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{100 * x:.{digits}f} %"
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def _summary_text(summary: dict[str, Any], paths: dict[str, Path]) -> str:
+    budget = summary.get("area_budget_m2")
+    area = f"{_num(summary['total_area_m2'])} m²"
+    if budget:
+        area += f" of {_num(budget)} m² ({_pct(summary['total_area_m2'] / budget)})"
+    timings = summary.get("timings") or {}
+    parts = ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in timings.items())
+    total = sum(timings.values()) if timings else summary.get("wall_s", 0.0)
+    rows = [
+        ("status", f"{summary['status']}"
+                   + (" (stopped early: best plan so far)" if summary.get("interrupted") else "")),
+        ("sites", f"{summary['n_open']:,} open ({summary['n_existing']:,} existing) in "
+                  f"{_plural(summary['n_countries'], 'country', 'countries')}"),
+        ("floor area", area),
+        ("demand covered", f"{_num(summary['covered_weight'])} of "
+                           f"{_num(summary['total_weight'])} parcels/day "
+                           f"({_pct(summary['covered_share'])})"),
+        ("objective", f"{summary['objective_name']} {_num(summary['objective'], 1)} "
+                      f"(bound {_num(summary['bound'], 1)})"),
+        ("gap", _pct(summary.get("gap"), 3)),
+        ("time", f"{total:.1f} s" + (f" ({parts})" if parts else "")),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"Plan {summary['name']}: {summary['title']}"]
+    lines += [f"  {k:<{width}}  {v}" for k, v in rows]
+    lines.append("Files")
+    lines += [f"  {p}" for p in paths.values()]
+    return "\n".join(lines)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]]) -> str:
+    """A plain text table: columns are (key, header, format spec)."""
+    cells = [[h for _, h, _ in columns]]
+    for r in rows:
+        line = []
+        for key, _, spec in columns:
+            v = r.get(key)
+            if isinstance(v, float) and not math.isfinite(v):
+                line.append("–")
+            elif spec and v is not None:
+                line.append(format(v, spec))
+            else:
+                line.append("" if v is None else str(v))
+        cells.append(line)
+    widths = [max(len(c[i]) for c in cells) for i in range(len(columns))]
+    out = []
+    for k, line in enumerate(cells):
+        out.append("  ".join(c.ljust(w) if columns[i][2] == "" else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(line, widths, strict=True))).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Scenario from the command line
+# ---------------------------------------------------------------------------
+def _parse_count(text: str) -> tuple[int, int | None]:
+    t = text.strip().lower()
+    if t == "none":
+        return 0, None
+    m = re.fullmatch(r"(\d+)\s*(?:-|\.\.|:|,)\s*(\d+|none)?", t)
+    if m:
+        hi = m.group(2)
+        return int(m.group(1)), None if hi in (None, "none") else int(hi)
+    if re.fullmatch(r"\d+", t):
+        return int(t), int(t)
+    raise ValidationError(f"--count: expected N, LO-HI or none, got {text!r}")
+
+
+def _parse_float_or_none(flag: str, text: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationError(f"{flag}: expected a number or none, got {text!r}") from None
+
+
+def _parse_number(flag: str, text: str, kind: type = float) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValidationError(f"{flag}: expected {what}, got {text!r}") from None
+
+
+def _overrides(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]]:
+    """Scenario fields set by flags, and the flag that set each field."""
+    values: dict[str, Any] = {}
+    flags: dict[str, str] = {}
+    problems: list[str] = []
+
+    def put(flag: str, field: str, value: Any) -> None:
+        values[field] = value
+        flags[field] = flag
+
+    def attempt(fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+
+    for flag, field in (("--demand", "demand_file"), ("--sites", "sites_file"),
+                        ("--coverage", "coverage_file")):
+        v = getattr(args, field, None)
+        if v is not None:
+            p = Path(v).expanduser()
+            if not p.is_file():
+                problems.append(f"{flag}: file not found: {v}")
+            put(flag, field, str(p.resolve()))
+    if getattr(args, "radius_km", None) is not None:
+        attempt(lambda: put("--radius-km", "radius_km",
+                            _parse_float_or_none("--radius-km", args.radius_km)))
+    if getattr(args, "cutoff_h", None) is not None:
+        attempt(lambda: put("--cutoff-h", "cutoff_h",
+                            _parse_float_or_none("--cutoff-h", args.cutoff_h)))
+    if getattr(args, "area_budget", None) is not None:
+        attempt(lambda: put("--area-budget", "area_budget_m2",
+                            _parse_float_or_none("--area-budget", args.area_budget)))
+    if getattr(args, "capacity_per_m2", None) is not None:
+        attempt(lambda: put("--capacity-per-m2", "capacity_per_m2",
+                            _parse_float_or_none("--capacity-per-m2", args.capacity_per_m2)))
+    if getattr(args, "sizes", None) is not None:
+        def sizes() -> None:
+            try:
+                tiers = [float(x) for x in args.sizes.split(",") if x.strip()]
+            except ValueError:
+                raise ValidationError(f"--sizes: expected sizes in m² separated by commas, "
+                                      f"e.g. 100,200,500, got {args.sizes!r}") from None
+            put("--sizes", "size_tiers_m2", tiers)
+        attempt(sizes)
+    if getattr(args, "count", None) is not None:
+        def count() -> None:
+            lo, hi = _parse_count(args.count)
+            put("--count", "count_min", lo)
+            put("--count", "count_max", hi)
+        attempt(count)
+    if getattr(args, "countries", None) is not None:
+        text = args.countries.strip()
+        put("--countries", "countries", None if text.lower() == "all" else
+            [c.strip().upper() for c in text.split(",") if c.strip()])
+    numbers: tuple[tuple[str, str, type], ...] = (
+        ("--required-share", "required_share", float), ("--time-limit-s", "time_limit_s", float),
+        ("--gap", "gap", float), ("--seed", "seed", int))
+    for flag, field, kind in numbers:
+        v = getattr(args, field, None)
+        if v is not None:
+            try:
+                put(flag, field, _parse_number(flag, v, kind))
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+    for flag, field in (("--objective", "objective"), ("--assignment", "assignment"),
+                        ("--service-level", "service_level"), ("--name", "name")):
+        v = getattr(args, field, None)
+        if v is not None:
+            put(flag, field, v)
+    if problems:
+        raise ValidationError(problems)
+    return values, flags
+
+
+def own_data_scenario(name: str = "plan") -> Scenario:
+    """The starting point of a plan on a planner's own data.
+
+    No area budget, no capacity (sizes are area only), no count range and no
+    per-country minimum unless flags or a scenario file ask for them.
+
+    Examples
+    --------
+    >>> s = own_data_scenario("shops")
+    >>> (s.area_budget_m2, s.capacity_per_m2, s.count_min, s.count_max, s.min_sites_per_country)
+    (None, None, 0, None, 0)
+    """
+    from hzlogistics.scenario import Scenario
+
+    return Scenario(name=name, title=f"{name} (own data)", area_budget_m2=None,
+                    capacity_per_m2=None, count_min=0, count_max=None, min_sites_per_country=0)
+
+
+def _scenario_from_args(args: argparse.Namespace) -> tuple[Scenario, str]:
+    """The scenario a command works on, with flags applied and validated.
+
+    Returns the scenario and a label naming where it came from.
+    """
+    from hzlogistics.scenario import (
+        default_scenario,
+        load_scenario,
+        safe_name,
+        validate_scenario,
+    )
+
+    values, flags = _overrides(args)
+    if getattr(args, "scenario", None):
+        scenario = load_scenario(args.scenario)
+        source = str(args.scenario)
+    elif "demand_file" in values or "sites_file" in values:
+        out = getattr(args, "out", None)
+        scenario = own_data_scenario(safe_name(Path(out).resolve().name) if out else "plan")
+        source = "own data"
+    else:
+        scenario = default_scenario()
+        source = settings.DEFAULT_SCENARIO
+    if values:
+        scenario = dataclasses.replace(scenario, **values)
+    validate_scenario(scenario, where=lambda f: flags.get(f.split(".")[0], f"{source}: {f}"))
+    return scenario, source
+
+
+def _output_paths(args: argparse.Namespace, scenario: Scenario) -> tuple[Path, Path | None]:
+    """The plan folder and the map file a plan command writes."""
+    no_map = getattr(args, "no_map", False)
+    if getattr(args, "out", None):
+        out_dir = Path(args.out)
+        return out_dir, None if no_map else out_dir / "map.html"
+    base = Path(args.out_dir or scenario.output_dir)
+    out_dir = base / scenario.name
+    map_path = Path(args.map_dir or scenario.map_dir) / f"{scenario.name}.html"
+    for inside, folder in ((out_dir, base), (map_path, map_path.parent)):
+        if inside.resolve().parent != folder.resolve():  # pragma: no cover - names are checked
+            raise ValidationError(f"scenario name {scenario.name!r} would write outside {folder}")
+    return out_dir, None if no_map else map_path
+
+
+def _check_writable(path: Path, what: str) -> None:
+    """Fail early, before a long solve, when ``path`` (a folder) cannot be written."""
+    if path.exists() and not path.is_dir():
+        raise ValidationError(f"{path}: exists and is not a folder; choose another {what}")
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ValidationError(f"{path}: cannot create the {what} there ({probe} is a file)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValidationError(f"{path}: cannot write the {what} there ({probe} is not "
+                              "writable); choose a folder you can write to")
+
+
+# ---------------------------------------------------------------------------
+# Running with Ctrl-C handling
+# ---------------------------------------------------------------------------
+class _Runner:
+    """Runs work in a thread so that Ctrl-C (SIGINT) can stop the search.
+
+    The first Ctrl-C sets ``stop`` (the solver returns its best plan so far);
+    the second raises :class:`KeyboardInterrupt` in the main thread at once.
+    """
+
+    def __init__(self, console: _Console, tick: Callable[[], None] | None = None) -> None:
+        self.console = console
+        self.stop = threading.Event()
+        self.tick = tick
+        self.interrupts = 0
+        self.thread: threading.Thread | None = None
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.interrupts += 1
+        if self.interrupts == 1:
+            self.stop.set()
+            self.console.note("\ninterrupt: stopping the search and keeping the best plan so "
+                              "far (Ctrl-C again to quit at once)")
+        else:
+            raise KeyboardInterrupt
+
+    def run(self, work: Callable[[threading.Event], T]) -> T:
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = work(self.stop)
+            except BaseException as exc:  # handed to the main thread
+                box["error"] = exc
+
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.getsignal(signal.SIGINT) if in_main else None
+        if in_main:
+            signal.signal(signal.SIGINT, self._handler)
+        self.thread = threading.Thread(target=target, name="hzlogistics-plan", daemon=True)
+        try:
+            self.thread.start()
+            while self.thread.is_alive():
+                self.thread.join(0.1)
+                if self.tick is not None:
+                    self.tick()
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+def _cmd_plan(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
+    from hzlogistics.plan import run_scenario
+    from hzlogistics.scenario import scenario_to_toml
+
+    scenario, _ = _scenario_from_args(args)
+    out_dir, map_path = _output_paths(args, scenario)
+    _check_writable(out_dir, "output folder")
+    if map_path is not None:
+        _check_writable(map_path.parent, "map folder")
+    display = _SolveDisplay(console, stages=["load", "coverage", "solve", "outputs"],
+                            time_limit_s=scenario.time_limit_s)
+    runner = _Runner(console, tick=display.tick)
+    state["runner"] = runner
+    console.note(f"hzlogistics {__version__}: plan {scenario.name!r} "
+                 f"({scenario.objective}, time limit {scenario.time_limit_s:g} s, "
+                 f"gap target {_pct(scenario.gap, 2)})")
+
+    def on_stage(name: str) -> None:
+        if runner.stop.is_set():
+            raise _Interrupted(name)
+        display.stage(name)
+
+    def work(stop: threading.Event) -> tuple[Plan, dict[str, Path]]:
+        try:
+            plan = run_scenario(scenario, progress=console.tty, on_stage=on_stage,
+                                on_incumbent=display.incumbent, stop=stop)
+        except InfeasibleError:
+            raise
+        except HzLogisticsError:
+            if stop.is_set():  # stopped before the solver found any plan
+                raise _Interrupted("solve") from None
+            raise
+        display.stage("outputs")
+        paths = plan.to_files(out_dir, scenario_text=scenario_to_toml(scenario),
+                              map_path=map_path)
+        return plan, paths
+
+    try:
+        plan, paths = runner.run(work)
+    except _Interrupted as exc:
+        console.error(f"interrupted during {exc}, before any plan was found; nothing written")
+        return EXIT_INTERRUPTED
+    finally:
+        display.close()
+    summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
+    summary["files"] = {k: str(p) for k, p in paths.items()}
+    console.result(_summary_text(summary, paths))
+    console.json(summary)
+    if summary.get("interrupted"):
+        console.note(f"interrupted: wrote the best plan found so far "
+                     f"(gap {_pct(summary.get('gap'), 3)}) to {out_dir}")
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
+    from hzlogistics.plan import check_scenario
+
+    scenario, source = _scenario_from_args(args)
+    console.note(f"scenario {scenario.name!r} ({source}): keys and values are valid; "
+                 "running the pre-checks")
+    runner = _Runner(console)
+    state["runner"] = runner
+    conflicts = runner.run(lambda stop: check_scenario(scenario, progress=console.tty))
+    console.json({"name": scenario.name, "ok": not conflicts, "conflicts": conflicts})
+    if conflicts:
+        console.error(f"scenario {scenario.name!r} cannot be satisfied:")
+        for c in conflicts:
+            print(f"  - {c}", file=console.err)
+        return EXIT_INFEASIBLE
+    console.result(f"ok: scenario {scenario.name!r} is valid and passes the pre-checks")
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
+    from hzlogistics.io import write_atomic
+    from hzlogistics.report import compare_plans, read_plan
+
+    plan_a, plan_b = read_plan(args.plan_a), read_plan(args.plan_b)
+    comparison = compare_plans(plan_a, plan_b)
+    written: dict[str, str] = {}
+    if args.map:
+        from hzlogistics.maps import compare_map
+
+        _check_writable(Path(args.map).parent, "map folder")
+        write_atomic(args.map, lambda p: compare_map(plan_a, plan_b, path=p))
+        written["map"] = str(args.map)
+    data = comparison.to_dict()
+    data.update(written)
+    console.json(data)
+    t = comparison.totals
+    lines = [f"A = {args.plan_a} ({plan_a.name}), B = {args.plan_b} ({plan_b.name})", ""]
+    rows = [
+        ("open sites", "n_open", ",.0f"),
+        ("floor area m²", "total_area_m2", ",.0f"),
+        ("covered parcels/day", "covered_weight", ",.0f"),
+        ("covered share %", "covered_share", ".2f"),
+        ("rent USD/year", "rent_usd_year", ",.0f"),
+    ]
+    scale = {"covered_share": 100.0}
+    table_rows = []
+    for label, key, spec in rows:
+        k = scale.get(key, 1.0)
+        table_rows.append({"what": label, "a": format(k * t[f"{key}_a"], spec),
+                           "b": format(k * t[f"{key}_b"], spec),
+                           "change": format(k * t[f"{key}_change"], "+" + spec)})
+    lines.append(_table(table_rows, [("what", "", ""), ("a", "A", ">"), ("b", "B", ">"),
+                                     ("change", "B - A", ">")]))
+    lines += ["", f"sites: {t['n_opened']} opened, {t['n_closed']} closed, "
+                  f"{t['n_resized']} resized"]
+    site_rows = comparison.sites.to_dict("records")
+    if site_rows:
+        limit = None if console.verbose else 20
+        shown = site_rows[:limit]
+        lines.append(_table(shown, [("change", "change", ""), ("id", "site", ""),
+                                    ("country", "country", ""),
+                                    ("area_a_m2", "A m²", ",.0f"),
+                                    ("area_b_m2", "B m²", ",.0f")]))
+        if limit is not None and len(site_rows) > limit:
+            lines.append(f"... and {len(site_rows) - limit} more (-v lists all)")
+    changed = comparison.countries[
+        (comparison.countries["n_sites_a"] != comparison.countries["n_sites_b"])
+        | (comparison.countries["area_a_m2"] != comparison.countries["area_b_m2"])
+        | ~(comparison.countries["covered_change"].abs() <= 1e-9)
+    ]
+    if len(changed):
+        rows_c = changed.assign(
+            cov_a=100 * changed["covered_share_a"], cov_b=100 * changed["covered_share_b"],
+            cov_change=100 * changed["covered_change"]).to_dict("records")
+        lines += ["", "countries that changed:",
+                  _table(rows_c, [("country", "country", ""), ("n_sites_a", "A sites", "d"),
+                                  ("n_sites_b", "B sites", "d"),
+                                  ("area_a_m2", "A m²", ",.0f"), ("area_b_m2", "B m²", ",.0f"),
+                                  ("cov_a", "A covered %", ".1f"),
+                                  ("cov_b", "B covered %", ".1f"),
+                                  ("cov_change", "change (points)", "+.2f")])]
+    else:
+        lines += ["", "no country changed"]
+    if written:
+        lines += ["", f"map: {written['map']}"]
+    console.result("\n".join(lines))
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
+    from hzlogistics.io import write_atomic
+    from hzlogistics.scenario import builtin_scenario_text, safe_name
+
+    target = Path(args.path)
+    if target.is_dir():
+        target = target / "scenario.toml"
+    if target.exists() and not args.force:
+        raise ValidationError(f"{target}: already exists; use --force to overwrite it")
+    text = builtin_scenario_text(settings.DEFAULT_SCENARIO)
+    name = safe_name(target.stem)
+    if name != settings.DEFAULT_SCENARIO:
+        text = re.sub(r'(?m)^name = ".*"$', f'name = "{name}"', text, count=1)
+    _check_writable(target.parent if str(target.parent) else Path("."), "scenario folder")
+    write_atomic(target, text)
+    console.json({"path": str(target), "name": name})
+    console.result(f"wrote {target} (scenario {name!r}); edit it, then run "
+                   f"`hzlogistics plan {target}`")
+    return EXIT_OK
+
+
+def _cmd_countries(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
+    from hzlogistics.countries import country_table
+
+    table = country_table()
+    records = table.to_dict("records")
+    console.json(records)
+    total = {"code": "", "name": f"{len(table)} countries",
+             "n_demand": int(table["n_demand"].sum()), "n_sites": int(table["n_sites"].sum()),
+             "n_existing": int(table["n_existing"].sum()), "weight": float(table["weight"].sum())}
+    console.result(_table(records + [total], [
+        ("code", "code", ""), ("name", "country", ""), ("n_demand", "demand points", ",d"),
+        ("n_sites", "sites", ",d"), ("n_existing", "existing", ",d"),
+        ("weight", "parcels/day", ",.0f")]))
+    return EXIT_OK
+
+
+def _cmd_data(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
+    from hzlogistics.databuild import build_data
+
+    report = build_data(args.out_dir, check=args.check, progress=console.tty)
+    console.json({"ok": report.ok, "checked": report.checked, "out_dir": str(report.out_dir),
+                  "files": report.files, "changed_files": report.changed_files,
+                  "changed_countries": report.changed_countries})
+    console.result(report.summary())
+    if args.check and not report.ok:
+        console.error(f"the data files in {report.out_dir} differ from a fresh build: "
+                      f"{', '.join(report.changed_files)}")
+        return 1
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# Parser
+# ---------------------------------------------------------------------------
+def _common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    default = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument("-v", "--verbose", action="count",
+                        help="more detail (repeat for debug logging)",
+                        **({"default": 0} if top else default))
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress and no table, only errors (and --json)",
+                        **({"default": False} if top else default))
+    parser.add_argument("--json", action="store_true", dest="json_out",
+                        help="print the result as JSON on stdout",
+                        **({"default": False} if top else default))
+
+
+def _scenario_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group(
+        "scenario overrides and your own data",
+        "each flag overrides the scenario's value; with --demand/--sites and no SCENARIO there "
+        "is no area budget, capacity, count range or per-country minimum unless given")
+    g.add_argument("--demand", dest="demand_file", metavar="CSV",
+                   help="your demand points: id,lon,lat,weight[,name,country]")
+    g.add_argument("--sites", dest="sites_file", metavar="CSV",
+                   help="your candidate sites: id,lon,lat[,max_area_m2,rent_usd_m2_year,"
+                        "country,existing_area_m2,name,fixed_cost,capacity]")
+    g.add_argument("--coverage", dest="coverage_file", metavar="CSV",
+                   help="which site reaches which demand point: site_id,demand_id"
+                        "[,travel_time_h]")
+    g.add_argument("--radius-km", metavar="R", help="geodesic coverage radius, km")
+    g.add_argument("--cutoff-h", metavar="H", help="travel-time cutoff, hours")
+    g.add_argument("--service-level", choices=sorted(settings.SERVICE_LEVELS_H))
+    g.add_argument("--countries", metavar="CODES", help="comma-separated ISO codes, or all")
+    g.add_argument("--area-budget", metavar="M2", help="total floor area, m² (or none)")
+    g.add_argument("--sizes", metavar="LIST", help="size tiers in m², e.g. 100,200,500")
+    g.add_argument("--count", metavar="N|LO-HI", help="number of open sites (or none)")
+    g.add_argument("--capacity-per-m2", metavar="K",
+                   help="parcels/day per m² of floor (or none)")
+    g.add_argument("--objective", choices=list(OBJECTIVES))
+    g.add_argument("--required-share", metavar="S", help="min-area: share of demand to serve")
+    g.add_argument("--assignment", choices=list(ASSIGNMENTS))
+    g.add_argument("--time-limit-s", metavar="T", help="solve time limit, seconds")
+    g.add_argument("--gap", metavar="G", help="relative gap target, e.g. 0.001")
+    g.add_argument("--seed", metavar="N", help="random seed of the solver")
+    g.add_argument("--name", metavar="NAME", help="scenario name (names the outputs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``hzlogistics`` command."""
+    parser = argparse.ArgumentParser(
+        prog="hzlogistics",
+        description="Plan networks of overseas warehouses: which sites to open and how large, "
+                    "to cover the most demand within a service level under an area budget.",
+        epilog="exit codes: 0 done, 1 internal error, 2 bad input, 3 infeasible, 130 interrupted",
+    )
+    parser.add_argument("--version", action="version", version=f"hzlogistics {__version__}")
+    _common_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("plan", help="solve a scenario and write the plan's files and map",
+                       description="Solve a scenario (default: hangzhou-2020) and write "
+                                   "outputs/<name>/ and maps/<name>.html.")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                   help="scenario TOML file or built-in name (default: hangzhou-2020)")
+    _scenario_options(p)
+    o = p.add_argument_group("outputs")
+    o.add_argument("--out", metavar="DIR",
+                   help="write every file, the map as map.html included, into DIR")
+    o.add_argument("--out-dir", metavar="DIR",
+                   help="parent of the plan folder (default: the scenario's output_dir)")
+    o.add_argument("--map-dir", metavar="DIR",
+                   help="folder of the map (default: the scenario's map_dir)")
+    o.add_argument("--no-map", action="store_true", help="do not draw the map")
+    _common_options(p, top=False)
+    p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser("validate", help="check a scenario without solving",
+                       description="Check a scenario's keys, values and inputs, and run the "
+                                   "pre-checks for conflicting constraints (exit 3).")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO")
+    _scenario_options(p)
+    _common_options(p, top=False)
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("compare", help="compare two plan folders",
+                       description="Sites opened, closed and resized from plan A to plan B, "
+                                   "and the change of coverage per country.")
+    p.add_argument("plan_a", metavar="PLAN_A", help="plan folder (e.g. outputs/hangzhou-2020)")
+    p.add_argument("plan_b", metavar="PLAN_B", help="plan folder")
+    p.add_argument("--map", metavar="PATH", help="also draw a comparison map (HTML)")
+    _common_options(p, top=False)
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("init", help="copy the default scenario to a file to edit",
+                       description="Write the default scenario's TOML, named after the file.")
+    p.add_argument("path", nargs="?", default="scenario.toml", metavar="PATH",
+                   help="file or folder to write (default: scenario.toml)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    _common_options(p, top=False)
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("countries", help="list the 50 countries with their data counts")
+    _common_options(p, top=False)
+    p.set_defaults(func=_cmd_countries)
+
+    p = sub.add_parser("data", help="build or check the country data files")
+    data_sub = p.add_subparsers(dest="data_command", metavar="ACTION")
+    data_sub.required = True
+    b = data_sub.add_parser("build", help="regenerate the data files from pinned packages")
+    b.add_argument("--check", action="store_true",
+                   help="build into a temporary folder and compare (exit 1 if they differ)")
+    b.add_argument("--out-dir", metavar="DIR", help="data folder (default: the one in use)")
+    _common_options(b, top=False)
+    b.set_defaults(func=_cmd_data)
+    return parser
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1:
+        level = logging.INFO
+    log = logging.getLogger("hzlogistics")
+    log.setLevel(level)
+    for old in [h for h in log.handlers if getattr(h, "_hzlogistics_cli", False)]:
+        log.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)  # the stderr of this run
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler._hzlogistics_cli = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hzlogistics`` command.
+
+    Parameters
+    ----------
+    argv
+        The arguments (without the program name); ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 done, 1 internal error, 2 bad input, 3 infeasible,
+        130 interrupted.
+
+    Examples
+    --------
+    >>> main(["init", "--help"])  # doctest: +ELLIPSIS
+    usage: hzlogistics init ...
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
+    console = _Console(quiet=args.quiet, verbose=args.verbose, json_out=args.json_out)
+    _setup_logging(args.verbose, args.quiet)
+    state: dict[str, Any] = {}
+    try:
+        return int(args.func(args, console, state))
+    except InfeasibleError as exc:
+        console.error("no plan satisfies every constraint:")
+        for reason in exc.reasons:
+            print(f"  - {reason}", file=console.err)
+        console.json({"status": "infeasible", "reasons": exc.reasons})
+        return EXIT_INFEASIBLE
+    except ValidationError as exc:
+        if len(exc.problems) == 1:
+            console.error(exc.problems[0])
+        else:
+            console.error(f"{len(exc.problems)} problems:")
+            for problem in exc.problems:
+                print(f"  - {problem}", file=console.err)
+        return EXIT_BAD_INPUT
+    except HzLogisticsError as exc:
+        console.error(str(exc))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        console.error("interrupted; the plan of this run was not written")
+        runner = state.get("runner")
+        if argv is None and runner is not None and runner.busy:
+            # a console run: leave now, without waiting for the engine's threads
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+    except Exception:
+        traceback.print_exc()
+        print("hzlogistics: internal error (a bug); please report it with the traceback above",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
