@@ -611,8 +611,8 @@ def _adjacency(
             data.append(d)
     rows = np.asarray(rows_l, dtype=np.int64)
     cols = np.asarray(cols_l, dtype=np.int64)
-    weights = {}
-    problems = []
+    weights: dict[str, np.ndarray] = {}
+    problems: list[str] = []
     for name in ("travel_time_h", "length_km"):
         values = [d.get(name) for d in data]
         try:
@@ -648,7 +648,7 @@ def _number(x: Any) -> float:
 
 
 def _dijkstra_scipy(
-    G: nx.Graph, sources: list[Hashable], targets: list[Hashable], cutoff_h: float
+    G: nx.Graph, sources: Sequence[Hashable], targets: Sequence[Hashable], cutoff_h: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Covered (source, target) pairs with time and road km along the fastest path."""
     nodelist = list(G.nodes)
@@ -711,7 +711,7 @@ def _tree_km(
 
 
 def _dijkstra_networkx(
-    G: nx.Graph, sources: list[Hashable], targets: list[Hashable], cutoff_h: float
+    G: nx.Graph, sources: Sequence[Hashable], targets: Sequence[Hashable], cutoff_h: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     nodelist = list(G.nodes)
     _adjacency(G, nodelist)  # the same weight checks as the scipy engine
@@ -962,7 +962,10 @@ def resolve_cutoff_h(service_level: str | None, cutoff_h: float | None) -> float
         problems.append("give a service_level or a cutoff_h")
     if problems:
         raise ValidationError(problems)
-    return float(cutoff_h) if cutoff_h is not None else float(levels[service_level])
+    if cutoff_h is not None:
+        return float(cutoff_h)
+    assert service_level is not None  # checked above: one of the two is given
+    return float(levels[service_level])
 
 
 def _units(codes: Iterable[str], cross_border: Sequence[str]) -> dict[str, list[str]]:
@@ -1157,7 +1160,8 @@ def build_coverage(
                     road_countries.append(c)
         tasks.append(CountryTask(
             name, tuple(pts), tuple(poss),
-            road=None if unit_road is None or not road_countries else road.subset(unit_road),
+            road=(None if road is None or unit_road is None or not road_countries
+                  else road.subset(unit_road)),
             road_countries=tuple(road_countries), mode=mode, engine=engine, cutoff_h=cutoff,
             radius_km=radius_km, circuity=float(circuity),
         ))
@@ -1258,7 +1262,7 @@ def read_coverage_csv(
             values[col] = None
             continue
         v = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
-        for i in np.flatnonzero(~np.isfinite(v) | (v < 0)):
+        for i in np.flatnonzero(~np.isfinite(v) | (v < 0)).tolist():
             problems.append(f"{label} line {i + 2}: {col} {table[col].iat[i]!r} must be a "
                             "number ≥ 0")
         values[col] = v

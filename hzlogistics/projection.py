@@ -64,10 +64,10 @@ def geodesic_km(
         np.asarray(lat2, dtype=float),
     )
     shape = a[0].shape
-    flat = [np.ascontiguousarray(x).ravel() for x in a]
-    if flat[0].size == 0:
+    lon1_f, lat1_f, lon2_f, lat2_f = (np.ascontiguousarray(x).ravel() for x in a)
+    if lon1_f.size == 0:
         return np.zeros(shape)
-    _, _, dist_m = GEOD.inv(*flat)
+    _, _, dist_m = GEOD.inv(lon1_f, lat1_f, lon2_f, lat2_f)
     return np.asarray(dist_m, dtype=float).reshape(shape) / 1_000.0
 
 

@@ -28,13 +28,20 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from typing import TypedDict, cast
 
 import numpy as np
 import scipy.sparse as sp
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.precheck import diagnose_infeasibility, explain_infeasibility
-from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult, relative_gap
+from hzlogistics.models.problem import (
+    SitingProblem,
+    SolveOptions,
+    SolveResult,
+    Status,
+    relative_gap,
+)
 from hzlogistics.solvers.bound import (
     CoverageLp,
     LpBound,
@@ -189,10 +196,15 @@ def _validate_demand(problem: SitingProblem) -> None:
         raise ValidationError(problems)
 
 
-def _empty_result(problem: SitingProblem, status: str, t0: float, *, reasons: list[str],
+def _stop_requested(stop: object | None) -> bool:
+    """Whether the caller's stop event (a ``threading.Event``, see :class:`SolveOptions`) is set."""
+    return stop is not None and cast(threading.Event, stop).is_set()
+
+
+def _empty_result(problem: SitingProblem, status: Status, t0: float, *, reasons: list[str],
                   info: dict[str, object] | None = None) -> SolveResult:
     return SolveResult(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         objective=float("nan"), bound=float("nan"), gap=float("inf"),
         wall_s=time.perf_counter() - t0, area_m2=np.zeros(problem.n_sites),
         served=sp.csr_matrix((problem.n_sites, problem.n_demand)),
@@ -382,11 +394,11 @@ def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) 
         return _empty_result(problem, "infeasible", t0, reasons=reasons)
     if is_count_only(problem):
         try:
-            from hzlogistics.models import mclp  # type: ignore[attr-defined]
+            from hzlogistics.models.mclp import solve_count_only
         except ImportError:
-            mclp = None
-        if mclp is not None and hasattr(mclp, "solve_count_only"):
-            return mclp.solve_count_only(problem, options)
+            pass
+        else:
+            return solve_count_only(problem, options)
     return _solve(problem, table, options, t0)
 
 
@@ -417,7 +429,7 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
         return float(wv[hit].sum())
 
     def unfinished() -> bool:
-        stopped = options.stop is not None and options.stop.is_set()  # type: ignore[attr-defined]
+        stopped = _stop_requested(options.stop)
         return (not stopped and relative_gap(tracker.best, tracker.bound) > options.gap
                 and limit - tracker.elapsed() > 0.2)
 
@@ -487,13 +499,14 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
             if obj > best_obj:
                 best_area, best_obj = cp["area"], obj
                 tracker.update(incumbent=obj)
-    interrupted = options.stop is not None and options.stop.is_set()  # type: ignore[attr-defined]
+    interrupted = _stop_requested(options.stop)
 
     served = _served(problem, classes, best_area, flow)
     value = _value(problem)
     objective = float(np.asarray(served.sum(axis=0)).ravel() @ value)
     bound = max(tracker.bound, objective)
     gap = relative_gap(objective, bound)
+    status: Status
     if gap <= options.gap + 1e-12:
         status = "optimal"
     elif interrupted:
@@ -501,7 +514,7 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     else:
         status = "feasible"
     info["time_to_first_s"] = tracker.first_s
-    return SolveResult(status=status, objective=objective, bound=bound,  # type: ignore[arg-type]
+    return SolveResult(status=status, objective=objective, bound=bound,
                        gap=gap, wall_s=time.perf_counter() - t0, area_m2=best_area,
                        served=served, log=tracker.log, info=info)
 
@@ -638,10 +651,18 @@ def _served(problem: SitingProblem, classes: DemandClasses, area: np.ndarray,
     return served
 
 
+class _CpsatStage(TypedDict):
+    """What the CP-SAT stage returns."""
+
+    area: np.ndarray | None
+    status: str
+    interrupted: bool
+
+
 def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
                  scaling: _Scaling,
                  start: np.ndarray, flow: CapacityFlow | None, options: SolveOptions,
-                 tracker: _Tracker, *, time_limit_s: float) -> dict[str, object]:
+                 tracker: _Tracker, *, time_limit_s: float) -> _CpsatStage:
     """Improve ``start`` with CP-SAT; returns the plan found (if any) and the status."""
     from ortools.sat.python import cp_model
 
@@ -661,8 +682,8 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
         z = [model.new_bool_var(f"z{c}") for c in range(m)]
         for c in range(m):
             sites = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
-            opts = [y[o] for i in sites for o in by_site[i]]
-            model.add(cp_model.LinearExpr.sum(opts) >= z[c])
+            lits = [y[o] for i in sites for o in by_site[i]]
+            model.add(cp_model.LinearExpr.sum(lits) >= z[c])
         coef = [int(a) * int(b) for a, b in zip(w_int, v_int, strict=True)]
         model.maximize(cp_model.LinearExpr.weighted_sum(z, coef))
         hint_served = np.asarray(cover[start > 0].sum(axis=0)).ravel() > 0
@@ -729,7 +750,7 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
     if user_stop is not None and hasattr(user_stop, "wait"):
         def _propagate() -> None:
             while not done.is_set():
-                if user_stop.wait(0.05):  # type: ignore[attr-defined]
+                if user_stop.wait(0.05):
                     reached.set()
                     return
         watch = threading.Thread(target=_propagate, daemon=True)
@@ -754,5 +775,5 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
             tracker.update(bound=out.bound + scaling.allowance)
     if out.status == "infeasible":  # pragma: no cover - the start plan is feasible
         logger.warning("CP-SAT reports the coverage model infeasible despite a feasible start")
-    stopped_by_user = user_stop is not None and user_stop.is_set()  # type: ignore[attr-defined]
+    stopped_by_user = _stop_requested(user_stop)
     return {"area": area, "status": out.status, "interrupted": stopped_by_user}

@@ -15,6 +15,7 @@ do, so both functions look at the sites alone.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 
@@ -255,7 +256,7 @@ def _describe(t: SiteTable, name: str) -> str:
     return f"{group} allows ≤ {_fmt(t.group_area_max_m2[g], 'm²')}"
 
 
-def _shrink(names: list[str], infeasible: object) -> list[str]:
+def _shrink(names: list[str], infeasible: Callable[[list[str]], bool]) -> list[str]:
     """A minimal infeasible subset of ``names`` (deletion filter, in halving chunks)."""
     core = list(names)
     chunk = max(1, len(core) // 2)
@@ -263,7 +264,7 @@ def _shrink(names: list[str], infeasible: object) -> list[str]:
         i = 0
         while i < len(core):
             trial = core[:i] + core[i + chunk:]
-            if trial and infeasible(trial):  # type: ignore[operator]
+            if trial and infeasible(trial):
                 core = trial
             else:
                 i += chunk
@@ -340,7 +341,7 @@ def diagnose_infeasibility(
         core.sort(key=order.__getitem__)
         return ["these constraints cannot all hold: " + "; ".join(_describe(t, n) for n in core)]
 
-    lits: dict[str, object] = {}
+    lits: dict[str, cp_model.IntVar] = {}
     model, *_ = site_model(t, enforce=lits)
     names = list(lits)
     order = {n: i for i, n in enumerate(names)}
@@ -356,7 +357,7 @@ def diagnose_infeasibility(
         if code != cp_model.INFEASIBLE:
             return False, []
         core = set(solver.sufficient_assumptions_for_infeasibility())
-        return True, [n for n in active if lits[n].index in core]  # type: ignore[attr-defined]
+        return True, [n for n in active if lits[n].index in core]
 
     infeasible, core = solve(names)
     if not infeasible:

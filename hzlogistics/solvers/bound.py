@@ -131,10 +131,11 @@ def _solve(lp: LinearProgram, *, time_limit_s: float, solver: str = "GLOP",
 
     helper = mbh.ModelBuilderHelper()
     A = sp.csr_matrix(lp.A, dtype=np.float64)
-    helper.fill_model_from_sparse_data(
-        np.asarray(lp.col_lo, dtype=np.float64), np.asarray(lp.col_hi, dtype=np.float64),
-        np.asarray(lp.c, dtype=np.float64), np.asarray(lp.row_lo, dtype=np.float64),
-        np.asarray(lp.row_hi, dtype=np.float64), A)
+    col_lo, col_hi, c, row_lo, row_hi = (
+        np.asarray(x, dtype=np.float64) for x in (lp.col_lo, lp.col_hi, lp.c, lp.row_lo, lp.row_hi)
+    )
+    # the OR-Tools stub mistypes float64 vectors (pybind11 "ndarray[float64[m, 1]]")
+    helper.fill_model_from_sparse_data(col_lo, col_hi, c, row_lo, row_hi, A)  # type: ignore[arg-type]
     helper.set_maximize(True)
     engine = mbh.ModelSolverHelper(solver.lower())
     if not engine.solver_is_supported():  # pragma: no cover - GLOP ships with OR-Tools

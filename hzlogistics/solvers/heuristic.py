@@ -31,13 +31,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, SupportsIndex
 
 import numpy as np
 import scipy.sparse as sp
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.problem import SitingProblem
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +141,7 @@ class SiteTable:
         """``(n_sites,)`` largest allowed area (0 where the site cannot open)."""
         return np.array([a[-1] if a.size else 0.0 for a in self.areas])
 
-    def site_label(self, i: int) -> str:
+    def site_label(self, i: SupportsIndex) -> str:
         """Label of site ``i`` for messages."""
         return str(self.site_ids[i])
 
@@ -153,7 +156,7 @@ def _vector(x: object, n: int, fill: float, name: str, problems: list[str],
             dtype: type = float) -> np.ndarray:
     if x is None:
         return np.full(n, fill, dtype=dtype)
-    arr = np.asarray(x, dtype=dtype)
+    arr: np.ndarray = np.asarray(x, dtype=dtype)
     if arr.shape != (n,):
         problems.append(f"SitingProblem.{name}: shape {arr.shape}, expected ({n},)")
         return np.full(n, fill, dtype=dtype)
@@ -642,24 +645,32 @@ def greedy_plan(
     """
     state = PlanState(table, start_m2)
     may = np.ones(table.n_sites, dtype=bool) if allowed is None else np.asarray(allowed, bool)
-    for i in np.flatnonzero(table.forced & (state.area <= 0)):
+    for i in np.flatnonzero(table.forced & (state.area <= 0)).tolist():
         if table.areas[i].size == 0:
             return None
         a = table.areas[i][0]
         evaluator.apply(i, 0.0, a)
         state.set(i, a)
     # per-group minimum counts
-    for g in np.flatnonzero(state.group_count < table.group_count_min):
+    for g in np.flatnonzero(state.group_count < table.group_count_min).tolist():
         sel = may & (table.group == g)
+
+        def short_of_count(g: int = g) -> bool:
+            return bool(state.group_count[g] < table.group_count_min[g])
+
         _run(state, evaluator, sel, opening_only=True, per_area=per_area, price=price,
-             need=lambda g=g: state.group_count[g] < table.group_count_min[g])
+             need=short_of_count)
     if state.count < table.count_min:
         _run(state, evaluator, may, opening_only=True, per_area=per_area, price=price,
              need=lambda: state.count < table.count_min)
-    for g in np.flatnonzero(state.group_area + TOL < table.group_area_min_m2):
+    for g in np.flatnonzero(state.group_area + TOL < table.group_area_min_m2).tolist():
         sel = may & (table.group == g)
+
+        def short_of_area(g: int = g) -> bool:
+            return not _le(table.group_area_min_m2[g], state.group_area[g])
+
         _run(state, evaluator, sel, opening_only=False, per_area=per_area, price=price,
-             need=lambda g=g: not _le(table.group_area_min_m2[g], state.group_area[g]))
+             need=short_of_area)
     if plan_violations(table, state.area):
         return None
     if grow:
@@ -700,7 +711,7 @@ def _run(state: PlanState, ev: MarginalEvaluator, sel: np.ndarray, *, opening_on
     large = need is None
     tie = -1.0 if large else 1.0
     heap: list[tuple[float, float, int, int, float]] = []
-    for i in np.flatnonzero(sel):
+    for i in np.flatnonzero(sel).tolist():
         m = _best_move(state, ev, int(i), opening_only, per_area, price, large)
         if m is not None:
             heap.append((-m[0], tie * m[2], int(i), int(state.version[i]), m[2]))
@@ -1089,8 +1100,8 @@ def _area_unit(areas: np.ndarray) -> int:
 def site_model(
     table: SiteTable,
     *,
-    enforce: dict[str, object] | None = None,
-) -> tuple[object, list[object], np.ndarray, np.ndarray]:
+    enforce: dict[str, cp_model.IntVar] | None = None,
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar], np.ndarray, np.ndarray]:
     """A CP-SAT model of the site-side constraints (no objective).
 
     One Boolean per allowed (site, area) option; at most one per site (exactly
@@ -1127,13 +1138,13 @@ def site_model(
     for k, i in enumerate(opt_site):
         by_site[i].append(k)
 
-    def add(name: str, ct: object) -> None:
+    def add(name: str, ct: cp_model.Constraint) -> None:
         if enforce is not None:
             lit = enforce.get(name)
             if lit is None:
                 lit = model.new_bool_var(name)
                 enforce[name] = lit
-            ct.only_enforce_if(lit)  # type: ignore[attr-defined]
+            ct.only_enforce_if(lit)
 
     for i in range(table.n_sites):
         ks = by_site[i]
