@@ -720,6 +720,107 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--name", metavar="NAME", help="scenario name (names the outputs)")
 
 
+def _cmd_sweep(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
+    from hzlogistics.sweep import dask_client, normalize_vary, parse_vary, sweep, write_sweep
+
+    scenario, _ = _scenario_from_args(args)
+    vary: dict[str, list[Any]] = {}
+    problems: list[str] = []
+    for spec in args.vary:
+        try:
+            name, values = parse_vary(spec)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+            continue
+        if name in vary:
+            problems.append(f"--vary {name}: given twice; list every value in one --vary")
+        vary[name] = values
+    if problems:
+        raise ValidationError(problems)
+    normalize_vary(vary)  # count excludes count_min/count_max
+    out_dir = Path(args.out) if args.out else (
+        Path(args.out_dir or scenario.output_dir) / f"{scenario.name}-sweep")
+    _check_writable(out_dir, "output folder")
+    n_points = math.prod(len(v) for v in vary.values())
+    where = (f"Dask scheduler {args.scheduler}" if args.scheduler else
+             f"a local Dask cluster of {args.dask_local} workers" if args.dask_local else
+             "this process")
+    console.note(f"hzlogistics {__version__}: sweep {scenario.name!r} over "
+                 f"{_plural(n_points, 'point', 'points')} "
+                 f"({', '.join(f'{k} ×{len(v)}' for k, v in vary.items())}) in {where}; "
+                 f"time limit {scenario.time_limit_s:g} s per point")
+    runner = _Runner(console)
+    state["runner"] = runner
+
+    def work(stop: threading.Event) -> tuple[Any, dict[str, Path]]:
+        with dask_client(scheduler=args.scheduler, local_workers=args.dask_local) as client:
+            table = sweep(scenario, vary, client=client, warm_start=not args.no_warm_start,
+                          chains=args.chains, workers_per_solve=args.solve_workers,
+                          maps_dir=args.maps_dir, progress=console.tty, stop=stop)
+        paths = write_sweep(table, out_dir, x=args.x, y=args.y)
+        return table, paths
+
+    table, paths = runner.run(work)
+    rows = table.to_dict("records")
+    columns = [(k, k, "") for k in vary] + [
+        ("status", "status", ""), ("covered_share", "covered", ".2%"),
+        ("objective", "objective", ",.0f"), ("gap", "gap", ".3%"),
+        ("area_m2", "area m²", ",.0f"), ("n_sites", "sites", ",d"),
+        ("wall_s", "time s", ".1f"), ("start", "start", ""),
+    ]
+    console.result(_table(rows, columns) + "\nFiles\n" +
+                   "\n".join(f"  {p}" for p in paths.values()))
+    console.json({"points": rows, "files": {k: str(p) for k, p in paths.items()}})
+    if (table["status"] == "not run").any() or runner.stop.is_set():
+        console.note(f"interrupted: wrote the points solved so far to {out_dir}")
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _add_sweep_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "sweep", help="solve a scenario over a grid of values and draw the trade-off curve",
+        description="Solve a scenario for every combination of --vary values and write "
+                    "sweep.csv, sweep.png and sweep.html (the trade-off curve). The coverage "
+                    "is built once per service level; each point warm-starts from the previous "
+                    "one.",
+        epilog="examples: hzlogistics sweep --vary area_budget=50000:400000:25000\n"
+               "          hzlogistics sweep --vary area_budget=100000,200000 "
+               "--vary service_level=same-day,next-day --dask-local 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                   help="scenario TOML file or built-in name (default: hangzhou-2020)")
+    p.add_argument("--vary", action="append", required=True, metavar="NAME=VALUES",
+                   help="a parameter and its values: start:stop:step (stop included) or a "
+                        "comma list; NAME one of area_budget, count, count_min, count_max, "
+                        "min_sites, capacity, rent_cap, required_share, time_limit, gap, seed, "
+                        "service_level, cutoff, radius, circuity, coverage_mode, cross_border "
+                        "(repeat --vary for a grid)")
+    _scenario_options(p)
+    d = p.add_argument_group("where to solve")
+    d.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the points on a running Dask scheduler")
+    d.add_argument("--dask-local", type=int, metavar="N",
+                   help="start a local Dask cluster of N worker processes")
+    d.add_argument("--chains", type=int, metavar="N",
+                   help="cut each run of warm starts into N pieces that run side by side")
+    d.add_argument("--no-warm-start", action="store_true",
+                   help="solve every point from scratch (fully parallel on Dask)")
+    d.add_argument("--solve-workers", type=int, metavar="N",
+                   help="solver threads per point (default: all cores here, 1 on Dask)")
+    o = p.add_argument_group("outputs")
+    o.add_argument("--out", metavar="DIR", help="write the sweep's files into DIR")
+    o.add_argument("--out-dir", metavar="DIR",
+                   help="parent of the <name>-sweep folder (default: the scenario's output_dir)")
+    o.add_argument("--maps-dir", metavar="DIR", help="also draw the map of every point there")
+    o.add_argument("--x", metavar="COLUMN", help="horizontal axis (default: the first numeric "
+                                                 "varied parameter)")
+    o.add_argument("--y", metavar="COLUMN", default="covered_share",
+                   help="vertical axis (default: covered_share)")
+    _common_options(p, top=False)
+    p.set_defaults(func=_cmd_sweep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hzlogistics`` command."""
     parser = argparse.ArgumentParser(
@@ -757,6 +858,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_options(p)
     _common_options(p, top=False)
     p.set_defaults(func=_cmd_validate)
+
+    _add_sweep_parser(sub)
 
     p = sub.add_parser("compare", help="compare two plan folders",
                        description="Sites opened, closed and resized from plan A to plan B, "
