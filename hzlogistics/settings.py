@@ -116,6 +116,8 @@ SEA_SPEED_KNOTS: float = 16.0
 PORT_TIME_DAYS: float = 2.0
 #: Maps: most demand points drawn in the heat map (more are merged on a grid).
 MAP_MAX_HEAT_POINTS: int = 50_000
+#: Most uncovered demand points drawn on a map (the largest by weight).
+MAP_MAX_UNCOVERED_POINTS: int = 5_000
 #: Maps: tolerance of polygon simplification, degrees (about 2 km).
 MAP_SIMPLIFY_DEG: float = 0.02
 

@@ -165,6 +165,15 @@ def test_uncovered_points_are_the_unserved_demand(toy, toy_map: folium.Map) -> N
     assert layer.opts["canvas"] is True
 
 
+def test_uncovered_points_beyond_the_cap_keep_the_largest(toy) -> None:
+    layer = layers_of(plan_map(toy, sea_lanes=False, max_uncovered_points=2))["uncovered"]
+    rows = payload(layer)["rows"]
+    unserved = toy.demand[~toy.demand["covered"]].sort_values("weight", ascending=False)
+    assert len(rows) == 2
+    assert [r[4].split(" (")[0] for r in rows] == list(unserved["name"].iloc[:2])
+    assert "the 2 largest of 5" in layer.layer_name
+
+
 def test_choropleth_colours_follow_the_covered_share() -> None:
     # close Los Angeles: the US then covers (1,800 + 600) / 7,500 = 32 %
     plan = toy_plan(areas_m2=[1000, 300, 0, 500, 0, 150, 0, 200])

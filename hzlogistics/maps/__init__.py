@@ -528,20 +528,25 @@ def _heat_layer(plan: Plan, max_points: int) -> DataLayer | None:
                      name="Demand (parcels/day, heat map)", assets=HEAT_ASSETS)
 
 
-def _uncovered_layer(plan: Plan) -> DataLayer | None:
+def _uncovered_layer(plan: Plan, max_points: int) -> DataLayer | None:
     d = plan.demand
     if not len(d):
         return None
     u = d[~np.asarray(d["covered"], dtype=bool)]
     if not len(u):
         return None
+    n_all = len(u)
+    if n_all > max_points:
+        u = u.iloc[np.argsort(-u["weight"].to_numpy(), kind="stable")[:max_points]]
     lon, lat = _lon_lat(u)
     names = u["name"] if "name" in u.columns else u["id"]
     tips = [escape_text(f"{n} ({c}): {fmt(w)} parcels/day not covered")
             for n, c, w in zip(names, u["country"], u["weight"], strict=True)]
     style = {"radius": 3.5, "color": "#67001f", "weight": 0.8, "fill": True,
              "fillColor": _UNCOVERED, "fillOpacity": 0.9}
-    return _points("uncovered", f"Uncovered demand points ({len(u):,})", lat, lon,
+    title = (f"Uncovered demand points ({n_all:,})" if n_all == len(u) else
+             f"Uncovered demand points (the {len(u):,} largest of {n_all:,})")
+    return _points("uncovered", title, lat, lon,
                    [0] * len(u), [style], [""] * len(u), tips, (), None,
                    cluster=False, canvas=True, pane="hzDemand")
 
@@ -730,6 +735,7 @@ def plan_map(
     tiles: str | None = None,
     tiles_attribution: str | None = None,
     max_heat_points: int = settings.MAP_MAX_HEAT_POINTS,
+    max_uncovered_points: int = settings.MAP_MAX_UNCOVERED_POINTS,
 ) -> folium.Map:
     """Draw a plan on an interactive map.
 
@@ -767,6 +773,9 @@ def plan_map(
         Attribution of a custom tile URL.
     max_heat_points
         Most points in the heat map; more demand points are merged on a grid.
+    max_uncovered_points
+        Most uncovered demand points drawn; beyond it the largest (by parcels/day)
+        are drawn and the layer's name says how many there are in all.
 
     Returns
     -------
@@ -792,7 +801,7 @@ def plan_map(
     if show_service_areas:
         layers.append(_service_layer(plan))
     layers.append(_heat_layer(plan, max_heat_points))
-    uncovered = _uncovered_layer(plan)
+    uncovered = _uncovered_layer(plan, max_uncovered_points)
     lanes = _lanes_layer(plan) if sea_lanes else None
     layers += [uncovered, lanes, *_sites_layers(plan, show_candidates=show_candidates)]
     for layer in layers:
