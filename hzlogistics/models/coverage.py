@@ -14,6 +14,15 @@ value-weighted demand served. It runs in stages that share one time limit:
    (:mod:`hzlogistics.solvers.bound`), so the heuristic plan already has a gap;
 5. if the gap is above the target, CP-SAT starts from the heuristic plan and
    runs for the remaining time; the better plan and the better bound win.
+   Above :data:`CPSAT_MAX_NONZEROS` covered pairs the local search goes on
+   instead.
+
+Every stage works against the one deadline ``options.time_limit_s`` after the
+start: greedy growth, local search, the LPs and CP-SAT stop on it, and a stage
+with less than :data:`MIN_STAGE_S` left is skipped. Two things may run past
+it: the first feasible plan (the greedy's lower-bound phase, plus a CP-SAT
+search of at least a second when the greedy fails), which takes a few seconds
+on the full 50-country data, and the final exact flow of the plan returned.
 
 The count-only case (no capacity, no area quotas per group, no rent cap, one
 tier or no area budget) is handed to ``hzlogistics.models.mclp.solve_count_only``
@@ -80,6 +89,9 @@ HEURISTIC_SHARE = 0.3
 #: Largest number of (site, class) pairs for which the full LP relaxation is
 #: solved (above it the aggregate LP and the trivial bound remain).
 FULL_LP_MAX_NONZEROS = 300_000
+
+#: Time below which a stage (LP, search, CP-SAT) is not started, seconds.
+MIN_STAGE_S = 0.2
 
 #: Largest number of (site, class) pairs for which the CP-SAT stage runs.
 CPSAT_MAX_NONZEROS = 300_000
@@ -398,7 +410,12 @@ def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) 
         except ImportError:
             pass
         else:
-            return solve_count_only(problem, options)
+            result = solve_count_only(problem, options)
+            # the same key as the general path: the value of the first heuristic plan
+            info = getattr(result, "info", None)
+            if isinstance(info, dict) and "greedy_value" in info:
+                info.setdefault("heuristic_objective", info["greedy_value"])
+            return result
     return _solve(problem, table, options, t0)
 
 
@@ -428,19 +445,23 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
         hit = np.asarray(classes.cover[opened].sum(axis=0)).ravel() > 0
         return float(wv[hit].sum())
 
+    def remaining() -> float:
+        return limit - tracker.elapsed()
+
     def unfinished() -> bool:
         stopped = _stop_requested(options.stop)
         return (not stopped and relative_gap(tracker.best, tracker.bound) > options.gap
-                and limit - tracker.elapsed() > 0.2)
+                and remaining() > MIN_STAGE_S)
 
     # stage 1: heuristic
     t_h = time.perf_counter()
     plan = _heuristic(problem, table, classes, flow, options, tracker,
-                      time_limit_s=max(0.5, 0.5 * HEURISTIC_SHARE * limit))
+                      time_limit_s=0.5 * HEURISTIC_SHARE * limit)
     info["heuristic_s"] = round(time.perf_counter() - t_h, 3)
     if plan is None:
-        remaining = max(1.0, limit - tracker.elapsed())
-        reasons = diagnose_infeasibility(table, time_limit_s=remaining, seed=options.seed)
+        # proving infeasibility gets at least a second (a conflict beats a bare "error")
+        reasons = diagnose_infeasibility(table, time_limit_s=max(1.0, remaining()),
+                                         seed=options.seed)
         if reasons:
             return _empty_result(problem, "infeasible", t0, reasons=reasons, info=info)
         return _empty_result(problem, "error", t0, info=info, reasons=[
@@ -457,7 +478,7 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     if cap is not None and classes.n_classes and unfinished():
         t_lp = time.perf_counter()
         alp = aggregate_lp(table, classes.cover, classes.weight, classes.value, cap)
-        alb = lp_bound(alp.lp, time_limit_s=max(1.0, 0.25 * (limit - tracker.elapsed())))
+        alb = lp_bound(alp.lp, time_limit_s=max(MIN_STAGE_S, 0.25 * remaining()))
         tracker.update(bound=alb.bound)
         info.update(aggregate_lp_status=alb.status, aggregate_lp_bound=alb.bound,
                     aggregate_lp_s=round(time.perf_counter() - t_lp, 3))
@@ -466,7 +487,7 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     if classes.n_classes and nnz <= FULL_LP_MAX_NONZEROS and unfinished():
         t_lp = time.perf_counter()
         clp = coverage_lp(table, classes.cover, classes.weight, classes.value, capacity=cap)
-        lpb = lp_bound(clp.lp, time_limit_s=max(1.0, 0.5 * (limit - tracker.elapsed())))
+        lpb = lp_bound(clp.lp, time_limit_s=max(MIN_STAGE_S, 0.5 * remaining()))
         tracker.update(bound=lpb.bound)
         info.update(lp_status=lpb.status, lp_bound=lpb.bound,
                     lp_s=round(time.perf_counter() - t_lp, 3))
@@ -476,7 +497,8 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
         t_h = time.perf_counter()
         lp, sol = lps[-1]
         plan = _heuristic(problem, table, classes, flow, options, tracker,
-                          time_limit_s=max(0.5, 0.5 * HEURISTIC_SHARE * limit),
+                          time_limit_s=max(0.0, min(0.5 * HEURISTIC_SHARE * limit,
+                                                    remaining() - MIN_STAGE_S)),
                           price=lp.move_price(table, sol.duals), starts=[best_area],
                           rounded=round_down(table, lp.site_area(sol.x, table.n_sites)))
         if plan is not None:
@@ -491,7 +513,7 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     if classes.n_classes and nnz <= CPSAT_MAX_NONZEROS and unfinished():
         t_cp = time.perf_counter()
         cp = _cpsat_stage(table, classes, cap, scaling, best_area, flow, options, tracker,
-                          time_limit_s=limit - tracker.elapsed())
+                          deadline=t0 + limit)
         info["cpsat_s"] = round(time.perf_counter() - t_cp, 3)
         info["cpsat_status"] = cp["status"]
         if cp["area"] is not None and not plan_violations(table, cp["area"]):
@@ -499,6 +521,17 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
             if obj > best_obj:
                 best_area, best_obj = cp["area"], obj
                 tracker.update(incumbent=obj)
+    # too large for CP-SAT: the local search goes on with the time left
+    if flow is not None and nnz > CPSAT_MAX_NONZEROS and unfinished():
+        t_ls = time.perf_counter()
+        price = lps[-1][0].move_price(table, lps[-1][1].duals) if lps else None
+        plan, obj = rebalance_search(
+            table, best_area, flow, time_limit_s=remaining() - MIN_STAGE_S, price=price,
+            max_rounds=10_000, on_improve=lambda o, _a: tracker.update(incumbent=o))
+        if obj > best_obj:
+            best_area, best_obj = plan, obj
+            tracker.update(incumbent=obj)
+        info["final_search_s"] = round(time.perf_counter() - t_ls, 3)
     interrupted = _stop_requested(options.stop)
 
     served = _served(problem, classes, best_area, flow)
@@ -548,18 +581,25 @@ def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
         else:
             tracker.update(incumbent=float(wv[ev.count > 0].sum()))
 
+    deadline = t0 + time_limit_s
+
+    def late() -> bool:
+        return time.perf_counter() > deadline
+
     candidates: list[np.ndarray] = []
     modes = [(True, price)] if price is not None else [
         (per_area, None) for per_area in ((True,) if k is not None else (True, False))]
     for per_area, pr in modes:
+        if candidates and late():
+            break
         ev = evaluator()
-        plan = greedy_plan(table, ev, per_area=per_area, price=pr)
+        plan = greedy_plan(table, ev, per_area=per_area, price=pr, deadline=deadline)
         if plan is not None:
             report(ev)
             candidates.append(plan)
-    if rounded is not None:
+    if rounded is not None and not late():
         plan = greedy_plan(table, _evaluator_at(classes, rounded, flow, k), start_m2=rounded,
-                           price=price)
+                           price=price, deadline=deadline)
         if plan is not None:
             candidates.append(plan)
     for plan in starts or []:
@@ -575,11 +615,11 @@ def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
         if plan is None:
             return None
         grown = greedy_plan(table, _evaluator_at(classes, plan, flow, k), start_m2=plan,
-                            price=price)
+                            price=price, deadline=deadline)
         candidates.append(grown if grown is not None else plan)
     best, best_obj = None, -np.inf
     for n_left, plan in zip(range(len(candidates), 0, -1), candidates, strict=True):
-        left = max(0.1, (time_limit_s - (time.perf_counter() - t0)) / n_left)
+        left = max(0.0, (deadline - time.perf_counter()) / n_left)
         if flow is not None:
             plan, obj = rebalance_search(
                 table, plan, flow, time_limit_s=left, price=price,
@@ -662,8 +702,12 @@ class _CpsatStage(TypedDict):
 def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
                  scaling: _Scaling,
                  start: np.ndarray, flow: CapacityFlow | None, options: SolveOptions,
-                 tracker: _Tracker, *, time_limit_s: float) -> _CpsatStage:
-    """Improve ``start`` with CP-SAT; returns the plan found (if any) and the status."""
+                 tracker: _Tracker, *, deadline: float) -> _CpsatStage:
+    """Improve ``start`` with CP-SAT; returns the plan found (if any) and the status.
+
+    The search gets the time left until ``deadline`` (a ``perf_counter``
+    instant) once the model is built; when none is left it is skipped.
+    """
     from ortools.sat.python import cp_model
 
     from hzlogistics.solvers.cpsat import solve_cpsat
@@ -755,6 +799,9 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
                     return
         watch = threading.Thread(target=_propagate, daemon=True)
         watch.start()
+    time_limit_s = deadline - time.perf_counter()
+    if time_limit_s <= MIN_STAGE_S:
+        return {"area": None, "status": "skipped", "interrupted": False}
     workers = int(options.workers or max(1, os.cpu_count() or 1))
     stage_options = dataclasses.replace(options, progress=progress, stop=reached, workers=workers)
     try:

@@ -609,6 +609,7 @@ def greedy_plan(
     price: MovePrice | None = None,
     grow: bool = True,
     allowed: np.ndarray | None = None,
+    deadline: float | None = None,
 ) -> np.ndarray | None:
     """Build a plan that meets every site-side constraint, greedily.
 
@@ -636,6 +637,9 @@ def greedy_plan(
         Whether to grow past the lower bounds.
     allowed
         Optional ``(n_sites,)`` bool: sites the greedy may change.
+    deadline
+        Optional ``time.perf_counter()`` instant after which growth stops
+        early (the lower bounds are always met: the plan stays feasible).
 
     Returns
     -------
@@ -674,7 +678,8 @@ def greedy_plan(
     if plan_violations(table, state.area):
         return None
     if grow:
-        _run(state, evaluator, may, opening_only=False, per_area=per_area, price=price, need=None)
+        _run(state, evaluator, may, opening_only=False, per_area=per_area, price=price, need=None,
+             deadline=deadline)
     return state.area
 
 
@@ -706,8 +711,12 @@ def _best_move(state: PlanState, ev: MarginalEvaluator, i: int, opening_only: bo
 
 
 def _run(state: PlanState, ev: MarginalEvaluator, sel: np.ndarray, *, opening_only: bool,
-         per_area: bool, price: MovePrice | None, need: Callable[[], bool] | None) -> None:
-    """Lazy greedy over the sites in ``sel`` until ``need()`` is false (or no gain is left)."""
+         per_area: bool, price: MovePrice | None, need: Callable[[], bool] | None,
+         deadline: float | None = None) -> None:
+    """Lazy greedy over the sites in ``sel`` until ``need()`` is false (or no gain is left).
+
+    Growth (``need`` is ``None``) also stops at ``deadline`` (a ``perf_counter`` instant).
+    """
     large = need is None
     tie = -1.0 if large else 1.0
     heap: list[tuple[float, float, int, int, float]] = []
@@ -716,7 +725,12 @@ def _run(state: PlanState, ev: MarginalEvaluator, sel: np.ndarray, *, opening_on
         if m is not None:
             heap.append((-m[0], tie * m[2], int(i), int(state.version[i]), m[2]))
     heapq.heapify(heap)
+    steps = 0
     while heap and (need is None or need()):
+        steps += 1
+        if (need is None and deadline is not None and steps % 32 == 0
+                and time.perf_counter() > deadline):
+            break
         negkey, _, i, ver, a = heapq.heappop(heap)
         if ver != state.version[i] or not state.allows(i, a):
             m = _best_move(state, ev, i, opening_only, per_area, price, large)
@@ -939,6 +953,7 @@ def rebalance_search(
     max_rounds: int = 50,
     price: MovePrice | None = None,
     on_improve: Callable[[float, np.ndarray], None] | None = None,
+    close_share: float = 0.05,
 ) -> tuple[np.ndarray, float]:
     """Local search with capacity: shrink idle area, regrow it where demand waits.
 
@@ -947,6 +962,12 @@ def rebalance_search(
     where the counts allow), then spends the freed area greedily on unserved
     demand (:class:`CapacityGain`). A round is kept only if the exact value
     improves.
+
+    When the number of open sites is at ``count_max`` (so no site can be
+    added), a round that brings nothing is retried closing, besides the idle
+    sites, the open sites serving the least value: ``close_share`` of the
+    open sites first, then a quarter as many, down to a single site. This
+    moves sites from where they serve little to where demand waits.
 
     Parameters
     ----------
@@ -962,6 +983,9 @@ def rebalance_search(
         Prices for the regrowth (default: per m²).
     on_improve
         Called with ``(objective, plan)`` on every improvement.
+    close_share
+        Share of the open sites closed at first when the count limit binds
+        (0: never close a site that serves demand).
 
     Returns
     -------
@@ -971,11 +995,26 @@ def rebalance_search(
     t0 = time.perf_counter()
     area = np.asarray(area_m2, dtype=float).copy()
     obj, flows = flow.solve(area)
+    # a round ends with an exact flow: leave time for it
+    solve_s = time.perf_counter() - t0
+    n_close = 0
     for _ in range(max_rounds):
-        if time.perf_counter() - t0 > time_limit_s:
+        if time.perf_counter() - t0 > time_limit_s - solve_s:
             break
         load = np.asarray(flows.sum(axis=1)).ravel()
         state = PlanState(table, area)
+        if n_close:
+            # close the open sites that serve the least value
+            served_value = np.asarray(flows @ flow.value).ravel()
+            movable = np.flatnonzero((area > 0) & ~table.forced)
+            closed = 0
+            for i in movable[np.argsort(served_value[movable], kind="stable")].tolist():
+                if closed >= n_close:
+                    break
+                if state.allows(i, 0.0):
+                    state.set(i, 0.0)
+                    closed += 1
+            load = np.where(state.area > 0, load, 0.0)
         # shrink, idlest first
         idle = flow.capacity.sites(area) - load
         for i in np.argsort(-idle):
@@ -990,16 +1029,26 @@ def rebalance_search(
                 if state.allows(int(i), float(target)):
                     state.set(int(i), float(target))
                     break
-        served = np.asarray(flows.sum(axis=0)).ravel()
+        kept = sp.diags((state.area > 0).astype(float)) @ flows
+        served = np.asarray(kept.sum(axis=0)).ravel()
         ev = CapacityGain(flow.cover, flow.weight, flow.value, flow.capacity,
                           residual=np.maximum(flow.weight - served, 0.0))
         ev.slack = np.maximum(np.minimum(flow.capacity.sites(state.area), 1e300) - load, 0.0)
-        new = greedy_plan(table, ev, start_m2=state.area, per_area=True, price=price)
+        new = greedy_plan(table, ev, start_m2=state.area, per_area=True, price=price,
+                          deadline=t0 + time_limit_s - solve_s)
         if new is None:
             break
+        t_solve = time.perf_counter()
         new_obj, new_flows = flow.solve(new)
+        solve_s = time.perf_counter() - t_solve
         if new_obj <= obj * (1 + 1e-12) + 1e-9:
-            break
+            if n_close == 0 and close_share > 0 and int((area > 0).sum()) >= table.count_max:
+                n_close = max(1, int(close_share * table.count_max))
+            elif n_close > 1:
+                n_close = max(1, n_close // 4)
+            else:
+                break
+            continue
         area, obj, flows = new, new_obj, new_flows
         if on_improve is not None:
             on_improve(obj, area)

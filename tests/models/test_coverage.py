@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.coverage import demand_classes, is_count_only, solve_coverage
-from hzlogistics.models.problem import SitingProblem, SolveOptions
+from hzlogistics.models.problem import SitingProblem, SolveOptions, relative_gap
 
 OPTS = SolveOptions(time_limit_s=20.0, gap=1e-6, seed=0, workers=1)
 FIXTURES = ["split_capacity", "rent_knapsack", "quota_groups", "existing_and_forbidden",
@@ -144,6 +144,26 @@ def test_stop_event_returns_a_plan(split_capacity, oracle):
     result = solve_coverage(problem, SolveOptions(time_limit_s=20.0, gap=0.0, stop=stop))
     assert result.has_solution
     assert oracle.feasible(problem, result.area_m2)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_tiny_time_limit_still_gives_a_plan_and_a_valid_bound(name, request, oracle):
+    problem, optimum = request.getfixturevalue(name)
+    result = solve_coverage(problem, SolveOptions(time_limit_s=0.5, gap=0.0, workers=1))
+    assert result.has_solution
+    assert oracle.feasible(problem, result.area_m2)
+    assert result.objective <= optimum.value + 1e-6
+    assert result.bound >= optimum.value - 1e-6
+    assert result.gap == pytest.approx(relative_gap(result.objective, result.bound))
+    check_served(problem, result)
+
+
+def test_zero_time_limit_still_gives_a_plan(quota_groups, oracle):
+    problem, optimum = quota_groups
+    result = solve_coverage(problem, SolveOptions(time_limit_s=0.0, gap=0.0, workers=1))
+    assert result.has_solution
+    assert oracle.feasible(problem, result.area_m2)
+    assert result.bound >= optimum.value - 1e-6
 
 
 def test_infeasible_named_before_solving():
