@@ -106,7 +106,7 @@ def toy() -> object:
 
 @pytest.fixture(scope="module")
 def toy_map(toy: object) -> folium.Map:
-    return plan_map(toy)
+    return plan_map(toy, self_contained=False)
 
 
 def test_plan_map_has_every_layer(toy_map: folium.Map) -> None:
@@ -328,7 +328,7 @@ def test_only_the_page_own_scripts_run(xss_html: str) -> None:
 
 # ------------------------------------------------------------------ assets
 
-def test_default_map_links_only_the_assets_it_uses(toy_map: folium.Map) -> None:
+def test_linked_map_links_only_the_assets_it_uses(toy_map: folium.Map) -> None:
     text = toy_map.get_root().render()
     links = set(re.findall(r'(?:src|href)="(https://[^"]+)"', text))
     expected = {a.url for a in map_assets.ASSETS}
@@ -340,7 +340,7 @@ def test_default_map_links_only_the_assets_it_uses(toy_map: folium.Map) -> None:
 
 def test_self_contained_map_loads_nothing_from_the_web(toy, tmp_path: Path) -> None:
     path = tmp_path / "toy.html"
-    plan_map(toy, path=path, self_contained=True)
+    plan_map(toy, path=path)  # self-contained is the default
     text = path.read_text(encoding="utf-8")
     assert external_links(text) == []
     assert "https://cdn" not in text
@@ -566,3 +566,13 @@ def test_plan_with_one_site_and_a_missing_name(tmp_path: Path) -> None:
     assert len(payload(layers["service_areas"])["geojson"]["features"]) == 1
     text = (tmp_path / "one.html").read_text(encoding="utf-8")
     assert "1 open (0 existing) in 1 country" in text
+
+
+def test_committed_default_map_opens_offline() -> None:
+    path = Path(__file__).resolve().parents[1] / "maps" / "hangzhou-2020.html"
+    if not path.exists():
+        pytest.skip("maps/hangzhou-2020.html is not in this checkout")
+    text = path.read_text(encoding="utf-8")
+    assert external_links(text) == []
+    assert "Hangzhou overseas warehouses, 2020 plan" in text
+    assert path.stat().st_size <= 10 * 1024 * 1024

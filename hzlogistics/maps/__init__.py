@@ -7,8 +7,8 @@ country, the inbound sea lanes from Ningbo–Zhoushan, a legend and a panel with
 headline figures. :func:`compare_map` shows what changes between two plans.
 
 The maps work offline: no tile server is needed (country outlines are the base
-map; tiles are optional) and ``self_contained=True`` inlines Leaflet and its
-plugins, so that the HTML file opens with no network at all. Nothing is
+map; tiles are optional) and, by default, Leaflet and its plugins are inlined
+(``self_contained=True``), so that the HTML file opens with no network at all. Nothing is
 downloaded when a map is built or written.
 
 Every string that comes from data or from a user (site names, titles, country
@@ -728,7 +728,7 @@ def plan_map(
     plan: Plan,
     *,
     path: str | os.PathLike[str] | None = None,
-    self_contained: bool = False,
+    self_contained: bool = True,
     show_candidates: bool = False,
     sea_lanes: bool = True,
     show_service_areas: bool = True,
@@ -757,8 +757,9 @@ def plan_map(
     path
         Where to write the HTML (atomically); ``None`` writes nothing.
     self_contained
-        Inline Leaflet and its plugins into the page, so that it opens with no
-        network. Otherwise the page links them from their CDNs.
+        Inline Leaflet and its plugins into the page (the default), so that it
+        opens with no network; ``False`` links them from their CDNs instead, for a
+        smaller file.
     show_candidates
         Add a layer (off at first) with the candidate sites not chosen.
     sea_lanes
@@ -861,7 +862,7 @@ def compare_map(
     plan_b: Plan,
     *,
     path: str | os.PathLike[str] | None = None,
-    self_contained: bool = False,
+    self_contained: bool = True,
     show_unchanged: bool = True,
     tiles: str | None = None,
     tiles_attribution: str | None = None,

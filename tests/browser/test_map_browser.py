@@ -48,7 +48,7 @@ POINT_JS = """([lat, lon]) => {
 @pytest.fixture(scope="module")
 def toy_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("maps") / "toy.html"
-    plan_map(toy_plan(), path=path)
+    plan_map(toy_plan(), path=path, self_contained=False)
     return path
 
 
