@@ -24,11 +24,14 @@ import functools
 import json
 import logging
 import os
+import re
 import sysconfig
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -48,6 +51,8 @@ from hzlogistics._validate import (
 )
 
 logger = logging.getLogger(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: English short names of the 50 markets, by ISO 3166-1 alpha-2 code.
 COUNTRY_NAMES: MappingProxyType[str, str] = MappingProxyType(
@@ -409,6 +414,44 @@ def _select(gdf: gpd.GeoDataFrame, codes: str | Iterable[str] | None) -> gpd.Geo
     return out.reset_index(drop=True)
 
 
+def _load_layer(
+    reader: Callable[[_Stamp], gpd.GeoDataFrame],
+    file_name: str,
+    codes: str | Iterable[str] | None,
+    data_dir: str | os.PathLike[str] | None,
+) -> gpd.GeoDataFrame:
+    """Read one data file through its cached ``reader`` and keep the rows of ``codes``."""
+    path = find_data_dir(data_dir) / file_name
+    return _select(reader(_stamp(path)), codes)
+
+
+#: Docstring sections shared by the loaders of one data layer, by placeholder name.
+_LAYER_DOC_SECTIONS = {
+    "layer_parameters": """Parameters
+----------
+codes
+    Country codes (see :func:`validate_codes`); ``None`` for all 50.
+data_dir
+    Directory holding the data files (see :func:`find_data_dir`).""",
+    "layer_raises": """Raises
+------
+ValidationError
+    For an unknown code, or a missing or damaged file (naming the row and field).""",
+}
+
+
+def _layer_doc(func: _F) -> _F:
+    """Put the shared sections in place of their ``{placeholder}`` lines in the docstring."""
+
+    def section(match: re.Match[str]) -> str:
+        indent, name = match.group(1), match.group(2)
+        return textwrap.indent(_LAYER_DOC_SECTIONS[name], indent)
+
+    func.__doc__ = re.sub(r"^([ \t]*)\{(\w+)\}$", section, func.__doc__ or "", flags=re.M)
+    return func
+
+
+@_layer_doc
 def load_countries(
     codes: str | Iterable[str] | None = None,
     *,
@@ -416,12 +459,7 @@ def load_countries(
 ) -> gpd.GeoDataFrame:
     """Load the country boundaries.
 
-    Parameters
-    ----------
-    codes
-        Country codes (see :func:`validate_codes`); ``None`` for all 50.
-    data_dir
-        Directory holding the data files (see :func:`find_data_dir`).
+    {layer_parameters}
 
     Returns
     -------
@@ -436,20 +474,17 @@ def load_countries(
         - ``gdp_per_capita_usd``: ``gdp_musd * 1e6 / population``, USD per person;
         - ``geometry``: (Multi)Polygon, simplified to about 1 km.
 
-    Raises
-    ------
-    ValidationError
-        For an unknown code, or a missing or damaged file (naming the row and field).
+    {layer_raises}
 
     Examples
     --------
     >>> load_countries(["SG"])[["country", "name"]].to_dict("records")
     [{'country': 'SG', 'name': 'Singapore'}]
     """
-    path = find_data_dir(data_dir) / BOUNDARIES_FILE
-    return _select(_read_boundaries(_stamp(path)), codes)
+    return _load_layer(_read_boundaries, BOUNDARIES_FILE, codes, data_dir)
 
 
+@_layer_doc
 def load_demand(
     codes: str | Iterable[str] | None = None,
     *,
@@ -457,12 +492,7 @@ def load_demand(
 ) -> gpd.GeoDataFrame:
     """Load the demand points.
 
-    Parameters
-    ----------
-    codes
-        Country codes (see :func:`validate_codes`); ``None`` for all 50.
-    data_dir
-        Directory holding the data files (see :func:`find_data_dir`).
+    {layer_parameters}
 
     Returns
     -------
@@ -477,10 +507,7 @@ def load_demand(
           (see ``data/countries/README.md``, "Demand");
         - ``geometry``: Point.
 
-    Raises
-    ------
-    ValidationError
-        For an unknown code, or a missing or damaged file (naming the row and field).
+    {layer_raises}
 
     Examples
     --------
@@ -488,10 +515,10 @@ def load_demand(
     >>> bool((demand["weight"] > 0).all()) and set(demand["country"]) == {"QA"}
     True
     """
-    path = find_data_dir(data_dir) / DEMAND_FILE
-    return _select(_read_demand(_stamp(path)), codes)
+    return _load_layer(_read_demand, DEMAND_FILE, codes, data_dir)
 
 
+@_layer_doc
 def load_sites(
     codes: str | Iterable[str] | None = None,
     *,
@@ -499,12 +526,7 @@ def load_sites(
 ) -> gpd.GeoDataFrame:
     """Load the candidate and existing warehouse sites.
 
-    Parameters
-    ----------
-    codes
-        Country codes (see :func:`validate_codes`); ``None`` for all 50.
-    data_dir
-        Directory holding the data files (see :func:`find_data_dir`).
+    {layer_parameters}
 
     Returns
     -------
@@ -520,10 +542,7 @@ def load_sites(
         - ``existing_area_m2``: floor area run there today, m² (0.0 for new sites);
         - ``geometry``: Point.
 
-    Raises
-    ------
-    ValidationError
-        For an unknown code, or a missing or damaged file (naming the row and field).
+    {layer_raises}
 
     Examples
     --------
@@ -531,8 +550,7 @@ def load_sites(
     >>> sorted(sites.loc[sites["kind"] == "existing", "id"])
     ['existing-US-CHI', 'existing-US-EWR', 'existing-US-LAX', 'existing-US-ONT']
     """
-    path = find_data_dir(data_dir) / SITES_FILE
-    return _select(_read_sites(_stamp(path)), codes)
+    return _load_layer(_read_sites, SITES_FILE, codes, data_dir)
 
 
 def load_provenance(*, data_dir: str | os.PathLike[str] | None = None) -> dict[str, object]:

@@ -247,6 +247,14 @@ class Coverage:
             demand_component=self.demand_component,
         )
 
+    def _coords(
+        self, sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Longitudes and latitudes of the sites, then of the demand points, in this order."""
+        slon, slat = _coords_by_id(sites, self.site_ids, "sites")
+        dlon, dlat = _coords_by_id(demand, self.demand_ids, "demand")
+        return slon, slat, dlon, dlat
+
     def edges_frame(
         self,
         demand: gpd.GeoDataFrame,
@@ -274,8 +282,7 @@ class Coverage:
         ValidationError
             When an id of the coverage is not in the frames.
         """
-        slon, slat = _coords_by_id(sites, self.site_ids, "sites")
-        dlon, dlat = _coords_by_id(demand, self.demand_ids, "demand")
+        slon, slat, dlon, dlat = self._coords(sites, demand)
         rows, cols, t, d = self._pairs(site_mask)
         coords = np.stack(
             [np.column_stack([slon[rows], slat[rows]]), np.column_stack([dlon[cols], dlat[cols]])],
@@ -325,8 +332,7 @@ class Coverage:
         ValidationError
             When an id of the coverage is not in the frames.
         """
-        slon, slat = _coords_by_id(sites, self.site_ids, "sites")
-        dlon, dlat = _coords_by_id(demand, self.demand_ids, "demand")
+        slon, slat, dlon, dlat = self._coords(sites, demand)
         keep = np.ones(self.n_sites, dtype=bool) if site_mask is None else _as_mask(
             site_mask, self.n_sites)
         sel = np.flatnonzero(keep)

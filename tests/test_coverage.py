@@ -8,7 +8,6 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pyproj
 import pytest
 import scipy.sparse as sp
 from shapely.geometry import LineString, MultiPolygon, Point, box
@@ -25,22 +24,9 @@ from hzlogistics.coverage import (
     resolve_cutoff_h,
 )
 from hzlogistics.network import CountryPoints
+from tests._toy import banded_h, km
 
-GEOD = pyproj.Geod(ellps="WGS84")
 DATA = Path(__file__).resolve().parents[1] / "data" / "countries"
-
-
-def km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    return GEOD.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
-
-
-def banded_h(road_km: float) -> float:
-    """Travel time with the default speed bands, written out by hand."""
-    t = min(road_km, 5.0) / 25.0
-    t += min(max(road_km - 5.0, 0.0), 15.0) / 45.0
-    t += min(max(road_km - 20.0, 0.0), 40.0) / 70.0
-    t += max(road_km - 60.0, 0.0) / 85.0
-    return t
 
 
 def points(ids, countries, xy, **extra) -> gpd.GeoDataFrame:

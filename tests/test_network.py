@@ -7,7 +7,6 @@ import importlib.util
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pyproj
 import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, box
@@ -30,22 +29,7 @@ from hzlogistics.network import (
     road_travel_time_h,
     unreachable_nodes,
 )
-
-GEOD = pyproj.Geod(ellps="WGS84")
-
-
-def km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    return GEOD.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
-
-
-def banded_h(road_km: float) -> float:
-    """Travel time with the default bands, written out by hand."""
-    t = min(road_km, 5.0) / 25.0
-    t += min(max(road_km - 5.0, 0.0), 15.0) / 45.0
-    t += min(max(road_km - 20.0, 0.0), 40.0) / 70.0
-    t += max(road_km - 60.0, 0.0) / 85.0
-    return t
-
+from tests._toy import banded_h, km
 
 # ------------------------------------------------------------------ travel times
 
