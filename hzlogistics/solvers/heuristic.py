@@ -1127,6 +1127,7 @@ def feasible_plan_cpsat(
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.random_seed = int(seed)
     solver.parameters.num_workers = int(workers)
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C belongs to the caller
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
