@@ -67,7 +67,7 @@ Assignment = Literal["split", "single"]
 _DENSE_LIMIT = 8_000_000
 
 #: Above this many variables HiGHS runs without presolve (which ignores the time limit).
-_PRESOLVE_LIMIT = 400_000
+_PRESOLVE_LIMIT = 100_000
 
 #: Most (site, demand point) pairs a MIP with one variable per pair may have;
 #: beyond it each demand point keeps its cheapest (or nearest) pairs only.
@@ -1165,6 +1165,11 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
         cheapest = np.full(n_d, np.inf)
         np.minimum.at(cheapest, cols, pair_cost)
         floor = float(cheapest[np.isfinite(cheapest)].sum())
+    elif spec.pair_cost is None and problem.capacity_per_m2 is not None and not full:
+        # every m² serves at most capacity_per_m2 parcels/day
+        need_w = float(spec.required_share) * float(w.sum())  # type: ignore[arg-type]
+        if np.all(spec.area_cost == 1) and np.all(spec.open_cost == 0):
+            floor = need_w / float(problem.capacity_per_m2)
     restricted = False
     big_dense = int(can.sum()) * n_d > _DENSE_LIMIT
     if rows.size > _PAIR_LIMIT and (capacitated or (full and (need_tiers or big_dense))):
@@ -1217,6 +1222,13 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
         start = _capacitated_start(
             problem, options, table, rows, cols, pair_cost, base_area=base_area, spec=spec,
             t0=t0, log=log, hint_open=hint_open, info=info)
+    elif not spec.single and (capacitated or not full):
+        # no Lagrangian start applies: a greedy plan gives the MIP a warm start
+        plan = _greedy_plan(problem, table, rows, cols, pair_cost, spec=spec,
+                            deadline=t0 + _HEURISTIC_SHARE * options.time_limit_s)
+        if plan is not None:
+            start.incumbent = plan
+            log.update(incumbent=plan.objective)
     info["start_s"] = time.perf_counter() - t_h
     incumbent, lagr_bound, threshold = start.incumbent, start.bound, start.threshold
     if incumbent is not None:
@@ -1273,6 +1285,7 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
     bound = min(max(region, lagr_bound), best.objective)
     if restricted:  # the MIP saw only some pairs: its bound is not one of the full problem
         bound = min(floor, best.objective)
+    bound = min(max(bound, floor), best.objective)
     gap = relative_gap(best.objective, bound)
     target = max(float(options.gap), 1e-9)
     if mip_status == "interrupted":
@@ -1768,6 +1781,10 @@ def _solve_mip(
             match = np.isclose(o_area, start[o_site], rtol=1e-9) & (start[o_site] > 0)
             ids.append(u)
             vals.append(match.astype(float))
+        if x is not None and incumbent is not None and start is incumbent.area:
+            # the plan's own flows complete the hint: HiGHS then needs no LP to finish it
+            ids.append(x)
+            vals.append(_values_at(incumbent.served, rows, cols) / np.maximum(w[cols], 1e-300))
         hint = (np.concatenate(ids), np.concatenate(vals))
 
     def on_progress(incumbent_value: float, bound_value: float) -> None:
@@ -1815,6 +1832,94 @@ def _solve_mip(
             value = site_value
         plan = _Plan(area=area, objective=value, served=served, source="mip")
     return plan, bound, out.status
+
+
+def _greedy_plan(problem: SitingProblem, table: SiteTable, rows: np.ndarray, cols: np.ndarray,
+                 pair_cost: np.ndarray | None, *, spec: _Spec, deadline: float) -> _Plan | None:
+    """Open sites greedily until the required demand is served; ``None`` if that fails.
+
+    Existing sites open first at their smallest area. Then, repeatedly, the
+    (site, area) option that serves the most still-unserved demand per unit of
+    site cost (area, rent and fixed cost, or per site for a count) opens, and
+    takes the unserved demand it reaches, cheapest (or nearest) first, up to
+    its capacity. Finally each site shrinks to the smallest area that holds
+    its load. Demand may be split between sites.
+    """
+    n, n_d = problem.n_sites, problem.n_demand
+    w = np.asarray(problem.weight, dtype=float)
+    total = float(w.sum())
+    need = total if spec.required_share is None else float(spec.required_share) * total
+    if pair_cost is not None:
+        key = pair_cost
+    elif problem.travel_time_h is not None:
+        key = _values_at(problem.travel_time_h, rows, cols)
+    else:
+        key = np.zeros(rows.size)
+    order = np.lexsort((cols, key, rows))  # by site, then cheapest pair first
+    r_s, c_s = rows[order], cols[order]
+    start = np.searchsorted(r_s, np.arange(n + 1))
+    reach = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n_d))
+    k_m2 = problem.capacity_per_m2
+    s_cap = (np.full(n, np.inf) if problem.site_capacity is None
+             else np.asarray(problem.site_capacity, dtype=float))
+    unit = spec.area_cost
+    fixed = spec.open_cost
+
+    def capacity(i: int, a: float) -> float:
+        return min(k_m2 * a if k_m2 is not None else np.inf, s_cap[i])
+
+    left = w.copy()
+    load = np.zeros(n)
+    area = np.zeros(n)
+    share = np.zeros(rows.size)  # parcels/day on each pair, in ``order``
+
+    def take(i: int, cap: float) -> None:
+        sl = slice(start[i], start[i + 1])
+        js = c_s[sl]
+        room = cap - load[i]
+        got = np.minimum(left[js], np.maximum(room - (np.cumsum(left[js]) - left[js]), 0.0))
+        share[sl] += got
+        left[js] -= got
+        load[i] += float(got.sum())
+
+    for f_i in np.flatnonzero(table.forced & table.can_open).tolist():
+        area[f_i] = table.min_area_m2[f_i]
+        take(f_i, capacity(f_i, area[f_i]))
+    opt_site, opt_area = table.option_arrays()
+    while total - float(left.sum()) < need * (1 - 1e-12):
+        if time.perf_counter() > deadline:
+            return None
+        free = area[opt_site] == 0
+        if not free.any() or int((area > 0).sum()) >= table.count_max:
+            return None
+        reachable = reach @ left
+        caps = np.array([capacity(i, a) for i, a in zip(opt_site, opt_area, strict=True)])
+        gain = np.minimum(reachable[opt_site], caps)
+        price = fixed[opt_site] + unit[opt_site] * opt_area
+        score = np.where(free & (gain > 1e-12), gain / np.maximum(price, 1e-12), -np.inf)
+        top = score.max()
+        if not np.isfinite(top):
+            return None
+        # among the options as efficient as the best, the one that serves the most
+        # (fewer, larger sites when capacity per m² makes every size equally efficient)
+        best = int(np.argmax(np.where(score >= top * (1 - 1e-9), gain, -np.inf)))
+        pick = int(opt_site[best])
+        area[pick] = opt_area[best]
+        take(pick, caps[best])
+    # the smallest allowed area that still holds each site's load
+    for o_i in np.flatnonzero(area > 0).tolist():
+        fits = [a for a in table.areas[o_i] if capacity(o_i, a) >= load[o_i] * (1 - 1e-12)]
+        if fits:
+            area[o_i] = min(fits)
+    if plan_violations(table, area):
+        return None
+    nz = share > 1e-12
+    served = sp.csr_matrix((share[nz], (r_s[nz], c_s[nz])), shape=(n, n_d))
+    value = float(fixed @ (area > 0) + unit @ area)
+    if pair_cost is not None:
+        frac = share[nz] / np.maximum(w[c_s[nz]], 1e-300)
+        value += float(pair_cost[order][nz] @ frac)
+    return _Plan(area=area, objective=value, served=served, source="greedy")
 
 
 def _nearest_pairs(problem: SitingProblem, rows: np.ndarray, cols: np.ndarray,
