@@ -67,6 +67,7 @@ from hzlogistics.models.problem import (
     Status,
     relative_gap,
 )
+from hzlogistics.solvers.heuristic import checked_vector
 from hzlogistics.solvers.reduce import aggregate_demand
 
 logger = logging.getLogger(__name__)
@@ -121,15 +122,7 @@ class _Prepared:
     quotas: bool  # whether some group bound can bind
 
 
-def _vec(x: object, n: int, fill: float, name: str, problems: list[str],
-         dtype: type = float) -> np.ndarray:
-    if x is None:
-        return np.full(n, fill, dtype=dtype)
-    arr: np.ndarray = np.asarray(x, dtype=dtype)
-    if arr.shape != (n,):
-        problems.append(f"SitingProblem.{name}: shape {arr.shape}, expected ({n},)")
-        return np.full(n, fill, dtype=dtype)
-    return arr
+_vec = checked_vector
 
 
 def _prepare(problem: SitingProblem) -> tuple[_Prepared | None, list[str]]:

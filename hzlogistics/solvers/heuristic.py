@@ -152,8 +152,9 @@ class SiteTable:
         return sites, areas
 
 
-def _vector(x: object, n: int, fill: float, name: str, problems: list[str],
-            dtype: type = float) -> np.ndarray:
+def checked_vector(x: object, n: int, fill: float, name: str, problems: list[str],
+                   dtype: type = float) -> np.ndarray:
+    """An optional ``(n,)`` field of a problem as an array (``fill`` when absent or misshapen)."""
     if x is None:
         return np.full(n, fill, dtype=dtype)
     arr: np.ndarray = np.asarray(x, dtype=dtype)
@@ -198,11 +199,11 @@ def site_table(problem: SitingProblem) -> SiteTable:
         problems.append(f"SitingProblem.tiers_m2: {np.asarray(problem.tiers_m2).tolist()}; "
                         "expected at least one finite tier > 0 m²")
         tiers = tiers[np.isfinite(tiers) & (tiers > 0)]
-    max_area = _vector(problem.max_area_m2, n, np.inf, "max_area_m2", problems)
-    existing = _vector(problem.existing_area_m2, n, 0.0, "existing_area_m2", problems)
-    forbidden = _vector(problem.forbidden, n, False, "forbidden", problems, dtype=bool)
-    rent = _vector(problem.rent_usd_m2_year, n, 0.0, "rent_usd_m2_year", problems)
-    group = _vector(problem.group, n, 0, "group", problems, dtype=np.int64)
+    max_area = checked_vector(problem.max_area_m2, n, np.inf, "max_area_m2", problems)
+    existing = checked_vector(problem.existing_area_m2, n, 0.0, "existing_area_m2", problems)
+    forbidden = checked_vector(problem.forbidden, n, False, "forbidden", problems, dtype=bool)
+    rent = checked_vector(problem.rent_usd_m2_year, n, 0.0, "rent_usd_m2_year", problems)
+    group = checked_vector(problem.group, n, 0, "group", problems, dtype=np.int64)
     for name, arr in (("max_area_m2", max_area), ("existing_area_m2", existing),
                       ("rent_usd_m2_year", rent)):
         bad = np.flatnonzero(~(arr >= 0))
@@ -216,11 +217,12 @@ def site_table(problem: SitingProblem) -> SiteTable:
             n_groups = max(n_groups, np.asarray(arr).shape[0])
     if n and group.min() < 0:
         problems.append("SitingProblem.group: negative group index; expected 0..n_groups-1")
-    gcmin = _vector(problem.group_count_min, n_groups, 0, "group_count_min", problems,
+    gcmin = checked_vector(problem.group_count_min, n_groups, 0, "group_count_min", problems,
                     dtype=np.int64)
-    gcmax_f = _vector(problem.group_count_max, n_groups, np.inf, "group_count_max", problems)
-    gamin = _vector(problem.group_area_min_m2, n_groups, 0.0, "group_area_min_m2", problems)
-    gamax = _vector(problem.group_area_max_m2, n_groups, np.inf, "group_area_max_m2", problems)
+    gcmax_f = checked_vector(problem.group_count_max, n_groups, np.inf, "group_count_max", problems)
+    gamin = checked_vector(problem.group_area_min_m2, n_groups, 0.0, "group_area_min_m2", problems)
+    gamax = checked_vector(problem.group_area_max_m2, n_groups, np.inf, "group_area_max_m2",
+                           problems)
     budget = np.inf if problem.area_budget_m2 is None else float(problem.area_budget_m2)
     cap = np.inf if problem.rent_cap_usd_year is None else float(problem.rent_cap_usd_year)
     if problems:
