@@ -193,6 +193,14 @@ def _summary_text(summary: dict[str, Any], paths: dict[str, Path]) -> str:
         ("demand covered", f"{_num(summary['covered_weight'])} of "
                            f"{_num(summary['total_weight'])} parcels/day "
                            f"({_pct(summary['covered_share'])})"),
+    ]
+    if summary.get("n_unreachable"):
+        rows.append(("unreachable", f"{summary['n_unreachable']:,} demand points "
+                                    f"({_num(summary['unreachable_weight'], 1)} parcels/day) "
+                                    "no site can reach; left unserved"))
+    if summary.get("mean_travel_time_h") is not None:
+        rows.append(("mean delivery", f"{summary['mean_travel_time_h']:.2f} h per parcel served"))
+    rows += [
         ("objective", f"{summary['objective_name']} {_num(summary['objective'], 1)} "
                       f"(bound {_num(summary['bound'], 1)})"),
         ("gap", _pct(summary.get("gap"), 3)),

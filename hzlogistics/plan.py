@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from hzlogistics._errors import SolverError
-from hzlogistics.models.problem import SitingProblem, SolveResult
+from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -96,7 +96,11 @@ class Plan:
         dict
             ``status, objective_name, objective, bound, gap, covered_weight,
             total_weight, covered_share, total_area_m2, area_budget_m2, n_open,
-            n_existing, rent_usd_year, wall_s`` and ``timings``.
+            n_existing, rent_usd_year, mean_travel_time_h, n_unreachable,
+            unreachable_weight, wall_s`` and ``timings``. ``mean_travel_time_h``
+            is the parcel-weighted mean over the demand served; ``n_unreachable``
+            counts the demand points no site that may be opened reaches
+            (``unreachable_weight``: their parcels/day).
         """
         r = self.result
         total = float(self.demand["weight"].sum())
@@ -106,6 +110,8 @@ class Plan:
         else:
             budget = None if self.scenario is None else self.scenario.area_budget_m2
         open_sites = self.open_sites
+        missed = (~self.problem.reachable() if self.problem is not None
+                  else np.zeros(0, dtype=bool))
         return {
             "name": self.name,
             "title": self.title,
@@ -124,9 +130,21 @@ class Plan:
             "n_existing": int((open_sites["status"] == "existing").sum()),
             "n_countries": int((self.countries["n_sites"] > 0).sum()) if len(self.countries) else 0,
             "rent_usd_year": float(open_sites["rent_usd_year"].sum()),
+            "mean_travel_time_h": self._mean_travel_time_h(),
+            "n_unreachable": int(missed.sum()),
+            "unreachable_weight": float(np.asarray(self.problem.weight)[missed].sum())
+            if self.problem is not None else 0.0,
             "wall_s": float(r.wall_s),
             "timings": {k: round(float(v), 3) for k, v in self.timings.items()},
         }
+
+    def _mean_travel_time_h(self) -> float | None:
+        tt = self.demand.get("travel_time_h")
+        if tt is None or not tt.notna().any():
+            return None
+        served = self.demand["served_weight"].where(tt.notna(), 0.0)
+        total = float(served.sum())
+        return _num(float((served * tt.fillna(0.0)).sum()) / total) if total > 0 else None
 
     # -------------------------------------------------------------- outputs
     def to_map(self, path: str | Path | None = None, **kwargs: Any) -> folium.Map:
@@ -271,7 +289,14 @@ def make_plan(
 def country_table(
     sites: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, countries: gpd.GeoDataFrame | None
 ) -> gpd.GeoDataFrame:
-    """Per-country KPIs of a plan's sites and demand (see :attr:`Plan.countries`)."""
+    """Per-country KPIs of a plan's sites and demand (see :attr:`Plan.countries`).
+
+    Sites or demand points without a ``country`` column count as one country, ``ALL``.
+    """
+    if "country" not in sites.columns:
+        sites = sites.assign(country="ALL")
+    if "country" not in demand.columns:
+        demand = demand.assign(country="ALL")
     s = sites[sites["open"]]
     by_site = s.groupby("country").agg(
         n_sites=("id", "size"), area_m2=("area_m2", "sum"), rent_usd_year=("rent_usd_year", "sum")
@@ -463,6 +488,59 @@ def _competitor_value(scenario: Scenario, inputs: Inputs) -> np.ndarray:
     return np.where(reached, scenario.competitor_discount, 1.0)
 
 
+#: Objectives that assign every demand point; a point no site reaches is left out.
+ASSIGN_ALL = ("median", "cost")
+
+
+def solve_reachable(
+    problem: SitingProblem, objective: str, options: SolveOptions, **kwargs: Any
+) -> SolveResult:
+    """Solve ``problem``, leaving out demand points no site can reach.
+
+    ``median`` and ``cost`` assign every demand point to an open site; a point
+    that no site which may be opened reaches (within the coverage cutoff) would
+    make them infeasible. Such points are solved without and reported unserved
+    (:meth:`Plan.summary` counts them); the other objectives solve ``problem``
+    as it is.
+
+    Parameters
+    ----------
+    problem
+        The siting problem.
+    objective
+        One of ``coverage``, ``median``, ``cost``, ``min-area``.
+    options
+        Limits, seed and callbacks.
+    **kwargs
+        Passed to the model (see :func:`hzlogistics.models.solve`).
+
+    Returns
+    -------
+    SolveResult
+        With ``served`` over all of ``problem``'s demand points.
+    """
+    from hzlogistics.models import solve
+
+    reach = problem.reachable()
+    if objective not in ASSIGN_ALL or reach.all() or not reach.any():
+        return solve(problem, objective, options, **kwargs)
+    missed = ~reach
+    labels = (problem.demand_ids[missed] if problem.demand_ids is not None
+              else np.flatnonzero(missed))
+    logger.warning(
+        "%d demand points (%.1f parcels/day; e.g. %s) are reached by no site that may be "
+        "opened; the %s plan serves the others", int(missed.sum()),
+        float(np.asarray(problem.weight)[missed].sum()),
+        ", ".join(str(x) for x in labels[:5]), objective)
+    result = solve(problem.restrict_demand(reach), objective, options, **kwargs)
+    served = sp.coo_matrix(result.served)
+    index = np.flatnonzero(reach)
+    result.served = sp.csr_matrix((served.data, (served.row, index[served.col])),
+                                  shape=(problem.n_sites, problem.n_demand))
+    result.info["unreachable_ids"] = [str(x) for x in labels]
+    return result
+
+
 def check_scenario(scenario: Scenario, *, progress: bool = False) -> list[str]:
     """Check a scenario without solving: its inputs load and no constraint obviously conflicts.
 
@@ -527,8 +605,6 @@ def run_scenario(
     import time
 
     from hzlogistics._errors import InfeasibleError
-    from hzlogistics.models import solve
-    from hzlogistics.models.problem import SolveOptions
 
     timings: dict[str, float] = {}
 
@@ -553,7 +629,7 @@ def run_scenario(
         kwargs["required_share"] = scenario.required_share
     if scenario.objective == "cost":
         kwargs["assignment"] = scenario.assignment
-    result = solve(problem, scenario.objective, options, **kwargs)
+    result = solve_reachable(problem, scenario.objective, options, **kwargs)
     timings["solve_s"] = time.perf_counter() - t
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
@@ -629,8 +705,6 @@ def solve_plan(
     import time
 
     from hzlogistics._errors import InfeasibleError
-    from hzlogistics.models import solve
-    from hzlogistics.models.problem import SolveOptions
 
     t0 = time.perf_counter()
     if coverage is None:
@@ -652,7 +726,7 @@ def solve_plan(
         kwargs["assignment"] = assignment
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap, seed=seed,
                            progress=on_incumbent, stop=stop)
-    result = solve(problem, objective, options, **kwargs)
+    result = solve_reachable(problem, objective, options, **kwargs)
     t2 = time.perf_counter()
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])

@@ -20,7 +20,13 @@ rent, fixed costs and delivery. The engine behind it is shared with
    demand assigned by a transportation LP, a drop search, a MIP restricted to
    the sites of least reduced cost, and site fixing;
 4. a mixed-integer program on what is left, gathered as arrays and solved by
-   HiGHS through OR-Tools MathOpt, warm-started from the best plan known.
+   HiGHS through OR-Tools MathOpt, warm-started from the best plan known (not
+   built when it is too large for the time left);
+5. uncapacitated, every demand point served, too large for step 2 but split
+   into connected components (the countries, without cross-border delivery)
+   that only the site counts tie together: a sparse Lagrangian bound over every
+   pair (:mod:`hzlogistics.solvers.lagrange`) bounds the whole and sets the
+   number of sites of each component, and step 2 solves each component for it.
 
 Uncapacitated problems use the radius formulation (Elloumi 2010; García,
 Labbé and Marín 2011): one variable per distinct cost level of each demand
@@ -56,6 +62,7 @@ from hzlogistics.models.problem import (
     relative_gap,
 )
 from hzlogistics.solvers.heuristic import SiteTable, plan_violations, site_table
+from hzlogistics.solvers.lagrange import select_sites as _select
 from hzlogistics.solvers.reduce import aggregate_demand
 
 logger = logging.getLogger(__name__)
@@ -68,6 +75,10 @@ _DENSE_LIMIT = 8_000_000
 
 #: Above this many variables HiGHS runs without presolve (which ignores the time limit).
 _PRESOLVE_LIMIT = 100_000
+
+#: From this many pairs on, a MIP is built only with at least one second left per
+#: ``_MIP_PAIRS_PER_S`` pairs (HiGHS's first LP on a million pairs takes minutes).
+_MIP_LARGE_PAIRS, _MIP_PAIRS_PER_S = 500_000, 10_000
 
 #: Most (site, demand point) pairs a MIP with one variable per pair may have;
 #: beyond it each demand point keeps its cheapest (or nearest) pairs only.
@@ -412,6 +423,11 @@ def _pair_costs(problem: SitingProblem, rows: np.ndarray, cols: np.ndarray, *,
             raise ValidationError(f"SitingProblem.travel_time_h: shape "
                                   f"{problem.travel_time_h.shape}, expected {shape}")
         tt = _values_at(problem.travel_time_h, rows, cols)
+        if np.isnan(tt).any():
+            raise ValidationError(
+                f"the {what} objective needs the travel time of every covered pair; "
+                f"{int(np.isnan(tt).sum())} of {tt.size} pairs have none (a coverage given as "
+                "a 0/1 matrix, or a coverage CSV without travel_time_h)")
         cost = np.asarray(problem.weight, dtype=float)[cols] * tt * per_parcel_h
     else:
         raise ValidationError(f"the {what} objective needs SitingProblem.travel_time_h or "
@@ -527,19 +543,6 @@ def _interchange(
             open_[r] = False
     d1, _, _ = _nearest_two(c, np.flatnonzero(open_), big)
     return open_, float(d1.sum() + f[open_].sum())
-
-
-def _select(rho: np.ndarray, forced: np.ndarray, kmin: int, kmax: int
-            ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Best site set of the Lagrangian subproblem: forced sites plus the cheapest others."""
-    free = np.flatnonzero(~forced)
-    order = free[np.argsort(rho[free], kind="stable")]
-    n_forced = int(forced.sum())
-    m = int(np.count_nonzero(rho[order] < 0))
-    m = max(0, min(max(m, kmin - n_forced), kmax - n_forced, order.size))
-    chosen = forced.copy()
-    chosen[order[:m]] = True
-    return chosen, order, m
 
 
 @dataclass
@@ -1172,6 +1175,13 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
             floor = need_w / float(problem.capacity_per_m2)
     restricted = False
     big_dense = int(can.sum()) * n_d > _DENSE_LIMIT
+    if big_dense and full and not capacitated and not need_tiers and pair_cost is not None:
+        by_parts = _solve_components(
+            problem, options, spec, table, rows, cols, pair_cost,
+            base_area=np.where(can, table.min_area_m2, 0.0), t0=t0, log=log, info=info,
+            floor=floor)
+        if by_parts is not None:
+            return by_parts
     if rows.size > _PAIR_LIMIT and (capacitated or (full and (need_tiers or big_dense))):
         rows, cols, pair_cost = _nearest_pairs(problem, rows, cols, pair_cost,
                                                per_point=max(1, _PAIR_LIMIT // max(n_d, 1)))
@@ -1297,6 +1307,351 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
     return _finish(problem, spec, best, bound, status, t0, log, info, options)
 
 
+# --------------------------------------------------------------------------------------------
+# Large uncapacitated problems: one connected component at a time
+# --------------------------------------------------------------------------------------------
+
+#: Pairs per demand point the sparse Lagrangian bound keeps (it stays a bound of the
+#: full problem, see :mod:`hzlogistics.solvers.lagrange`).
+_SPARSE_KEEP = 64
+
+#: Shares of the time left that the first sparse Lagrangian ascent, and then the
+#: components, may take; the rest goes to a second ascent.
+_SPARSE_SHARE, _PARTS_SHARE = 0.15, 0.75
+
+#: Step factor of the second ascent, which starts from the first one's best multipliers.
+_SPARSE_THETA = 0.5
+
+
+def _sites_only_counted(table: SiteTable, base_area: np.ndarray) -> bool:
+    """Whether, at base areas, no plan can break the area budget, rent cap or area quotas."""
+    can = table.can_open
+    area = np.where(can, base_area, 0.0)
+
+    def most(values: np.ndarray, k: int) -> float:
+        return float(np.sort(values)[::-1][:k].sum())
+
+    if most(area, table.count_max) > table.area_budget_m2 * (1 + 1e-12):
+        return False
+    if most(area * table.rent_usd_m2_year, table.count_max) > \
+            table.rent_cap_usd_year * (1 + 1e-12):
+        return False
+    for g in range(table.n_groups):
+        in_g = table.group == g
+        if table.group_area_min_m2[g] > 0:
+            return False
+        k = min(int(table.group_count_max[g]), table.count_max)
+        if most(area[in_g], k) > table.group_area_max_m2[g] * (1 + 1e-12):
+            return False
+    return True
+
+
+def _components(rows: np.ndarray, cols: np.ndarray, n: int, n_d: int
+                ) -> tuple[int, np.ndarray, np.ndarray]:
+    """Connected components of the site–demand pairs: count, site labels, demand labels.
+
+    A site in no pair is labelled -1.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    graph = sp.coo_matrix((np.ones(rows.size), (rows, n + cols)), shape=(n + n_d, n + n_d))
+    k, label = connected_components(graph, directed=False)
+    site_label = label[:n].copy()
+    in_pair = np.zeros(n, dtype=bool)
+    in_pair[rows] = True
+    site_label[~in_pair] = -1
+    # renumber the components that hold demand 0..k-1
+    used, demand_label = np.unique(label[n:], return_inverse=True)
+    remap = np.full(k, -1)
+    remap[used] = np.arange(used.size)
+    site_label[in_pair] = remap[site_label[in_pair]]
+    return int(used.size), site_label, demand_label.astype(np.int64)
+
+
+def _allocate(chosen: np.ndarray, rho: np.ndarray, table: SiteTable, can: np.ndarray,
+              site_label: np.ndarray, n_comp: int) -> np.ndarray:
+    """Repair a Lagrangian site set so that its counts fit every count constraint.
+
+    Every component opens at least one site; per-group and total counts come
+    within their ranges, adding the sites of least ``rho`` and dropping those of
+    most.
+    """
+    chosen = chosen & can | (table.forced & can)
+    score = np.where(can, rho, np.inf)
+
+    def comp_count() -> np.ndarray:
+        lab = site_label[chosen & (site_label >= 0)]
+        return np.bincount(lab, minlength=n_comp)
+
+    def add(cands: np.ndarray) -> bool:
+        cands = cands & can & ~chosen
+        if not cands.any():
+            return False
+        idx = np.flatnonzero(cands)
+        chosen[idx[np.argmin(score[idx])]] = True
+        return True
+
+    def drop(cands: np.ndarray) -> bool:
+        cands = cands & chosen & ~table.forced
+        if not cands.any():
+            return False
+        idx = np.flatnonzero(cands)
+        chosen[idx[np.argmax(score[idx])]] = False
+        return True
+
+    for c in np.flatnonzero(comp_count() == 0):
+        add(site_label == c)
+    group = table.group
+    for g in range(table.n_groups):
+        while int((chosen & (group == g)).sum()) < table.group_count_min[g]:
+            if not add(group == g):
+                break
+        while int((chosen & (group == g)).sum()) > table.group_count_max[g]:
+            counts = comp_count()
+            alone = np.isin(site_label, np.flatnonzero(counts <= 1))
+            if not drop((group == g) & ~alone):
+                break
+    g_count = np.bincount(group[chosen], minlength=table.n_groups)
+    while int(chosen.sum()) > table.count_max:
+        counts = comp_count()
+        g_count = np.bincount(group[chosen], minlength=table.n_groups)
+        spare = (g_count > table.group_count_min)[group]
+        alone = np.isin(site_label, np.flatnonzero(counts <= 1)) & (site_label >= 0)
+        if not drop(spare & ~alone):
+            break
+    while int(chosen.sum()) < table.count_min:
+        g_count = np.bincount(group[chosen], minlength=table.n_groups)
+        if not add((g_count < table.group_count_max)[group]):
+            break
+    return chosen
+
+
+def _cover_every_point(chosen: np.ndarray, rho: np.ndarray, table: SiteTable,
+                       s_site: np.ndarray, s_col: np.ndarray, n_d: int) -> np.ndarray | None:
+    """Open the cheapest site of each demand point no open site reaches, then drop sites.
+
+    ``s_site``/``s_col`` are the pairs by demand point and cost. While there are more sites than
+    ``count_max``, the site of most ``rho`` whose demand points all keep another
+    open site (and whose group keeps its minimum) closes. ``None`` when the
+    count cannot be met that way.
+    """
+    chosen = chosen.copy()
+    reached = np.zeros(n_d, dtype=bool)
+    reached[s_col[chosen[s_site]]] = True
+    if not reached.all():
+        first = np.r_[True, s_col[1:] != s_col[:-1]]
+        need = first & ~reached[s_col]
+        chosen[s_site[need]] = True
+    if int(chosen.sum()) <= table.count_max:
+        return chosen
+    # the demand points of each site
+    order = np.argsort(s_site, kind="stable")
+    pair_demand = s_col[order]
+    start = np.searchsorted(s_site[order], np.arange(chosen.size + 1))
+    times = np.bincount(s_col[chosen[s_site]], minlength=n_d)
+    g_count = np.bincount(table.group[chosen], minlength=table.n_groups)
+    for i in np.argsort(-np.where(chosen & ~table.forced, rho, -np.inf)):
+        if int(chosen.sum()) <= table.count_max:
+            break
+        if not chosen[i] or table.forced[i] or g_count[table.group[i]] <= \
+                table.group_count_min[table.group[i]]:
+            continue
+        mine = pair_demand[start[i]:start[i + 1]]
+        if np.any(times[mine] <= 1):
+            continue
+        chosen[i] = False
+        times[mine] -= 1
+        g_count[table.group[i]] -= 1
+    return chosen if int(chosen.sum()) <= table.count_max else None
+
+
+def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec,
+                      table: SiteTable, rows: np.ndarray, cols: np.ndarray,
+                      pair_cost: np.ndarray, *, base_area: np.ndarray, t0: float, log: _Log,
+                      info: dict[str, object], floor: float) -> SolveResult | None:
+    """Solve a large uncapacitated problem component by component; ``None`` if it does not apply.
+
+    Without capacity, and when the area budget, rent cap and area quotas cannot
+    bind, sites interact only through the counts. The demand points and sites
+    then split into connected components (the countries, without cross-border
+    delivery), each small enough for the dense engine. A sparse Lagrangian
+    bound over every pair (:func:`~hzlogistics.solvers.lagrange.sparse_lagrangian`)
+    bounds the whole problem and its site set gives the number of sites of each
+    component; each component is then solved for that number (or, when only
+    forced and closed sites constrain the sites, for any number, so that the
+    components' own bounds add up to one of the whole).
+    """
+    from hzlogistics.solvers.lagrange import (
+        by_demand_then_cost,
+        cheapest_pairs,
+        sparse_lagrangian,
+    )
+
+    n, n_d = problem.n_sites, problem.n_demand
+    if not _sites_only_counted(table, base_area):
+        return None
+    n_comp, site_label, demand_label = _components(rows, cols, n, n_d)
+    if n_comp < 2:
+        return None
+    sizes = np.bincount(site_label[site_label >= 0], minlength=n_comp) * \
+        np.bincount(demand_label, minlength=n_comp)
+    if sizes.max() > _DENSE_LIMIT:
+        return None
+    can = table.can_open
+    w = np.asarray(problem.weight, dtype=float)
+    open_cost = np.where(can, spec.open_cost + spec.area_cost * base_area, 0.0)
+    free_counts = _only_counts(table) and table.count_min <= int((table.forced & can).sum()) \
+        and table.count_max >= int(can.sum())
+    info.update(components=n_comp, largest_component_pairs=int(sizes.max()))
+
+    # --- bound of the whole problem and a site set
+    order = by_demand_then_cost(cols, pair_cost)
+    s_site, s_col, s_cost = rows[order], cols[order], pair_cost[order]
+    pairs = cheapest_pairs(s_site, s_col, s_cost, n_sites=n, n_demand=n_d, keep=_SPARSE_KEEP,
+                           presorted=True)
+
+    def evaluate(open_: np.ndarray) -> tuple[float, sp.csr_matrix]:
+        sel = np.flatnonzero(open_[s_site])
+        first = np.unique(s_col[sel], return_index=True)[1]
+        pick = sel[first]
+        served = sp.csr_matrix((w[s_col[pick]], (s_site[pick], s_col[pick])), shape=(n, n_d))
+        if first.size < n_d:
+            return math.inf, served
+        return float(s_cost[pick].sum() + open_cost[open_].sum()), served
+
+    t_l = time.perf_counter()
+
+    def allocate(chosen: np.ndarray, rho: np.ndarray) -> np.ndarray | None:
+        chosen = _allocate(chosen, rho, table, can, site_label, n_comp)
+        return _cover_every_point(chosen, rho, table, s_site, s_col, n_d)
+
+    first = allocate(np.zeros(n, dtype=bool), np.where(can, open_cost, np.inf))
+    if first is None:
+        return None
+    start: np.ndarray = first
+    upper, _ = evaluate(start)
+    left = options.time_limit_s - (t_l - t0)
+    dual = sparse_lagrangian(
+        pairs, open_cost, can=can, forced=table.forced & can, kmin=table.count_min,
+        kmax=table.count_max, upper=upper, deadline=t_l + _SPARSE_SHARE * max(left, 0.0),
+        on_bound=lambda b: log.update(bound=max(b, floor)),
+        stopped=lambda: _stopped(options.stop))
+    bound = max(dual.bound, floor)
+    chosen = allocate(dual.chosen, dual.rho)
+    value, served = evaluate(chosen) if chosen is not None else (math.inf, None)
+    if chosen is not None and served is not None and value < upper:
+        upper, best_open, best_served = value, chosen, served
+    else:
+        best_open = start
+        best_served = evaluate(start)[1]
+    log.update(incumbent=upper, bound=bound)
+    info.update(sparse_iterations=dual.iterations, sparse_s=time.perf_counter() - t_l)
+    t_parts = time.perf_counter()
+    parts_deadline = t_parts + _PARTS_SHARE * max(options.time_limit_s - (t_parts - t0), 0.0)
+
+    # --- each component, largest first, on a share of the time left
+    area = np.where(best_open, base_area, 0.0)
+    served_parts: list[sp.csr_matrix] = []
+    part_bound = np.zeros(n_comp)
+    coo = best_served.tocoo()
+    used_cost = _values_at(sp.csr_matrix((pair_cost, (rows, cols)), shape=(n, n_d)),
+                           coo.row.astype(np.int64), coo.col.astype(np.int64))
+    part_value = np.bincount(demand_label[coo.col], weights=used_cost, minlength=n_comp)
+    in_comp = site_label >= 0
+    part_value += np.bincount(site_label[best_open & in_comp],
+                              weights=open_cost[best_open & in_comp], minlength=n_comp)
+    idle_value = float(open_cost[best_open & ~in_comp].sum())
+    statuses: list[str] = []
+    remaining_pairs = float(sizes.sum())
+    for c in np.argsort(-sizes, kind="stable"):
+        now = time.perf_counter()
+        left = parts_deadline - now
+        if left <= 0.05 or _stopped(options.stop):
+            statuses.append("skipped")
+            part_bound[c] = -math.inf
+            continue
+        budget = max(left * float(sizes[c]) / max(remaining_pairs, 1.0), min(left, 0.5))
+        remaining_pairs -= float(sizes[c])
+        s_idx = np.flatnonzero(site_label == c)
+        d_idx = np.flatnonzero(demand_label == c)
+        p_c = int(best_open[s_idx].sum())
+        s_pos = np.full(n, -1)
+        s_pos[s_idx] = np.arange(s_idx.size)
+        d_pos = np.full(n_d, -1)
+        d_pos[d_idx] = np.arange(d_idx.size)
+        mine = site_label[rows] == c
+        r_c, c_c, k_c = s_pos[rows[mine]], d_pos[cols[mine]], pair_cost[mine]
+        sub = SitingProblem(
+            weight=w[d_idx], cover=sp.csr_matrix((np.ones(r_c.size), (r_c, c_c)),
+                                                 shape=(s_idx.size, d_idx.size)),
+            tiers_m2=problem.tiers_m2,
+            max_area_m2=table.max_area_m2[s_idx], existing_area_m2=table.existing_m2[s_idx],
+            forbidden=~can[s_idx], rent_usd_m2_year=table.rent_usd_m2_year[s_idx],
+            area_budget_m2=None,
+            count_min=int((table.forced & can)[s_idx].sum()) if free_counts else p_c,
+            count_max=None if free_counts else p_c,
+        )
+        sub_rows, sub_cols = _cover_pairs(sub.cover)
+        key = np.lexsort((c_c, r_c))
+        sub_spec = _Spec(name=spec.name, pair_cost=k_c[key],
+                         open_cost=spec.open_cost[s_idx], area_cost=spec.area_cost[s_idx])
+        assert np.array_equal(sub_rows, r_c[key]) and np.array_equal(sub_cols, c_c[key])
+        sub_options = SolveOptions(time_limit_s=budget, gap=options.gap, seed=options.seed,
+                                   workers=options.workers, stop=options.stop,
+                                   hint=area[s_idx])
+        res = _solve_location(sub, sub_options, sub_spec)
+        statuses.append(res.status)
+        if res.has_solution and res.objective <= part_value[c] + 1e-9:
+            sc = sp.coo_matrix(res.served)
+            served_parts.append(sp.csr_matrix((sc.data, (s_idx[sc.row], d_idx[sc.col])),
+                                              shape=(n, n_d)))
+            area[s_idx] = res.area_m2
+            part_value[c] = res.objective
+            if math.isfinite(res.bound):
+                part_bound[c] = res.bound
+        else:
+            statuses[-1] += " (Lagrangian plan kept)"
+            part_bound[c] = res.bound if math.isfinite(res.bound) else -math.inf
+        log.update(incumbent=float(part_value.sum() + idle_value))
+    # the demand of components not re-solved keeps its Lagrangian assignment
+    served_new = sp.csr_matrix((n, n_d))
+    for part in served_parts:
+        served_new = served_new + part
+    done = np.asarray(served_new.sum(axis=0)).ravel() > 0
+    old = best_served.tocoo()
+    stay = ~done[old.col]
+    served_all = sp.csr_matrix(served_new + sp.csr_matrix(
+        (old.data[stay], (old.row[stay], old.col[stay])), shape=(n, n_d)))
+    objective = float(part_value.sum() + idle_value)
+    left = options.time_limit_s - (time.perf_counter() - t0)
+    if left > 2.0 and bound < _threshold(objective, options, integral=False) \
+            and not _stopped(options.stop):
+        # the ascent again, from its best multipliers, aiming at the plan's value
+        t_2 = time.perf_counter()
+        again = sparse_lagrangian(
+            pairs, open_cost, can=can, forced=table.forced & can, kmin=table.count_min,
+            kmax=table.count_max, upper=objective,
+            deadline=t_2 + left - max(1.0, 0.03 * options.time_limit_s),
+            on_bound=lambda b: log.update(bound=min(max(b, floor), objective)),
+            stopped=lambda: _stopped(options.stop), lam0=dual.lam, theta0=_SPARSE_THETA)
+        bound = max(bound, again.bound)
+        info.update(sparse_iterations=dual.iterations + again.iterations,
+                    sparse_s=float(info["sparse_s"]) + time.perf_counter() - t_2)  # type: ignore[arg-type]
+    info["sparse_bound"] = bound
+    if free_counts and np.all(np.isfinite(part_bound)):
+        bound = max(bound, float(part_bound.sum()))
+    bound = min(bound, objective)
+    info.update(component_status={s: statuses.count(s) for s in set(statuses)})
+    if np.all(np.isfinite(part_bound)):
+        # a bound for these numbers of sites per component only
+        info["components_bound"] = float(part_bound.sum())
+    gap = relative_gap(objective, bound)
+    status = ("interrupted" if _stopped(options.stop)
+              else "optimal" if gap <= max(float(options.gap), 1e-9) else "feasible")
+    plan = _Plan(area=area, objective=objective, served=served_all, source="components")
+    return _finish(problem, spec, plan, bound, status, t0, log, info, options)
+
+
 @dataclass
 class _Start:
     """What the steps before the MIP found.
@@ -1377,9 +1732,9 @@ def _uncapacitated_start(
         return _threshold(upper, options, integral=integral)
 
     share = _HEURISTIC_SHARE * options.time_limit_s
-    improve(None, t0 + share)
     if hint_open is not None and hint_open.any():
         improve(hint_open[idx], t0 + share)
+    improve(None, t0 + share)
     if out.incumbent is None:
         return out
     t_l = time.perf_counter()
@@ -1668,8 +2023,19 @@ def _solve_mip(
     reduction: _Reduction | None = None,
     time_limit_s: float | None = None,
 ) -> tuple[_Plan | None, float, str]:
-    """Build and solve the MIP; returns its plan, its bound and its status."""
+    """Build and solve the MIP; returns its plan, its bound and its status.
+
+    A MIP too large for the time left (HiGHS would not finish its first LP, and
+    does not stop inside it) is not built: the status is then ``"skipped"``.
+    """
     n, n_d = problem.n_sites, problem.n_demand
+    left = options.time_limit_s - (time.perf_counter() - t0)
+    if time_limit_s is not None:
+        left = min(left, time_limit_s)
+    if rows.size >= _MIP_LARGE_PAIRS and left * _MIP_PAIRS_PER_S < rows.size:
+        info.update(mip_status="skipped", mip_pairs=int(rows.size))
+        logger.info("MIP skipped: %d pairs need more than the %.1f s left", rows.size, left)
+        return None, -math.inf, "skipped"
     w = np.asarray(problem.weight, dtype=float)
     can = table.can_open & ~fix_closed
     forced = (table.forced & table.can_open) | (fix_open & can)

@@ -7,7 +7,7 @@ scipy: no GeoDataFrame crosses this line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -120,6 +120,63 @@ class SitingProblem:
     def n_demand(self) -> int:
         """Number of demand points."""
         return int(self.cover.shape[1])
+
+    def reachable(self) -> np.ndarray:
+        """Which demand points at least one site that may be opened reaches.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_demand,)`` bool.
+
+        Examples
+        --------
+        >>> cover = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0]]))
+        >>> p = SitingProblem(weight=np.ones(3), cover=cover,
+        ...                   forbidden=np.array([False, True]))
+        >>> p.reachable().tolist()
+        [True, False, False]
+        """
+        cover = sp.csr_matrix(self.cover)
+        if self.forbidden is not None and np.any(self.forbidden):
+            cover = cover[~np.asarray(self.forbidden, dtype=bool)]
+        return np.asarray((cover != 0).sum(axis=0)).ravel() > 0
+
+    def restrict_demand(self, keep: np.ndarray) -> SitingProblem:
+        """The same problem on a subset of the demand points.
+
+        Parameters
+        ----------
+        keep
+            ``(n_demand,)`` bool mask of the demand points to keep.
+
+        Returns
+        -------
+        SitingProblem
+            Sites, budget and quotas unchanged; every per-demand array sliced.
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (self.n_demand,):
+            raise ValueError(f"keep must have shape ({self.n_demand},), not {keep.shape}")
+
+        def cols(m: sp.spmatrix | None) -> sp.csr_matrix | None:
+            return None if m is None else sp.csr_matrix(sp.csc_matrix(m)[:, keep])
+
+        def rows(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else np.asarray(a)[keep]
+
+        cover = cols(self.cover)
+        assert cover is not None
+        return replace(
+            self,
+            weight=np.asarray(self.weight)[keep],
+            cover=cover,
+            travel_time_h=cols(self.travel_time_h),
+            assign_cost=cols(self.assign_cost),
+            demand_group=rows(self.demand_group),
+            value=rows(self.value),
+            demand_ids=rows(self.demand_ids),
+        )
 
 
 @dataclass
