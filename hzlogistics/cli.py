@@ -328,6 +328,7 @@ def _overrides(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]
             [c.strip().upper() for c in text.split(",") if c.strip()])
     numbers: tuple[tuple[str, str, type], ...] = (
         ("--required-share", "required_share", float), ("--time-limit-s", "time_limit_s", float),
+        ("--fixed-cost", "fixed_cost_usd_year", float),
         ("--gap", "gap", float), ("--seed", "seed", int))
     for flag, field, kind in numbers:
         v = getattr(args, field, None)
@@ -722,6 +723,8 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--objective", choices=list(OBJECTIVES))
     g.add_argument("--required-share", metavar="S", help="min-area: share of demand to serve")
     g.add_argument("--assignment", choices=list(ASSIGNMENTS))
+    g.add_argument("--fixed-cost", metavar="USD", dest="fixed_cost_usd_year",
+                   help="cost: yearly cost of running each open site beyond rent, USD")
     g.add_argument("--time-limit-s", metavar="T", help="solve time limit, seconds")
     g.add_argument("--gap", metavar="G", help="relative gap target, e.g. 0.001")
     g.add_argument("--seed", metavar="N", help="random seed of the solver")

@@ -465,7 +465,8 @@ def build_problem(scenario: Scenario, inputs: Inputs, coverage: Coverage) -> Sit
         value=value,
         site_ids=sites["id"].to_numpy(),
         demand_ids=demand["id"].to_numpy(),
-        fixed_cost_usd_year=(col(sites, "fixed_cost", 0.0) if "fixed_cost" in sites.columns
+        fixed_cost_usd_year=(col(sites, "fixed_cost", float(scenario.fixed_cost_usd_year))
+                             if "fixed_cost" in sites.columns or scenario.fixed_cost_usd_year
                              else None),
         site_capacity=(col(sites, "capacity", np.inf) if "capacity" in sites.columns
                        else None),

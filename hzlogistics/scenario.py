@@ -82,6 +82,7 @@ class Scenario:
     competitor_discount: float = 0.5  # value of demand a competitor already serves
     required_share: float = 0.95  # min-area: share of demand to serve
     assignment: str = "split"  # split | single
+    fixed_cost_usd_year: float = 0.0  # cost: yearly cost of each open site beyond rent
     demand_file: str | None = None  # bring-your-own demand CSV
     sites_file: str | None = None  # bring-your-own sites CSV
     coverage_file: str | None = None  # bring-your-own coverage CSV
@@ -110,7 +111,7 @@ SECTIONS: Mapping[str | None, tuple[str, ...]] = {
     "network": ("area_budget_m2", "size_tiers_m2", "count", "count_min", "count_max",
                 "min_sites_per_country", "capacity_per_m2", "keep_existing", "forbidden_sites",
                 "rent_cap_usd_year"),
-    "model": ("required_share", "assignment"),
+    "model": ("required_share", "assignment", "fixed_cost_usd_year"),
     "competition": ("competitor_sites", "competitor_discount"),
     "data": ("demand_file", "sites_file", "coverage_file"),
     "solver": ("time_limit_s", "gap", "seed"),
@@ -145,6 +146,8 @@ KEY_DOCS: Mapping[str, str] = {
     "rent_cap_usd_year": "cap on the total yearly rent, USD/year",
     "required_share": "min-area objective: share of demand to serve, in (0, 1]",
     "assignment": "cost objective: split | single (each demand point to one site)",
+    "fixed_cost_usd_year": "cost objective: yearly cost of running each open site beyond its "
+                           "rent, USD (a site's own fixed_cost column wins)",
     "competitor_sites": "CSV of competitor warehouses (id,lon,lat)",
     "competitor_discount": "value of demand a competitor already reaches, in [0, 1]",
     "demand_file": "CSV of your own demand points (id,lon,lat,weight)",
@@ -170,7 +173,8 @@ _KIND: dict[str, str] = {
     "area_budget_m2": "float?", "size_tiers_m2": "floats", "count_min": "int",
     "count_max": "int?", "min_sites_per_country": "int", "capacity_per_m2": "float?",
     "keep_existing": "bool", "forbidden_sites": "strs", "rent_cap_usd_year": "float?",
-    "required_share": "float", "assignment": "str", "competitor_sites": "path?",
+    "required_share": "float", "assignment": "str", "fixed_cost_usd_year": "float",
+    "competitor_sites": "path?",
     "competitor_discount": "float", "demand_file": "path?", "sites_file": "path?",
     "coverage_file": "path?", "time_limit_s": "float", "gap": "float", "seed": "int",
     "output_dir": "str", "map_dir": "str",
@@ -352,6 +356,9 @@ def scenario_problems(scenario: Scenario) -> list[tuple[str, str]]:
     if not _is_number(r) or not 0 < r <= 1:
         add("required_share", f"must be > 0 and <= 1, got {r!r}")
     add("assignment", _one_of(s.assignment, ASSIGNMENTS, "assignment"))
+    f = s.fixed_cost_usd_year
+    if not _is_number(f) or not math.isfinite(f) or f < 0:
+        add("fixed_cost_usd_year", f"must be a number of USD >= 0, got {f!r}")
     positive("time_limit_s", s.time_limit_s)
     if not _is_number(s.gap) or not 0 < s.gap < 1:
         add("gap", f"must be > 0 and < 1, got {s.gap!r}")

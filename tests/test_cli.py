@@ -152,9 +152,11 @@ def test_flags_override_the_scenario_file(cwd: Path, fake_solve: FakeSolve,
                         "--sizes", "100,200", "--time-limit-s", "3", "--gap", "0.01",
                         "--objective", "min-area", "--required-share", "0.9",
                         "--capacity-per-m2", "none", "--seed", "4", "--countries", "de,fr",
-                        "--service-level", "two-day", "--radius-km", "80"], capsys)
+                        "--service-level", "two-day", "--radius-km", "80",
+                        "--fixed-cost", "25000"], capsys)
     assert code == 0, err
     s = fake_solve.scenarios[0]
+    assert s.fixed_cost_usd_year == 25000.0
     assert s.name == "base"
     assert (s.area_budget_m2, s.count_min, s.count_max) == (5000.0, 10, 20)
     assert s.size_tiers_m2 == [100.0, 200.0]

@@ -85,3 +85,19 @@ def test_median_without_travel_times_says_so() -> None:
     with pytest.raises(ValidationError, match="travel time of every covered pair"):
         solve_plan(demand, sites, coverage=cover, objective="median", count=None,
                    area_budget_m2=None, time_limit_s=10)
+
+
+def test_fixed_cost_of_the_scenario_fills_sites_without_their_own() -> None:
+    from hzlogistics.plan import Inputs, build_problem
+    from hzlogistics.scenario import Scenario
+
+    sites, demand, cov = toy_inputs()
+    scenario = Scenario(objective="cost", fixed_cost_usd_year=5000.0, countries=None)
+    p = build_problem(scenario, Inputs(demand=demand, sites=sites, countries=None), cov)
+    assert p.fixed_cost_usd_year.tolist() == [5000.0, 5000.0]
+    own = sites.assign(fixed_cost=[100.0, np.nan])
+    p = build_problem(scenario, Inputs(demand=demand, sites=own, countries=None), cov)
+    assert p.fixed_cost_usd_year.tolist() == [100.0, 5000.0]
+    p = build_problem(Scenario(objective="cost"), Inputs(demand=demand, sites=sites,
+                                                         countries=None), cov)
+    assert p.fixed_cost_usd_year is None

@@ -247,6 +247,8 @@ def test_unknown_quota_key_and_country() -> None:
         ("countries = []\n", 1, "countries", "at least one country"),
         ("[competition]\ncompetitor_discount = 2\n", 2, "competition.competitor_discount",
          "between 0 and 1"),
+        ("[model]\nfixed_cost_usd_year = -5\n", 2, "model.fixed_cost_usd_year",
+         "number of USD >= 0"),
         ("[network]\narea_budget_m2 = \"big\"\n", 2, "network.area_budget_m2",
          'must be a number or "none"'),
         ("[network]\ncount = true\n", 2, "network.count", "whole number N"),
@@ -327,7 +329,8 @@ def test_unusual_scenario_round_trips_through_toml(tmp_path: Path) -> None:
         min_sites_per_country=0, quotas={"DE": CountryQuota(min_sites=1, max_area_m2=500.0)},
         capacity_per_m2=None, keep_existing=False, forbidden_sites=["a b", "c\"d"],
         rent_cap_usd_year=1e6, competitor_discount=0.0, required_share=1.0,
-        assignment="single", demand_file=str(demand), time_limit_s=0.5, gap=0.5, seed=7,
+        assignment="single", fixed_cost_usd_year=1234.5, demand_file=str(demand),
+        time_limit_s=0.5, gap=0.5, seed=7,
         output_dir="out dir", map_dir="m",
     )
     text = scenario_to_toml(s)
