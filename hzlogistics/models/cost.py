@@ -78,7 +78,7 @@ _PRESOLVE_LIMIT = 100_000
 
 #: From this many pairs on, a MIP is built only with at least one second left per
 #: ``_MIP_PAIRS_PER_S`` pairs (HiGHS's first LP on a million pairs takes minutes).
-_MIP_LARGE_PAIRS, _MIP_PAIRS_PER_S = 500_000, 10_000
+_MIP_LARGE_PAIRS, _MIP_PAIRS_PER_S = 500_000, 4_000
 
 #: Most (site, demand point) pairs a MIP with one variable per pair may have;
 #: beyond it each demand point keeps its cheapest (or nearest) pairs only.
@@ -1166,7 +1166,9 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
     floor = 0.0
     if pair_cost is not None and full and rows.size:
         cheapest = np.full(n_d, np.inf)
-        np.minimum.at(cheapest, cols, pair_cost)
+        # with capacity per m², a site's area holds at least its load / capacity_per_m2,
+        # so each parcel also pays its share of the rent there
+        np.minimum.at(cheapest, cols, pair_cost + _rent_per_pair(problem, spec, rows, cols, w))
         floor = float(cheapest[np.isfinite(cheapest)].sum())
     elif spec.pair_cost is None and problem.capacity_per_m2 is not None and not full:
         # every m² serves at most capacity_per_m2 parcels/day
@@ -1182,6 +1184,13 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
             floor=floor)
         if by_parts is not None:
             return by_parts
+    spill: _Plan | None = None
+    if rows.size > _PAIR_LIMIT and capacitated and full and pair_cost is not None \
+            and not spec.single:
+        # before the pairs are cut: every demand point nearest first, within capacity
+        spill = _spill_plan(problem, table, rows, cols, pair_cost, spec=spec)
+        if spill is not None:
+            log.update(incumbent=spill.objective)
     if rows.size > _PAIR_LIMIT and (capacitated or (full and (need_tiers or big_dense))):
         rows, cols, pair_cost = _nearest_pairs(problem, rows, cols, pair_cost,
                                                per_point=max(1, _PAIR_LIMIT // max(n_d, 1)))
@@ -1236,6 +1245,8 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
         # no Lagrangian start applies: a greedy plan gives the MIP a warm start
         plan = _greedy_plan(problem, table, rows, cols, pair_cost, spec=spec,
                             deadline=t0 + _HEURISTIC_SHARE * options.time_limit_s)
+        if spill is not None and (plan is None or spill.objective < plan.objective):
+            plan = spill
         if plan is not None:
             start.incumbent = plan
             log.update(incumbent=plan.objective)
@@ -2032,9 +2043,10 @@ def _solve_mip(
     left = options.time_limit_s - (time.perf_counter() - t0)
     if time_limit_s is not None:
         left = min(left, time_limit_s)
-    if rows.size >= _MIP_LARGE_PAIRS and left * _MIP_PAIRS_PER_S < rows.size:
-        info.update(mip_status="skipped", mip_pairs=int(rows.size))
-        logger.info("MIP skipped: %d pairs need more than the %.1f s left", rows.size, left)
+    n_pairs = int(np.count_nonzero((table.can_open & ~fix_closed)[rows]))
+    if n_pairs >= _MIP_LARGE_PAIRS and left * _MIP_PAIRS_PER_S < n_pairs:
+        info.update(mip_status="skipped", mip_pairs=n_pairs)
+        logger.info("MIP skipped: %d pairs need more than the %.1f s left", n_pairs, left)
         return None, -math.inf, "skipped"
     w = np.asarray(problem.weight, dtype=float)
     can = table.can_open & ~fix_closed
@@ -2286,6 +2298,82 @@ def _greedy_plan(problem: SitingProblem, table: SiteTable, rows: np.ndarray, col
         frac = share[nz] / np.maximum(w[c_s[nz]], 1e-300)
         value += float(pair_cost[order][nz] @ frac)
     return _Plan(area=area, objective=value, served=served, source="greedy")
+
+
+def _rent_per_pair(problem: SitingProblem, spec: _Spec, rows: np.ndarray, cols: np.ndarray,
+                   w: np.ndarray) -> np.ndarray:
+    """Least rent the demand of each pair costs at its site (0 without capacity per m²)."""
+    if problem.capacity_per_m2 is None:
+        return np.zeros(rows.size)
+    return spec.area_cost[rows] * w[cols] / float(problem.capacity_per_m2)
+
+
+def _spill_plan(problem: SitingProblem, table: SiteTable, rows: np.ndarray, cols: np.ndarray,
+                pair_cost: np.ndarray, *, spec: _Spec, max_rounds: int = 2000) -> _Plan | None:
+    """Serve every demand point at its cheapest sites, within their largest capacity.
+
+    In rounds, each demand point with parcels left asks its next cheapest site
+    (delivery plus the rent its parcels occupy, per parcel); each site takes the
+    requests in that order until its capacity at its largest allowed area is
+    full, and what it turns away moves on to the next site. Each open site then
+    takes the smallest allowed area that holds its load. ``None`` when a point
+    runs out of sites or the plan breaks a site constraint (count, budget, quota).
+    """
+    n, n_d = problem.n_sites, problem.n_demand
+    w = np.asarray(problem.weight, dtype=float)
+    can = table.can_open
+    ok = can[rows]
+    rows, cols, pair_cost = rows[ok], cols[ok], pair_cost[ok]
+    cap = _site_capacity_max(problem, table)
+    per_parcel = (pair_cost + _rent_per_pair(problem, spec, rows, cols, w)) / np.maximum(
+        w[cols], 1e-300)
+    from hzlogistics.solvers.lagrange import by_demand_then_cost
+
+    order = by_demand_then_cost(cols, per_parcel)
+    s_site, s_col, s_key = rows[order], cols[order], per_parcel[order]
+    first = np.searchsorted(s_col, np.arange(n_d + 1))
+    ptr = first[:-1].copy()
+    left = w.copy()
+    load = np.zeros(n)
+    taken = np.zeros(order.size)
+    for _ in range(max_rounds):
+        active = np.flatnonzero(left > 1e-9 * np.maximum(w, 1.0))
+        if active.size == 0:
+            break
+        if np.any(ptr[active] >= first[active + 1]):
+            return None
+        ask = ptr[active]
+        site = s_site[ask]
+        by = np.lexsort((s_key[ask], site))
+        site, ask, need = site[by], ask[by], left[active[by]]
+        before = np.cumsum(need) - need
+        start_of = np.searchsorted(site, site)  # first request to the same site
+        before -= before[start_of]
+        got = np.clip(cap[site] - load[site] - before, 0.0, need)
+        taken[ask] += got
+        np.add.at(load, site, got)
+        left[s_col[ask]] -= got
+        ptr[s_col[ask]] += (got < need - 1e-12).astype(np.int64)
+    else:
+        return None
+    area = np.zeros(n)
+    k = problem.capacity_per_m2
+    s_cap = (np.full(n, np.inf) if problem.site_capacity is None
+             else np.asarray(problem.site_capacity, dtype=float))
+    for i in np.flatnonzero((load > 0) | (table.forced & can)).tolist():
+        allowed = table.areas[i]
+        holds = np.minimum(allowed * (k if k is not None else np.inf), s_cap[i]) >= \
+            load[i] * (1 - 1e-12)
+        if not holds.any():
+            return None
+        area[i] = float(allowed[np.argmax(holds)])
+    if plan_violations(table, area):
+        return None
+    nz = taken > 0
+    served = sp.csr_matrix((taken[nz], (s_site[nz], s_col[nz])), shape=(n, n_d))
+    value = float(spec.open_cost @ (area > 0) + spec.area_cost @ area
+                  + pair_cost[order][nz] @ (taken[nz] / np.maximum(w[s_col[nz]], 1e-300)))
+    return _Plan(area=area, objective=value, served=served, source="nearest within capacity")
 
 
 def _nearest_pairs(problem: SitingProblem, rows: np.ndarray, cols: np.ndarray,

@@ -1,4 +1,5 @@
-"""Large uncapacitated median and cost problems, solved one connected component at a time."""
+"""Large median and cost problems: by connected components without capacity, and the
+nearest-within-capacity plan with the rent-aware bound with it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import hzlogistics.models.cost as cost_model
 from hzlogistics.models.cost import solve_cost
 from hzlogistics.models.median import solve_median
 from hzlogistics.models.problem import SitingProblem, SolveOptions
-from tests.models.test_cost import check_plan
+from tests.models.test_cost import DAYS, RATE, brute_cost, cases, check_plan, pair_cost
 
 OPTIONS = SolveOptions(time_limit_s=20, gap=0.0)
 
@@ -127,3 +128,41 @@ def test_components_path_used_and_optimal(small_dense_limit: None) -> None:
     assert r.status == "optimal"
     assert r.objective == pytest.approx(18.0)
     assert int(r.open.sum()) == 6
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(p=cases(capacitated=True, max_sites=3, max_demand=4),
+       objective=st.sampled_from(["median", "cost"]))
+def test_large_capacitated_plan_is_feasible_and_bounded(
+        monkeypatch: pytest.MonkeyPatch, p: SitingProblem, objective: str) -> None:
+    # every instance counts as large: its pairs are cut, the nearest plan within capacity runs
+    monkeypatch.setattr(cost_model, "_PAIR_LIMIT", 0)
+    if objective == "median":
+        expected = brute_cost(p, pair_cost(p, 1.0), site_cost=False)
+        r = solve_median(p, OPTIONS)
+    else:
+        expected = brute_cost(p, pair_cost(p, RATE * DAYS), site_cost=True)
+        r = solve_cost(p, OPTIONS, cost_usd_per_parcel_h=RATE, days_per_year=DAYS)
+    if expected is None or not r.has_solution:
+        return
+    check_plan(p, r, full=True)
+    assert r.objective >= expected - 1e-6 * max(1.0, expected)
+    assert r.bound <= expected + 1e-6 * max(1.0, expected)
+
+
+def test_nearest_plan_within_capacity_spills_to_the_next_site(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cost_model, "_PAIR_LIMIT", 0)
+    # one big town next to site 0, which holds only 10 parcels/day at its largest size
+    cover = sp.csr_matrix(np.ones((2, 2)))
+    tt = sp.csr_matrix(np.array([[1.0, 1.0], [3.0, 3.0]]))
+    p = SitingProblem(weight=np.array([8.0, 6.0]), cover=cover, travel_time_h=tt,
+                      tiers_m2=np.array([1.0, 2.0]), max_area_m2=np.array([2.0, 2.0]),
+                      capacity_per_m2=5.0, area_budget_m2=None)
+    r = solve_median(p, OPTIONS)
+    served = check_plan(p, r, full=True)
+    assert served[0].sum() == pytest.approx(10.0)
+    assert served[1].sum() == pytest.approx(4.0)
+    assert r.objective == pytest.approx(10 * 1.0 + 4 * 3.0)
+    assert r.bound == pytest.approx(14 * 1.0)
