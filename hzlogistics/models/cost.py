@@ -2179,6 +2179,8 @@ def _solve_mip(
         highs["mip_heuristic_effort"] = 0.01
     if mip.n_vars > _PRESOLVE_LIMIT:
         highs["presolve"] = "off"  # HiGHS's presolve does not watch the clock
+        # nor does it stop at once on a large model: leave it a margin
+        remaining -= 0.03 * options.time_limit_s
     out = mip.solve(options, time_limit_s=max(remaining, 0.05), hint=hint, integral=integral,
                     on_progress=on_progress, highs_options=highs)
     info.update(mip_status=out.status, mip_s=out.wall_s, engine=out.engine)
