@@ -46,9 +46,14 @@ from hzlogistics import settings
 from hzlogistics._errors import HzLogisticsError, MissingDependencyError, ValidationError
 from hzlogistics._validate import close_match
 from hzlogistics.io import write_atomic
-from hzlogistics.models import solve
 from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult, relative_gap
-from hzlogistics.plan import Inputs, build_problem, build_scenario_coverage, load_inputs
+from hzlogistics.plan import (
+    Inputs,
+    build_problem,
+    build_scenario_coverage,
+    load_inputs,
+    solve_reachable,
+)
 from hzlogistics.scenario import Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -862,7 +867,8 @@ def solve_point(
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap,
                            seed=scenario.seed, workers=workers, hint=hint, stop=stop)
     try:
-        result = solve(problem, scenario.objective, options, **_solve_kwargs(scenario))
+        result = solve_reachable(problem, scenario.objective, options,
+                                 **_solve_kwargs(scenario))
     except HzLogisticsError as exc:
         return PointOutcome(None, start=start, message=str(exc), total_weight=total,
                             wall_s=time.perf_counter() - t0)

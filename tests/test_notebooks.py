@@ -32,6 +32,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "02_area_budget_tradeoff.ipynb",
     "03_bring_your_own_sites.ipynb",
     "04_service_levels.ipynb",
+    "05_area_speed_cost.ipynb",
 )
 
 #: Largest committed notebook, bytes.

@@ -355,7 +355,7 @@ def toy(monkeypatch):
     pipe = ToyPipeline()
     monkeypatch.setattr(sw, "load_inputs", pipe.load_inputs)
     monkeypatch.setattr(sw, "build_scenario_coverage", pipe.build_scenario_coverage)
-    monkeypatch.setattr(sw, "solve", pipe.solve)
+    monkeypatch.setattr(sw, "solve_reachable", pipe.solve)
     return pipe
 
 
@@ -405,7 +405,7 @@ def test_sweep_keeps_the_neighbours_plan_when_the_solver_finds_worse(monkeypatch
     pipe = ToyPipeline(poor_after=1)
     monkeypatch.setattr(sw, "load_inputs", pipe.load_inputs)
     monkeypatch.setattr(sw, "build_scenario_coverage", pipe.build_scenario_coverage)
-    monkeypatch.setattr(sw, "solve", pipe.solve)
+    monkeypatch.setattr(sw, "solve_reachable", pipe.solve)
     df = sw.sweep(TOY, {"area_budget": [300.0, 400.0, 200.0]})
     # 400 m²: the 300 m² plan still fits, so it is kept over the solver's poorer plan
     assert list(df["start"]) == ["cold", "carried", "warm"]
@@ -436,7 +436,7 @@ def test_sweep_stop_leaves_the_remaining_points_out(toy, monkeypatch):
             stop.set()
         return real(problem, objective, options, **kw)
 
-    monkeypatch.setattr(sw, "solve", solve_then_stop)
+    monkeypatch.setattr(sw, "solve_reachable", solve_then_stop)
     df = sw.sweep(TOY, {"area_budget": [200.0, 300.0, 400.0, 500.0]}, stop=stop)
     assert list(df["status"]) == ["optimal", "optimal", "not run", "not run"]
     assert df["objective"].iloc[2:].isna().all()
