@@ -195,9 +195,9 @@ def _summary_text(summary: dict[str, Any], paths: dict[str, Path]) -> str:
                            f"({_pct(summary['covered_share'])})"),
     ]
     if summary.get("n_unreachable"):
-        rows.append(("unreachable", f"{summary['n_unreachable']:,} demand points "
-                                    f"({_num(summary['unreachable_weight'], 1)} parcels/day) "
-                                    "no site can reach; left unserved"))
+        points = _plural(summary["n_unreachable"], "demand point", "demand points")
+        rows.append(("unreachable", f"{points} ({_num(summary['unreachable_weight'], 1)} "
+                                    "parcels/day) no site can reach; left unserved"))
     if summary.get("mean_travel_time_h") is not None:
         rows.append(("mean delivery", f"{summary['mean_travel_time_h']:.2f} h per parcel served"))
     rows += [

@@ -336,6 +336,13 @@ def report_markdown(plan: Plan) -> str:
         ("Yearly rent", f"{_fmt(s['rent_usd_year'])} USD"),
         ("Solve time", f"{s['wall_s']:.1f} s"),
     ]
+    if s.get("mean_travel_time_h") is not None:
+        rows.insert(-2, ("Mean delivery", f"{s['mean_travel_time_h']:.2f} h per parcel served"))
+    if s.get("n_unreachable"):
+        points = "demand point" if s["n_unreachable"] == 1 else "demand points"
+        rows.insert(-2, ("Unreachable", f"{s['n_unreachable']:,} {points} "
+                                        f"({_fmt(s['unreachable_weight'], 1)} parcels/day) no "
+                                        "site can reach; left unserved"))
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
 
     open_sites = plan.open_sites

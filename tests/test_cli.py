@@ -638,3 +638,15 @@ def test_real_default_scenario(tmp_path: Path) -> None:
     assert summary["n_countries"] == 50
     report = (tmp_path / "outputs" / "hangzhou-2020" / "report.md").read_text()
     assert report.count("\n| ") > 50  # a row per country
+
+
+def test_summary_text_names_unreachable_demand_and_mean_delivery() -> None:
+    from hzlogistics.cli import _summary_text
+
+    summary = toy_plan().summary()
+    text = _summary_text(summary, {})
+    assert "unreachable     1 demand point (3.0 parcels/day) no site can reach" in text
+    assert "mean delivery   0.95 h per parcel served" in text
+    summary.update(n_unreachable=0, mean_travel_time_h=None)
+    text = _summary_text(summary, {})
+    assert "unreachable" not in text and "mean delivery" not in text
