@@ -1330,6 +1330,9 @@ _SPARSE_KEEP = 64
 #: components, may take; the rest goes to a second ascent.
 _SPARSE_SHARE, _PARTS_SHARE = 0.15, 0.75
 
+#: Share of the time left after the components that moving sites between them may take.
+_MOVE_SHARE = 0.5
+
 #: Step factor of the second ascent, which starts from the first one's best multipliers.
 _SPARSE_THETA = 0.5
 
@@ -1476,6 +1479,148 @@ def _cover_every_point(chosen: np.ndarray, rho: np.ndarray, table: SiteTable,
     return chosen if int(chosen.sum()) <= table.count_max else None
 
 
+@dataclass
+class _Part:
+    """One component during the transfer of sites: its dense costs and current plan."""
+
+    sites: np.ndarray
+    demand: np.ndarray
+    cost: np.ndarray
+    open_cost: np.ndarray
+    can: np.ndarray
+    forced: np.ndarray
+    open_: np.ndarray
+    gain: float = -math.inf
+    add: int = -1
+    loss: float = math.inf
+    drop: int = -1
+
+    def assess(self) -> None:
+        """The best site to add and the best to drop, and what each changes exactly."""
+        idx = np.flatnonzero(self.open_)
+        d1, near, d2 = _nearest_two(self.cost, idx, math.inf)
+        with np.errstate(invalid="ignore"):
+            gain = np.maximum(d1[None, :] - self.cost, 0.0).sum(axis=1) - self.open_cost
+            loss = np.bincount(near, weights=d2 - d1, minlength=self.sites.size) - \
+                self.open_cost
+        gain = np.where(self.open_ | ~self.can, -math.inf, gain)
+        loss = np.where(~self.open_ | self.forced | (idx.size <= 1), math.inf, loss)
+        self.add, self.drop = int(np.argmax(gain)), int(np.argmin(loss))
+        self.gain, self.loss = float(gain[self.add]), float(loss[self.drop])
+
+    def value(self) -> float:
+        d1 = _nearest_two(self.cost, np.flatnonzero(self.open_), math.inf)[0]
+        return float(d1.sum() + self.open_cost[self.open_].sum())
+
+
+def _dense_parts(site_label: np.ndarray, demand_label: np.ndarray, rows: np.ndarray,
+                 cols: np.ndarray, pair_cost: np.ndarray, open_cost: np.ndarray, *,
+                 can: np.ndarray, forced: np.ndarray, open_: np.ndarray, n_comp: int
+                 ) -> list[_Part]:
+    """Each component as a dense cost matrix (``inf`` where a site does not reach)."""
+    by_comp = np.argsort(site_label[rows], kind="stable")
+    comp_of_pair = site_label[rows][by_comp]
+    bounds = np.searchsorted(comp_of_pair, np.arange(n_comp + 1))
+    parts = []
+    for k in range(n_comp):
+        pick = by_comp[bounds[k]:bounds[k + 1]]
+        sites = np.flatnonzero(site_label == k)
+        demand = np.flatnonzero(demand_label == k)
+        s_pos = np.searchsorted(sites, rows[pick])
+        d_pos = np.searchsorted(demand, cols[pick])
+        cost = np.full((sites.size, demand.size), math.inf)
+        cost[s_pos, d_pos] = pair_cost[pick]
+        parts.append(_Part(sites=sites, demand=demand, cost=cost, open_cost=open_cost[sites],
+                           can=can[sites], forced=forced[sites], open_=open_[sites].copy()))
+    return parts
+
+
+def _transfer_sites(parts: list[_Part], table: SiteTable, open_all: np.ndarray, *,
+                    total: float, deadline: float, stop: object | None) -> set[int]:
+    """Move sites between components while that lowers the total; the parts changed.
+
+    The components are independent, so adding a site to one and dropping one
+    from another changes the total by exactly the sum of the two changes; the
+    site count stays the same (sites are also added while the count allows,
+    and dropped when dropping pays). ``open_all`` is the plan's open mask over
+    every site (for the per-group counts); ``total`` its value (for the tolerance).
+    """
+    group = table.group
+    g_count = np.bincount(group[open_all], minlength=table.n_groups)
+    count = int(open_all.sum())
+    for p in parts:
+        p.assess()
+    changed: set[int] = set()
+    scale = 1e-9 * max(1.0, abs(total))
+
+    def can_add(k: int) -> bool:
+        p = parts[k]
+        return p.add >= 0 and math.isfinite(p.gain) and \
+            g_count[group[p.sites[p.add]]] < table.group_count_max[group[p.sites[p.add]]]
+
+    def can_drop(k: int) -> bool:
+        p = parts[k]
+        return math.isfinite(p.loss) and \
+            g_count[group[p.sites[p.drop]]] > table.group_count_min[group[p.sites[p.drop]]]
+
+    def apply(k: int, add: bool) -> None:
+        p = parts[k]
+        i = p.add if add else p.drop
+        p.open_[i] = add
+        g_count[group[p.sites[i]]] += 1 if add else -1
+        changed.add(k)
+        p.assess()
+
+    while time.perf_counter() < deadline and not _stopped(stop):
+        gains = np.array([p.gain if can_add(k) else -math.inf for k, p in enumerate(parts)])
+        losses = np.array([p.loss if can_drop(k) else math.inf for k, p in enumerate(parts)])
+        a = int(np.argmax(gains))
+        b = int(np.argmin(losses))
+        if count < table.count_max and gains[a] > scale:
+            apply(a, True)
+            count += 1
+            continue
+        if count > table.count_min and losses[b] < -scale:
+            apply(b, False)
+            count -= 1
+            continue
+        if a == b:  # the best of each is in the same component: take the next best of one
+            g2 = gains.copy()
+            g2[a] = -math.inf
+            l2 = losses.copy()
+            l2[b] = math.inf
+            a2, b2 = int(np.argmax(g2)), int(np.argmin(l2))
+            a, b = (a2, b) if g2[a2] - losses[b] >= gains[a] - l2[b2] else (a, b2)
+        if a == b or not gains[a] - losses[b] > scale:
+            break
+        apply(a, True)
+        apply(b, False)
+    return changed
+
+
+def _polish_parts(parts: list[_Part], which: set[int], *, deadline: float,
+                  stop: object | None) -> None:
+    """Vertex substitution in the given components, each at its number of sites."""
+    for k in sorted(which, key=lambda k: -parts[k].cost.size):
+        if time.perf_counter() >= deadline or _stopped(stop):
+            return
+        p = parts[k]
+        finite = np.isfinite(p.cost)
+        big = float(np.where(finite, p.cost, 0.0).max(axis=0).sum()
+                    + np.abs(p.open_cost).sum()) * 2.0 + 1.0
+        c_big = np.where(finite & p.can[:, None], p.cost, big)
+        m = int(p.open_.sum())
+        before = p.value()
+        open_, _ = _interchange(c_big, p.open_cost, kmin=m, kmax=m, forced=p.forced,
+                                start=p.open_, deadline=deadline, stop=stop)
+        trial = _Part(sites=p.sites, demand=p.demand, cost=p.cost, open_cost=p.open_cost,
+                      can=p.can, forced=p.forced, open_=open_)
+        after = trial.value()
+        if math.isfinite(after) and after < before and not np.any(open_ & ~p.can):
+            p.open_ = open_
+            p.assess()
+
+
 def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec,
                       table: SiteTable, rows: np.ndarray, cols: np.ndarray,
                       pair_cost: np.ndarray, *, base_area: np.ndarray, t0: float, log: _Log,
@@ -1562,7 +1707,7 @@ def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec
 
     # --- each component, largest first, on a share of the time left
     area = np.where(best_open, base_area, 0.0)
-    served_parts: list[sp.csr_matrix] = []
+    served_parts: dict[int, sp.csr_matrix] = {}
     part_bound = np.zeros(n_comp)
     coo = best_served.tocoo()
     used_cost = _values_at(sp.csr_matrix((pair_cost, (rows, cols)), shape=(n, n_d)),
@@ -1574,7 +1719,8 @@ def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec
     idle_value = float(open_cost[best_open & ~in_comp].sum())
     statuses: list[str] = []
     remaining_pairs = float(sizes.sum())
-    for c in np.argsort(-sizes, kind="stable"):
+    order_solved = np.argsort(-sizes, kind="stable")
+    for c in order_solved:
         now = time.perf_counter()
         left = parts_deadline - now
         if left <= 0.05 or _stopped(options.stop):
@@ -1614,8 +1760,8 @@ def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec
         statuses.append(res.status)
         if res.has_solution and res.objective <= part_value[c] + 1e-9:
             sc = sp.coo_matrix(res.served)
-            served_parts.append(sp.csr_matrix((sc.data, (s_idx[sc.row], d_idx[sc.col])),
-                                              shape=(n, n_d)))
+            served_parts[int(c)] = sp.csr_matrix((sc.data, (s_idx[sc.row], d_idx[sc.col])),
+                                                 shape=(n, n_d))
             area[s_idx] = res.area_m2
             part_value[c] = res.objective
             if math.isfinite(res.bound):
@@ -1624,10 +1770,35 @@ def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec
             statuses[-1] += " (Lagrangian plan kept)"
             part_bound[c] = res.bound if math.isfinite(res.bound) else -math.inf
         log.update(incumbent=float(part_value.sum() + idle_value))
+    # sites move between components while that pays (the counts tie them together)
+    t_m = time.perf_counter()
+    left = options.time_limit_s - (t_m - t0)
+    moved: dict[int, _Part] = {}
+    if not free_counts and left > 2.0 and not _stopped(options.stop):
+        parts = _dense_parts(site_label, demand_label, rows, cols, pair_cost, open_cost,
+                             can=can, forced=table.forced & can, open_=area > 0,
+                             n_comp=n_comp)
+        deadline = t_m + _MOVE_SHARE * left
+        changed = _transfer_sites(parts, table, area > 0,
+                                  total=float(part_value.sum() + idle_value),
+                                  deadline=deadline, stop=options.stop)
+        _polish_parts(parts, changed, deadline=deadline, stop=options.stop)
+        moved = {k: parts[k] for k in changed}
+        info.update(components_changed=len(moved), move_s=time.perf_counter() - t_m)
+    for k, part in moved.items():
+        area[part.sites] = np.where(part.open_, base_area[part.sites], 0.0)
+        _, near, _ = _nearest_two(part.cost, np.flatnonzero(part.open_), math.inf)
+        part_value[k] = part.value()
+        part_bound[k] = -math.inf
+        statuses[int(np.flatnonzero(order_solved == k)[0])] += " then resized"
+        served_parts[k] = sp.csr_matrix((w[part.demand], (part.sites[near], part.demand)),
+                                        shape=(n, n_d))
+    if moved:
+        log.update(incumbent=float(part_value.sum() + idle_value))
     # the demand of components not re-solved keeps its Lagrangian assignment
     served_new = sp.csr_matrix((n, n_d))
-    for part in served_parts:
-        served_new = served_new + part
+    for part_served in served_parts.values():
+        served_new = served_new + part_served
     done = np.asarray(served_new.sum(axis=0)).ravel() > 0
     old = best_served.tocoo()
     stay = ~done[old.col]
