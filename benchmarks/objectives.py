@@ -6,7 +6,7 @@ points, 6,809 candidate sites, network coverage), end to end through
 memory is its own. Prints one CSV row per objective::
 
     objective,status,objective_value,bound,gap,sites,area_m2,served_share,
-    unreachable,coverage_s,solve_s,wall_s,peak_mb
+    mean_delivery_h,unreachable,coverage_s,solve_s,wall_s,peak_mb
 
 The runs, and the question each answers:
 
@@ -50,7 +50,7 @@ RUNS: dict[str, dict[str, object]] = {
 }
 
 COLUMNS = ("objective,status,objective_value,bound,gap,sites,area_m2,served_share,"
-           "unreachable,coverage_s,solve_s,wall_s,peak_mb")
+           "mean_delivery_h,unreachable,coverage_s,solve_s,wall_s,peak_mb")
 
 
 def _run(name: str, time_limit_s: float, queue: mp.Queue) -> None:
@@ -66,6 +66,7 @@ def _run(name: str, time_limit_s: float, queue: mp.Queue) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     queue.put(f"{name},{s['status']},{s['objective']:.1f},{s['bound']:.1f},{s['gap']:.5f},"
               f"{s['n_open']},{s['total_area_m2']:.0f},{s['covered_share']:.4f},"
+              f"{s['mean_travel_time_h']:.3f},"
               f"{s['n_unreachable']},{s['timings']['coverage_s']:.1f},"
               f"{s['timings']['solve_s']:.1f},{wall:.1f},{peak:.0f}")
 
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         proc.start()
         proc.join()
         if proc.exitcode != 0:
-            print(f"{name},failed (exit {proc.exitcode}),,,,,,,,,,,", flush=True)
+            print(f"{name},failed (exit {proc.exitcode})" + "," * 12, flush=True)
             continue
         print(queue.get(), flush=True)
     return 0

@@ -26,7 +26,8 @@ rent, fixed costs and delivery. The engine behind it is shared with
    into connected components (the countries, without cross-border delivery)
    that only the site counts tie together: a sparse Lagrangian bound over every
    pair (:mod:`hzlogistics.solvers.lagrange`) bounds the whole and sets the
-   number of sites of each component, and step 2 solves each component for it.
+   number of sites of each component, step 2 solves each component for it, and
+   sites then move between components while that lowers the total.
 
 Uncapacitated problems use the radius formulation (Elloumi 2010; García,
 Labbé and Marín 2011): one variable per distinct cost level of each demand
@@ -1635,7 +1636,10 @@ def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec
     bounds the whole problem and its site set gives the number of sites of each
     component; each component is then solved for that number (or, when only
     forced and closed sites constrain the sites, for any number, so that the
-    components' own bounds add up to one of the whole).
+    components' own bounds add up to one of the whole). With the numbers fixed,
+    sites then move between components while that lowers the total
+    (:func:`_transfer_sites`), and each component changed improves by vertex
+    substitution at its new number.
     """
     from hzlogistics.solvers.lagrange import (
         by_demand_then_cost,
@@ -1806,14 +1810,14 @@ def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec
         (old.data[stay], (old.row[stay], old.col[stay])), shape=(n, n_d)))
     objective = float(part_value.sum() + idle_value)
     left = options.time_limit_s - (time.perf_counter() - t0)
-    if left > 2.0 and bound < _threshold(objective, options, integral=False) \
+    if left > 4.0 and bound < _threshold(objective, options, integral=False) \
             and not _stopped(options.stop):
         # the ascent again, from its best multipliers, aiming at the plan's value
         t_2 = time.perf_counter()
         again = sparse_lagrangian(
             pairs, open_cost, can=can, forced=table.forced & can, kmin=table.count_min,
             kmax=table.count_max, upper=objective,
-            deadline=t_2 + left - max(1.0, 0.03 * options.time_limit_s),
+            deadline=t_2 + left - max(2.5, 0.04 * options.time_limit_s),
             on_bound=lambda b: log.update(bound=min(max(b, floor), objective)),
             stopped=lambda: _stopped(options.stop), lam0=dual.lam, theta0=_SPARSE_THETA)
         bound = max(bound, again.bound)

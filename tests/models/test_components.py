@@ -166,3 +166,32 @@ def test_nearest_plan_within_capacity_spills_to_the_next_site(
     assert served[1].sum() == pytest.approx(4.0)
     assert r.objective == pytest.approx(10 * 1.0 + 4 * 3.0)
     assert r.bound == pytest.approx(14 * 1.0)
+
+
+def test_transfer_moves_a_site_to_where_it_is_worth_more() -> None:
+    from hzlogistics.models.cost import _Part, _transfer_sites
+    from hzlogistics.solvers.heuristic import site_table
+
+    # part 0: two sites 1 apart on one demand point of 10 parcels/day: the second site
+    # is worth nothing. part 1: one open site 9 h from a point of 10 parcels/day that a
+    # closed site reaches in 1 h: opening it saves 80.
+    inf = np.inf
+    cost0 = np.array([[10.0], [10.0]])
+    cost1 = np.array([[10.0, 90.0], [inf, 10.0]])
+    parts = [
+        _Part(sites=np.array([0, 1]), demand=np.array([0]), cost=cost0, open_cost=np.zeros(2),
+              can=np.ones(2, bool), forced=np.zeros(2, bool), open_=np.array([True, True])),
+        _Part(sites=np.array([2, 3]), demand=np.array([1, 2]), cost=cost1,
+              open_cost=np.zeros(2), can=np.ones(2, bool), forced=np.zeros(2, bool),
+              open_=np.array([True, False])),
+    ]
+    p = SitingProblem(weight=np.ones(3), cover=sp.csr_matrix(np.ones((4, 3))),
+                      tiers_m2=np.array([100.0]), area_budget_m2=None, count_min=3,
+                      count_max=3)
+    table = site_table(p)
+    before = parts[0].value() + parts[1].value()
+    changed = _transfer_sites(parts, table, np.array([True, True, True, False]),
+                              total=before, deadline=float("inf"), stop=None)
+    assert changed == {0, 1}
+    assert int(parts[0].open_.sum()) == 1 and parts[1].open_.tolist() == [True, True]
+    assert parts[0].value() + parts[1].value() == pytest.approx(before - 80.0)
