@@ -197,7 +197,7 @@ def _summary_text(summary: dict[str, Any], paths: dict[str, Path]) -> str:
     if summary.get("n_unreachable"):
         points = _plural(summary["n_unreachable"], "demand point", "demand points")
         rows.append(("unreachable", f"{points} ({_num(summary['unreachable_weight'], 1)} "
-                                    "parcels/day) no site can reach; left unserved"))
+                                    "parcels/day) out of every site's reach; not served"))
     if summary.get("mean_travel_time_h") is not None:
         rows.append(("mean delivery", f"{summary['mean_travel_time_h']:.2f} h per parcel served"))
     rows += [

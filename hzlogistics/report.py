@@ -341,8 +341,8 @@ def report_markdown(plan: Plan) -> str:
     if s.get("n_unreachable"):
         points = "demand point" if s["n_unreachable"] == 1 else "demand points"
         rows.insert(-2, ("Unreachable", f"{s['n_unreachable']:,} {points} "
-                                        f"({_fmt(s['unreachable_weight'], 1)} parcels/day) no "
-                                        "site can reach; left unserved"))
+                                        f"({_fmt(s['unreachable_weight'], 1)} parcels/day) "
+                                        "out of every site's reach; not served"))
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
 
     open_sites = plan.open_sites

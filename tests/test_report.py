@@ -140,7 +140,7 @@ def test_report_markdown_figures(plan: Plan) -> None:
     # (10 × 1 h + 5 × 1.5 h + 7 × 0.5 h) / 22 parcels/day served
     assert "| Mean delivery | 0.95 h per parcel served |" in text
     # d4 is in no site's reach
-    assert "| Unreachable | 1 demand point (3.0 parcels/day) no site can reach" in text
+    assert "| Unreachable | 1 demand point (3.0 parcels/day) out of every site's reach" in text
     # per country: sites, area, demand, covered %, mean travel time, rent
     assert "| DE Germany | 2 | 300 | 15 | 100.0 % | 1.17 | 4,000 |" in text
     assert "| FR France | 1 | 100 | 10 | 70.0 % | 0.50 | 500 |" in text
