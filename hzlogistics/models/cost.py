@@ -1189,9 +1189,17 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
     if rows.size > _PAIR_LIMIT and capacitated and full and pair_cost is not None \
             and not spec.single:
         # before the pairs are cut: every demand point nearest first, within capacity
-        spill = _spill_plan(problem, table, rows, cols, pair_cost, spec=spec)
-        if spill is not None:
-            log.update(incumbent=spill.objective)
+        spill = _consolidated_spill(problem, table, rows, cols, pair_cost, spec=spec,
+                                    deadline=t0 + _HEURISTIC_SHARE * options.time_limit_s,
+                                    log=log)
+        if spill is not None and problem.capacity_per_m2 is not None:
+            sized = _smallest_size_bound(
+                table, rows, cols, pair_cost, spec=spec, n_demand=n_d, upper=spill.objective,
+                deadline=time.perf_counter() + _HEURISTIC_SHARE * options.time_limit_s,
+                stop=options.stop)
+            info["smallest_size_bound"] = sized
+            floor = max(floor, sized)
+            log.update(bound=min(floor, spill.objective))
     if rows.size > _PAIR_LIMIT and (capacitated or (full and (need_tiers or big_dense))):
         rows, cols, pair_cost = _nearest_pairs(problem, rows, cols, pair_cost,
                                                per_point=max(1, _PAIR_LIMIT // max(n_d, 1)))
@@ -2486,7 +2494,8 @@ def _rent_per_pair(problem: SitingProblem, spec: _Spec, rows: np.ndarray, cols: 
 
 
 def _spill_plan(problem: SitingProblem, table: SiteTable, rows: np.ndarray, cols: np.ndarray,
-                pair_cost: np.ndarray, *, spec: _Spec, max_rounds: int = 2000) -> _Plan | None:
+                pair_cost: np.ndarray, *, spec: _Spec, max_rounds: int = 2000,
+                closed: np.ndarray | None = None) -> _Plan | None:
     """Serve every demand point at its cheapest sites, within their largest capacity.
 
     In rounds, each demand point with parcels left asks its next cheapest site
@@ -2495,10 +2504,11 @@ def _spill_plan(problem: SitingProblem, table: SiteTable, rows: np.ndarray, cols
     full, and what it turns away moves on to the next site. Each open site then
     takes the smallest allowed area that holds its load. ``None`` when a point
     runs out of sites or the plan breaks a site constraint (count, budget, quota).
+    Sites in ``closed`` are not used.
     """
     n, n_d = problem.n_sites, problem.n_demand
     w = np.asarray(problem.weight, dtype=float)
-    can = table.can_open
+    can = table.can_open if closed is None else table.can_open & ~closed
     ok = can[rows]
     rows, cols, pair_cost = rows[ok], cols[ok], pair_cost[ok]
     cap = _site_capacity_max(problem, table)
@@ -2537,7 +2547,7 @@ def _spill_plan(problem: SitingProblem, table: SiteTable, rows: np.ndarray, cols
     k = problem.capacity_per_m2
     s_cap = (np.full(n, np.inf) if problem.site_capacity is None
              else np.asarray(problem.site_capacity, dtype=float))
-    for i in np.flatnonzero((load > 0) | (table.forced & can)).tolist():
+    for i in np.flatnonzero((load > 0) | (table.forced & table.can_open)).tolist():
         allowed = table.areas[i]
         holds = np.minimum(allowed * (k if k is not None else np.inf), s_cap[i]) >= \
             load[i] * (1 - 1e-12)
@@ -2551,6 +2561,79 @@ def _spill_plan(problem: SitingProblem, table: SiteTable, rows: np.ndarray, cols
     value = float(spec.open_cost @ (area > 0) + spec.area_cost @ area
                   + pair_cost[order][nz] @ (taken[nz] / np.maximum(w[s_col[nz]], 1e-300)))
     return _Plan(area=area, objective=value, served=served, source="nearest within capacity")
+
+
+def _smallest_size_bound(table: SiteTable, rows: np.ndarray, cols: np.ndarray,
+                         pair_cost: np.ndarray, *, spec: _Spec, n_demand: int, upper: float,
+                         deadline: float, stop: object | None) -> float:
+    """Lagrangian bound where every open site pays at least the rent of its smallest size.
+
+    Capacity dropped, an open site still costs its fixed cost and the rent of
+    its smallest allowed area; with the delivery of every pair, that is an
+    uncapacitated location problem whose sparse Lagrangian bound
+    (:func:`~hzlogistics.solvers.lagrange.sparse_lagrangian`) bounds the
+    capacitated one.
+    """
+    from hzlogistics.solvers.lagrange import (
+        by_demand_then_cost,
+        cheapest_pairs,
+        sparse_lagrangian,
+    )
+
+    can = table.can_open
+    ok = can[rows]
+    r, c, cost = rows[ok], cols[ok], pair_cost[ok]
+    order = by_demand_then_cost(c, cost)
+    pairs = cheapest_pairs(r[order], c[order], cost[order], n_sites=can.size,
+                           n_demand=n_demand, keep=_SPARSE_KEEP, presorted=True)
+    open_cost = np.where(can, spec.open_cost + spec.area_cost * table.min_area_m2, 0.0)
+    dual = sparse_lagrangian(pairs, open_cost, can=can, forced=table.forced & can,
+                             kmin=table.count_min, kmax=table.count_max, upper=upper,
+                             deadline=deadline, stopped=lambda: _stopped(stop))
+    return dual.bound
+
+
+def _consolidated_spill(problem: SitingProblem, table: SiteTable, rows: np.ndarray,
+                        cols: np.ndarray, pair_cost: np.ndarray, *, spec: _Spec,
+                        deadline: float, log: _Log) -> _Plan | None:
+    """The nearest plan within capacity, then without its least used sites while that pays.
+
+    Nearest first, every site some demand point prefers opens, at least at the
+    smallest size; closing the sites that use little of their floor moves their
+    parcels to the other open sites with room, and saves their rent and fixed cost.
+    """
+    best = _spill_plan(problem, table, rows, cols, pair_cost, spec=spec)
+    if best is None:
+        return None
+    log.update(incumbent=best.objective)
+    cap = _site_capacity_max(problem, table)
+    k = problem.capacity_per_m2
+    for share in _CONSOLIDATE_SHARES:
+        if time.perf_counter() > deadline:
+            break
+        load = np.asarray(best.served.sum(axis=1)).ravel()
+        room = np.minimum(best.area * (k if k is not None else np.inf), cap)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            used = np.where(room > 0, load / room, 1.0)
+        is_open = best.area > 0
+        drop = is_open & (used < share) & ~table.forced
+        # a demand point keeps the sites it would otherwise lose all of
+        keep = is_open & ~drop
+        stranded = np.ones(problem.n_demand, dtype=bool)
+        stranded[cols[keep[rows]]] = False
+        drop[rows[stranded[cols] & drop[rows]]] = False
+        if not drop.any():
+            continue
+        trial = _spill_plan(problem, table, rows, cols, pair_cost, spec=spec,
+                            closed=~is_open | drop)
+        if trial is not None and trial.objective < best.objective:
+            best = trial
+            log.update(incumbent=best.objective)
+    return best
+
+
+#: Floor-use shares below which the nearest plan within capacity closes its sites, in turn.
+_CONSOLIDATE_SHARES = (0.1, 0.25, 0.5, 0.75)
 
 
 def _nearest_pairs(problem: SitingProblem, rows: np.ndarray, cols: np.ndarray,
