@@ -2586,7 +2586,8 @@ def _smallest_size_bound(table: SiteTable, rows: np.ndarray, cols: np.ndarray,
     order = by_demand_then_cost(c, cost)
     pairs = cheapest_pairs(r[order], c[order], cost[order], n_sites=can.size,
                            n_demand=n_demand, keep=_SPARSE_KEEP, presorted=True)
-    open_cost = np.where(can, spec.open_cost + spec.area_cost * table.min_area_m2, 0.0)
+    smallest = np.where(can, table.min_area_m2, 0.0)
+    open_cost = np.where(can, spec.open_cost + spec.area_cost * smallest, 0.0)
     dual = sparse_lagrangian(pairs, open_cost, can=can, forced=table.forced & can,
                              kmin=table.count_min, kmax=table.count_max, upper=upper,
                              deadline=deadline, stopped=lambda: _stopped(stop))
@@ -2612,7 +2613,9 @@ def _consolidated_spill(problem: SitingProblem, table: SiteTable, rows: np.ndarr
         if time.perf_counter() > deadline:
             break
         load = np.asarray(best.served.sum(axis=1)).ravel()
-        room = np.minimum(best.area * (k if k is not None else np.inf), cap)
+        room = np.where(best.area > 0, cap, 0.0)
+        if k is not None:
+            room = np.minimum(best.area * float(k), room)
         with np.errstate(invalid="ignore", divide="ignore"):
             used = np.where(room > 0, load / room, 1.0)
         is_open = best.area > 0
