@@ -1665,6 +1665,15 @@ def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec
         np.bincount(demand_label, minlength=n_comp)
     if sizes.max() > _DENSE_LIMIT:
         return None
+    in_any = site_label >= 0
+    group_sizes = np.bincount(table.group, minlength=table.n_groups)
+    quotas = np.any(table.group_count_min > 0) or np.any(table.group_count_max < group_sizes)
+    if quotas:
+        # per-group counts are then set by the components' numbers of sites, which holds
+        # only when no component mixes groups
+        pairs_of = np.unique(np.stack([site_label[in_any], table.group[in_any]]), axis=1)
+        if pairs_of.shape[1] > np.unique(site_label[in_any]).size:
+            return None
     can = table.can_open
     w = np.asarray(problem.weight, dtype=float)
     open_cost = np.where(can, spec.open_cost + spec.area_cost * base_area, 0.0)

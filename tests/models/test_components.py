@@ -195,3 +195,20 @@ def test_transfer_moves_a_site_to_where_it_is_worth_more() -> None:
     assert changed == {0, 1}
     assert int(parts[0].open_.sum()) == 1 and parts[1].open_.tolist() == [True, True]
     assert parts[0].value() + parts[1].value() == pytest.approx(before - 80.0)
+
+
+def test_group_minimum_holds_when_a_component_mixes_groups(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cost_model, "_DENSE_LIMIT", 2)  # components of 2 and 1 pairs
+    # component A: site 0 (group BB) and site 1 (group AA) reach point 0, site 0 nearer;
+    # component B: site 2 (group BB) reaches point 1. AA needs one open site.
+    cover = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1]], dtype=float))
+    tt = sp.csr_matrix(np.array([[1.0, 0], [5.0, 0], [0, 1.0]]))
+    p = SitingProblem(weight=np.ones(2), cover=cover, travel_time_h=tt,
+                      tiers_m2=np.array([100.0]), group=np.array([1, 0, 1]),
+                      group_names=("AA", "BB"), group_count_min=np.array([1, 0]),
+                      area_budget_m2=None, count_max=2)
+    r = solve_median(p, OPTIONS)
+    check_plan(p, r, full=True)
+    assert r.open.tolist() == [False, True, True]
+    assert r.objective == pytest.approx(6.0)
