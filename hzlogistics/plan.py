@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,8 +111,7 @@ class Plan:
         else:
             budget = None if self.scenario is None else self.scenario.area_budget_m2
         open_sites = self.open_sites
-        missed = (~self.problem.reachable() if self.problem is not None
-                  else np.zeros(0, dtype=bool))
+        missed = self._unreachable
         return {
             "name": self.name,
             "title": self.title,
@@ -137,6 +137,13 @@ class Plan:
             "wall_s": float(r.wall_s),
             "timings": {k: round(float(v), 3) for k, v in self.timings.items()},
         }
+
+    @cached_property
+    def _unreachable(self) -> np.ndarray:
+        """Demand points no site that may open reaches (computed once: a pass over every pair)."""
+        if self.problem is None:
+            return np.zeros(0, dtype=bool)
+        return ~self.problem.reachable()
 
     def _mean_travel_time_h(self) -> float | None:
         tt = self.demand.get("travel_time_h")

@@ -61,6 +61,7 @@ from hzlogistics.models.problem import (
     SolveOptions,
     SolveResult,
     relative_gap,
+    weight_and_capacity_problems,
 )
 from hzlogistics.solvers.heuristic import SiteTable, plan_violations, site_table
 from hzlogistics.solvers.lagrange import select_sites as _select
@@ -1023,17 +1024,8 @@ def _only_counts(table: SiteTable) -> bool:
 
 
 def _validate(problem: SitingProblem) -> None:
-    problems: list[str] = []
-    n, m = problem.cover.shape
-    w = np.asarray(problem.weight, dtype=float)
-    if w.shape != (m,):
-        problems.append(f"SitingProblem.weight: shape {w.shape}, expected ({m},) "
-                        "(one weight per column of cover)")
-    elif not np.all(np.isfinite(w)) or np.any(w < 0):
-        problems.append("SitingProblem.weight: expected finite parcels/day >= 0")
-    k = problem.capacity_per_m2
-    if k is not None and not (np.isfinite(k) and k > 0):
-        problems.append(f"SitingProblem.capacity_per_m2: {k}; expected > 0 or None")
+    problems = weight_and_capacity_problems(problem)
+    n = problem.n_sites
     for name in ("fixed_cost_usd_year", "site_capacity"):
         arr = getattr(problem, name)
         if arr is None:
@@ -1769,11 +1761,9 @@ def _solve_components(problem: SitingProblem, options: SolveOptions, spec: _Spec
             count_min=int((table.forced & can)[s_idx].sum()) if free_counts else p_c,
             count_max=None if free_counts else p_c,
         )
-        sub_rows, sub_cols = _cover_pairs(sub.cover)
-        key = np.lexsort((c_c, r_c))
+        key = np.lexsort((c_c, r_c))  # row-major, the order of the sub-problem's pairs
         sub_spec = _Spec(name=spec.name, pair_cost=k_c[key],
                          open_cost=spec.open_cost[s_idx], area_cost=spec.area_cost[s_idx])
-        assert np.array_equal(sub_rows, r_c[key]) and np.array_equal(sub_cols, c_c[key])
         sub_options = SolveOptions(time_limit_s=budget, gap=options.gap, seed=options.seed,
                                    workers=options.workers, stop=options.stop,
                                    hint=area[s_idx])

@@ -50,6 +50,7 @@ from hzlogistics.models.problem import (
     SolveResult,
     Status,
     relative_gap,
+    weight_and_capacity_problems,
 )
 from hzlogistics.solvers.bound import (
     CoverageLp,
@@ -184,23 +185,14 @@ def is_count_only(problem: SitingProblem) -> bool:
 
 
 def _validate_demand(problem: SitingProblem) -> None:
-    problems: list[str] = []
+    problems = weight_and_capacity_problems(problem)
     n, m = problem.cover.shape
-    w = np.asarray(problem.weight, dtype=float)
-    if w.shape != (m,):
-        problems.append(f"SitingProblem.weight: shape {w.shape}, expected ({m},) "
-                        "(one weight per column of cover)")
-    elif not np.all(np.isfinite(w)) or np.any(w < 0):
-        problems.append("SitingProblem.weight: expected finite parcels/day >= 0")
     if problem.value is not None:
         v = np.asarray(problem.value, dtype=float)
         if v.shape != (m,):
             problems.append(f"SitingProblem.value: shape {v.shape}, expected ({m},)")
         elif not np.all((v >= 0) & (v <= 1)):
             problems.append("SitingProblem.value: expected multipliers in [0, 1]")
-    k = problem.capacity_per_m2
-    if k is not None and not (np.isfinite(k) and k > 0):
-        problems.append(f"SitingProblem.capacity_per_m2: {k}; expected > 0 or None")
     if problem.travel_time_h is not None and problem.travel_time_h.shape != (n, m):
         problems.append(f"SitingProblem.travel_time_h: shape {problem.travel_time_h.shape}, "
                         f"expected ({n}, {m})")

@@ -272,6 +272,34 @@ class SolveResult:
         return self.status in ("optimal", "feasible", "interrupted")
 
 
+def weight_and_capacity_problems(problem: SitingProblem) -> list[str]:
+    """What is wrong with a problem's weights and capacity per m² (empty when nothing).
+
+    The checks every model makes before it solves; each model adds its own.
+
+    Examples
+    --------
+    >>> p = SitingProblem(weight=np.array([1.0, -2.0]), cover=sp.csr_matrix((1, 2)),
+    ...                   capacity_per_m2=0.0)
+    >>> for line in weight_and_capacity_problems(p):
+    ...     print(line)
+    SitingProblem.weight: expected finite parcels/day >= 0
+    SitingProblem.capacity_per_m2: 0.0; expected > 0 or None
+    """
+    problems: list[str] = []
+    m = problem.cover.shape[1]
+    w = np.asarray(problem.weight, dtype=float)
+    if w.shape != (m,):
+        problems.append(f"SitingProblem.weight: shape {w.shape}, expected ({m},) "
+                        "(one weight per column of cover)")
+    elif not np.all(np.isfinite(w)) or np.any(w < 0):
+        problems.append("SitingProblem.weight: expected finite parcels/day >= 0")
+    k = problem.capacity_per_m2
+    if k is not None and not (np.isfinite(k) and k > 0):
+        problems.append(f"SitingProblem.capacity_per_m2: {k}; expected > 0 or None")
+    return problems
+
+
 def relative_gap(objective: float, bound: float) -> float:
     """Relative gap between a plan's value and a proven bound.
 
