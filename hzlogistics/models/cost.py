@@ -342,6 +342,14 @@ class _Mip:
         else:
             run()
         if "error" in box:
+            if hint is not None and len(hint[0]):
+                # HiGHS can fail on a warm start it cannot complete; the hint is only a help
+                logger.info("HiGHS failed with the warm start (%s); solving without it",
+                            box["error"])
+                left = time_limit_s - (time.perf_counter() - t0)
+                return self.solve(options, time_limit_s=max(left, 0.05), hint=None,
+                                  integral=integral, on_progress=on_progress,
+                                  highs_options=highs_options)
             raise SolverError(f"MathOpt/HiGHS failed: {box['error']}") from box["error"]  # type: ignore[misc]
         res = box["result"]
         wall = time.perf_counter() - t0
@@ -1312,7 +1320,10 @@ def _solve_location(problem: SitingProblem, options: SolveOptions | None, spec: 
     target = max(float(options.gap), 1e-9)
     if mip_status == "interrupted":
         status = "interrupted"
-    elif gap <= target or (mip_status == "optimal" and gap <= max(target, 1e-6)):
+    elif gap <= target or (gap <= max(target, 1e-6) and (
+            mip_status == "optimal"
+            # no plan below the threshold: the incumbent is optimal up to its rounding
+            or (mip_status == "infeasible" and math.isfinite(threshold)))):
         status = "optimal"
     else:
         status = "feasible"

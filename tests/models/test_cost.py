@@ -435,3 +435,25 @@ def test_continuous_knapsack_matches_lp(data: st.DataObject) -> None:
                   bounds=[(0, 1 if o else 0) for o in ok], method="highs")
     assert value[0] == pytest.approx(res.fun, abs=1e-9)
     assert w @ x[0] <= cap + 1e-9 and np.all(x[0][~ok] == 0)
+
+
+@pytest.mark.parametrize(("weight", "caps", "expected"), [
+    ((6.0, 1.0), (5.0, 5.0, 7.0), 30.0),  # HiGHS failed on the warm start of this one
+    ((8.0, 1.0), (5.0, 5.0, 9.0), 40.0),  # its MIP is infeasible below the plan: optimal
+])
+def test_capacitated_cost_small_cases_end_optimal(weight: tuple[float, float],
+                                                  caps: tuple[float, float, float],
+                                                  expected: float) -> None:
+    cover = np.array([[1, 0], [0, 0], [1, 1]], dtype=bool)
+    hours = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+    p = SitingProblem(
+        weight=np.array(weight), cover=sp.csr_matrix(cover), travel_time_h=sp.csr_matrix(hours),
+        tiers_m2=np.array([100.0]), existing_area_m2=np.array([0.0, 0.0, 150.0]),
+        rent_usd_m2_year=np.zeros(3), group=np.zeros(3, dtype=int), group_names=("AA", "BB"),
+        area_budget_m2=None, group_area_max_m2=np.array([200.0, np.inf]),
+        fixed_cost_usd_year=np.zeros(3), site_capacity=np.array(caps))
+    r = solve_cost(p, EXACT, cost_usd_per_parcel_h=RATE, days_per_year=DAYS)
+    assert r.status == "optimal"
+    check_plan(p, r, full=True)
+    assert r.objective == pytest.approx(expected)
+    assert r.objective == pytest.approx(brute_cost(p, pair_cost(p, RATE * DAYS), site_cost=True))
