@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hzlogistics import settings
-from hzlogistics.models.problem import SitingProblem, SolveOptions
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 
 #: Countries of the stand-in instance (ISO 3166-1 alpha-2).
 STAND_IN_COUNTRIES: tuple[str, ...] = (

@@ -33,8 +33,8 @@ from shapely.geometry import Polygon
 
 from hzlogistics import settings
 from hzlogistics.maps import plan_map
-from hzlogistics.models.problem import SitingProblem, SolveResult
 from hzlogistics.plan import Plan, make_plan
+from hzlogistics.solvers.problem import SitingProblem, SolveResult
 
 REPO = Path(__file__).resolve().parents[1]
 

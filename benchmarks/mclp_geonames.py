@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(relativeCreated)8.0f ms %(message)s")
 
     from hzlogistics.models.mclp import solve_count_only
-    from hzlogistics.models.problem import SitingProblem, SolveOptions
+    from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 
     n_demand, n_sites = VARIANTS[args.variant]
     n_demand = args.demand if args.demand is not None else n_demand

@@ -35,7 +35,7 @@ from hzlogistics.models.orlib import (
     read_optima,
     read_pmed,
 )
-from hzlogistics.models.problem import SolveOptions
+from hzlogistics.solvers.problem import SolveOptions
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks" / "orlib"
 

@@ -43,9 +43,9 @@ _LAZY: dict[str, str] = {
     "load_scenario": "hzlogistics.scenario",
     "build_coverage": "hzlogistics.coverage",
     "Coverage": "hzlogistics.coverage",
-    "SitingProblem": "hzlogistics.models.problem",
-    "SolveOptions": "hzlogistics.models.problem",
-    "SolveResult": "hzlogistics.models.problem",
+    "SitingProblem": "hzlogistics.solvers.problem",
+    "SolveOptions": "hzlogistics.solvers.problem",
+    "SolveResult": "hzlogistics.solvers.problem",
     "solve": "hzlogistics.models",
     "Plan": "hzlogistics.plan",
     "make_plan": "hzlogistics.plan",
@@ -65,9 +65,9 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from hzlogistics.coverage import Coverage, build_coverage
     from hzlogistics.models import solve
-    from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult
     from hzlogistics.plan import Plan, load_inputs, make_plan, run_scenario, solve_plan
     from hzlogistics.scenario import Scenario, load_scenario
+    from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
     from hzlogistics.sweep import sweep
 
 

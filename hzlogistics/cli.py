@@ -120,7 +120,7 @@ class _SolveDisplay:
                                     bar_format="      {bar:20}| {n:.0f}/{total:.0f} s  {desc}")
 
     def incumbent(self, elapsed_s: float, incumbent: float, bound: float) -> None:
-        from hzlogistics.models.problem import relative_gap
+        from hzlogistics.solvers.problem import relative_gap
 
         finite = math.isfinite(bound) and math.isfinite(incumbent)
         gap = relative_gap(incumbent, bound) if finite else math.nan

@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from hzlogistics._errors import SolverError
-from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium

@@ -396,8 +396,8 @@ def read_plan(out_dir: str | os.PathLike[str]) -> Plan:
     ValidationError
         When the folder or one of its files is missing or unreadable.
     """
-    from hzlogistics.models.problem import SolveResult
     from hzlogistics.plan import Plan
+    from hzlogistics.solvers.problem import SolveResult
 
     folder = Path(out_dir)
     gpkg = folder / PLAN_FILES["gpkg"]

@@ -46,7 +46,6 @@ from hzlogistics import settings
 from hzlogistics._errors import HzLogisticsError, MissingDependencyError, ValidationError
 from hzlogistics._validate import close_match
 from hzlogistics.io import write_atomic
-from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult, relative_gap
 from hzlogistics.plan import (
     Inputs,
     build_problem,
@@ -55,6 +54,7 @@ from hzlogistics.plan import (
     solve_reachable,
 )
 from hzlogistics.scenario import Scenario
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult, relative_gap
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client

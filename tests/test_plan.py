@@ -9,8 +9,8 @@ import scipy.sparse as sp
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.coverage import Coverage, coverage_from_pairs
-from hzlogistics.models.problem import SitingProblem, SolveOptions
 from hzlogistics.plan import solve_plan, solve_reachable
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 
 
 def toy_inputs() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Coverage]:

@@ -17,7 +17,6 @@ import pytest
 import scipy.sparse as sp
 import shapely
 
-from hzlogistics.models.problem import SitingProblem, SolveResult
 from hzlogistics.plan import Plan, make_plan
 from hzlogistics.report import (
     PLAN_FILES,
@@ -29,6 +28,7 @@ from hzlogistics.report import (
     write_plan,
 )
 from hzlogistics.scenario import Scenario, loads_scenario
+from hzlogistics.solvers.problem import SitingProblem, SolveResult
 
 
 def toy_plan(

@@ -19,9 +19,9 @@ import scipy.sparse as sp
 from shapely.geometry import Point
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.models.problem import SitingProblem, SolveResult, relative_gap
 from hzlogistics.plan import Inputs
 from hzlogistics.scenario import Scenario
+from hzlogistics.solvers.problem import SitingProblem, SolveResult, relative_gap
 
 # the package exports the function ``sweep`` under the module's name: import the module itself
 sw = importlib.import_module("hzlogistics.sweep")

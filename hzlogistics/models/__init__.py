@@ -1,7 +1,7 @@
 """Optimization models: each turns plain arrays into an OR-Tools model and a plan.
 
 Models see only numpy arrays, scipy sparse matrices and the dataclasses of
-:mod:`hzlogistics.models.problem`; never GeoDataFrames.
+:mod:`hzlogistics.solvers.problem`; never GeoDataFrames.
 
 =============  ==========================================================
 objective      question it answers
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.models.problem import (
+from hzlogistics.solvers.problem import (
     Objective,
     SitingProblem,
     SolveOptions,

@@ -55,7 +55,9 @@ import scipy.sparse as sp
 
 from hzlogistics import settings
 from hzlogistics._errors import SolverError, ValidationError
-from hzlogistics.models.problem import (
+from hzlogistics.solvers.heuristic import SiteTable, plan_violations, site_table
+from hzlogistics.solvers.lagrange import select_sites as _select
+from hzlogistics.solvers.problem import (
     Objective,
     SitingProblem,
     SolveOptions,
@@ -63,8 +65,6 @@ from hzlogistics.models.problem import (
     relative_gap,
     weight_and_capacity_problems,
 )
-from hzlogistics.solvers.heuristic import SiteTable, plan_violations, site_table
-from hzlogistics.solvers.lagrange import select_sites as _select
 from hzlogistics.solvers.reduce import aggregate_demand
 
 logger = logging.getLogger(__name__)
@@ -2779,7 +2779,7 @@ def solve_cost(
         from ``capacity_per_m2`` × area and/or ``site_capacity``.
     options
         Time limit, gap target, seed, progress callback, stop event and warm
-        start (default: :class:`~hzlogistics.models.problem.SolveOptions`).
+        start (default: :class:`~hzlogistics.solvers.problem.SolveOptions`).
     assignment
         ``"split"``: a demand point may be shared between sites (what capacity
         needs); ``"single"``: each demand point is served by one site. Without
@@ -2837,7 +2837,7 @@ def solve_cost(
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem, SolveOptions
+    >>> from hzlogistics.solvers.problem import SitingProblem, SolveOptions
     >>> cost = np.array([[1., 9., 9.], [9., 1., 1.]])     # USD/year per (site, point)
     >>> p = SitingProblem(weight=np.ones(3), cover=sp.csr_matrix(np.ones((2, 3))),
     ...                   tiers_m2=np.array([1.]), area_budget_m2=None,

@@ -2,7 +2,7 @@
 
 :func:`solve_coverage` chooses which candidate sites open and at which size
 tier, under the area budget and every other limit of a
-:class:`~hzlogistics.models.problem.SitingProblem`, to maximize the
+:class:`~hzlogistics.solvers.problem.SitingProblem`, to maximize the
 value-weighted demand served. It runs in stages that share one time limit:
 
 1. :func:`~hzlogistics.models.precheck.explain_infeasibility` (no solver);
@@ -44,14 +44,6 @@ import scipy.sparse as sp
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.precheck import diagnose_infeasibility, explain_infeasibility
-from hzlogistics.models.problem import (
-    SitingProblem,
-    SolveOptions,
-    SolveResult,
-    Status,
-    relative_gap,
-    weight_and_capacity_problems,
-)
 from hzlogistics.solvers.bound import (
     CoverageLp,
     LpBound,
@@ -75,6 +67,14 @@ from hzlogistics.solvers.heuristic import (
     site_model,
     site_table,
     swap_search,
+)
+from hzlogistics.solvers.problem import (
+    SitingProblem,
+    SolveOptions,
+    SolveResult,
+    Status,
+    relative_gap,
+    weight_and_capacity_problems,
 )
 from hzlogistics.solvers.reduce import aggregate_demand
 
@@ -302,10 +302,10 @@ def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) 
     Parameters
     ----------
     problem
-        The siting problem (see :class:`~hzlogistics.models.problem.SitingProblem`).
+        The siting problem (see :class:`~hzlogistics.solvers.problem.SitingProblem`).
     options
         Time limit, gap target, seed, workers, progress callback, stop event,
-        warm start (default: :class:`~hzlogistics.models.problem.SolveOptions`).
+        warm start (default: :class:`~hzlogistics.solvers.problem.SolveOptions`).
 
     Returns
     -------
@@ -380,7 +380,7 @@ def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) 
     Two sites, three towns; one site of 100 m² handles 60 parcels/day per m²:
 
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem, SolveOptions
+    >>> from hzlogistics.solvers.problem import SitingProblem, SolveOptions
     >>> p = SitingProblem(weight=np.array([5000., 3000., 2000.]),
     ...                   cover=sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1]])),
     ...                   tiers_m2=np.array([100.]), area_budget_m2=100., count_max=1,

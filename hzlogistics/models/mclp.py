@@ -60,14 +60,14 @@ from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.models.problem import (
+from hzlogistics.solvers.heuristic import checked_vector
+from hzlogistics.solvers.problem import (
     SitingProblem,
     SolveOptions,
     SolveResult,
     Status,
     relative_gap,
 )
-from hzlogistics.solvers.heuristic import checked_vector
 from hzlogistics.solvers.reduce import aggregate_demand
 
 logger = logging.getLogger(__name__)
@@ -939,7 +939,7 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     Four towns on a line, two sites may open; each site reaches its neighbours:
 
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem, SolveOptions
+    >>> from hzlogistics.solvers.problem import SitingProblem, SolveOptions
     >>> cover = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]))
     >>> p = SitingProblem(weight=np.array([5., 1., 1., 4.]), cover=cover,
     ...                   tiers_m2=np.array([100.]), area_budget_m2=None, count_max=2)

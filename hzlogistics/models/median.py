@@ -14,7 +14,7 @@ import logging
 import numpy as np
 
 from hzlogistics.models.cost import _cover_pairs, _pair_costs, _solve_location, _Spec, _validate
-from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def solve_median(problem: SitingProblem, options: SolveOptions | None = None) ->
         ``site_capacity``) allows a demand point to be split between sites.
     options
         Time limit, gap target, seed, progress callback, stop event and warm
-        start (default: :class:`~hzlogistics.models.problem.SolveOptions`).
+        start (default: :class:`~hzlogistics.solvers.problem.SolveOptions`).
 
     Returns
     -------
@@ -87,7 +87,7 @@ def solve_median(problem: SitingProblem, options: SolveOptions | None = None) ->
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem, SolveOptions
+    >>> from hzlogistics.solvers.problem import SitingProblem, SolveOptions
     >>> t = np.array([[0., 1., 4.], [4., 1., 0.], [2., 0., 2.]])   # hours, site × point
     >>> p = SitingProblem(weight=np.array([1., 1., 1.]), cover=sp.csr_matrix(np.ones((3, 3))),
     ...                   travel_time_h=sp.csr_matrix(t), tiers_m2=np.array([100.]),

@@ -19,7 +19,7 @@ import numpy as np
 from hzlogistics import settings
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.cost import _solve_location, _Spec, _validate
-from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def solve_min_area(
         of all demand points, including those no site reaches.
     options
         Time limit, gap target, seed, progress callback, stop event and warm
-        start (default: :class:`~hzlogistics.models.problem.SolveOptions`).
+        start (default: :class:`~hzlogistics.solvers.problem.SolveOptions`).
     required_share
         Share of total demand to serve, in (0, 1].
     minimize
@@ -97,7 +97,7 @@ def solve_min_area(
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem, SolveOptions
+    >>> from hzlogistics.solvers.problem import SitingProblem, SolveOptions
     >>> cover = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 1, 0], [0, 1, 1, 1]]))
     >>> p = SitingProblem(weight=np.array([10., 10., 10., 70.]), cover=cover,
     ...                   tiers_m2=np.array([100.]), area_budget_m2=None)

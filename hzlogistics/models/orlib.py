@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.models.problem import SitingProblem
+from hzlogistics.solvers.problem import SitingProblem
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hzlogistics.models.problem import SitingProblem
 from hzlogistics.solvers.heuristic import SiteTable, _fmt, site_table
+from hzlogistics.solvers.problem import SitingProblem
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem
+    >>> from hzlogistics.solvers.problem import SitingProblem
     >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
     ...                   tiers_m2=np.array([100.]), count_min=3)
     >>> explain_infeasibility(p)
@@ -304,7 +304,7 @@ def diagnose_infeasibility(
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem
+    >>> from hzlogistics.solvers.problem import SitingProblem
     >>> p = SitingProblem(weight=np.ones(3), cover=sp.csr_matrix(np.eye(3)),
     ...                   tiers_m2=np.array([100., 200.]), count_min=2,
     ...                   group=np.array([0, 0, 1]), group_names=("AA", "BB"),

@@ -242,7 +242,7 @@ def site_rows(table: SiteTable) -> SiteRows:
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem
+    >>> from hzlogistics.solvers.problem import SitingProblem
     >>> from hzlogistics.solvers.heuristic import site_table
     >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
     ...                   tiers_m2=np.array([100., 200.]), count_min=1, area_budget_m2=250.)

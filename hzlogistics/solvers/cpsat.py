@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from hzlogistics._errors import SolverError
-from hzlogistics.models.problem import SolveOptions
+from hzlogistics.solvers.problem import SolveOptions
 
 logger = logging.getLogger(__name__)
 

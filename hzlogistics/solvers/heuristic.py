@@ -2,7 +2,7 @@
 
 The pieces are general so that every model can use them:
 
-- :func:`site_table` turns a :class:`~hzlogistics.models.problem.SitingProblem`
+- :func:`site_table` turns a :class:`~hzlogistics.solvers.problem.SitingProblem`
   into the site-side constraints with every default filled in (allowed areas
   of each site, forced and forbidden sites, count, area, group and rent limits);
 - :func:`plan_violations` lists every constraint a plan breaks, with numbers;
@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.models.problem import SitingProblem
+from hzlogistics.solvers.problem import SitingProblem
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -185,7 +185,7 @@ def site_table(problem: SitingProblem) -> SiteTable:
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem
+    >>> from hzlogistics.solvers.problem import SitingProblem
     >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
     ...                   tiers_m2=np.array([100., 200.]), max_area_m2=np.array([150., np.inf]),
     ...                   existing_area_m2=np.array([0., 120.]))
@@ -278,7 +278,7 @@ def plan_violations(table: SiteTable | SitingProblem, area_m2: np.ndarray) -> li
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem
+    >>> from hzlogistics.solvers.problem import SitingProblem
     >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
     ...                   tiers_m2=np.array([100.]), area_budget_m2=150.0)
     >>> plan_violations(p, np.array([100., 100.]))
@@ -1068,7 +1068,7 @@ def round_down(table: SiteTable, target_m2: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.models.problem import SitingProblem
+    >>> from hzlogistics.solvers.problem import SitingProblem
     >>> p = SitingProblem(weight=np.ones(3), cover=sp.csr_matrix(np.eye(3)),
     ...                   tiers_m2=np.array([100., 200.]), count_max=2)
     >>> round_down(site_table(p), np.array([250., 60., 180.])).tolist()

@@ -9,8 +9,8 @@ import numpy as np
 import scipy.sparse as sp
 from shapely.geometry import box
 
-from hzlogistics.models.problem import SitingProblem, SolveResult
 from hzlogistics.plan import Plan, make_plan
+from hzlogistics.solvers.problem import SitingProblem, SolveResult
 
 #: Strings that would run script if a map put them into the page unescaped. Each
 #: one, if it ran, sets ``document.title`` to "pwned", calls ``alert`` or adds an

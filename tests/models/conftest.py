@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from hzlogistics.models.problem import SitingProblem
+from hzlogistics.solvers.problem import SitingProblem
 
 
 @dataclass

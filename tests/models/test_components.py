@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import hzlogistics.models.cost as cost_model
 from hzlogistics.models.cost import solve_cost
 from hzlogistics.models.median import solve_median
-from hzlogistics.models.problem import SitingProblem, SolveOptions
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 from tests.models.test_cost import DAYS, RATE, brute_cost, cases, check_plan, pair_cost
 
 OPTIONS = SolveOptions(time_limit_s=20, gap=0.0)

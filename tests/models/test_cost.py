@@ -16,7 +16,7 @@ from scipy.optimize import linprog
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.cost import solve_cost
-from hzlogistics.models.problem import SitingProblem, SolveOptions, SolveResult
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 
 EXACT = SolveOptions(time_limit_s=30, gap=0.0)
 TOL = 1e-6

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.coverage import demand_classes, is_count_only, solve_coverage
-from hzlogistics.models.problem import SitingProblem, SolveOptions, relative_gap
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions, relative_gap
 
 OPTS = SolveOptions(time_limit_s=20.0, gap=1e-6, seed=0, workers=1)
 FIXTURES = ["split_capacity", "rent_knapsack", "quota_groups", "existing_and_forbidden",

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hzlogistics._errors import ValidationError
 from hzlogistics.models import mclp
 from hzlogistics.models.mclp import solve_count_only
-from hzlogistics.models.problem import SitingProblem, SolveOptions
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 SF = SHARED / "benchmarks" / "mclp" / "spopt_sf"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.median import solve_median
-from hzlogistics.models.problem import SitingProblem, SolveOptions
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 from tests.models.test_cost import EXACT, brute_cost, cases, check_plan, pair_cost
 
 

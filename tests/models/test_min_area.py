@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.min_area import solve_min_area
-from hzlogistics.models.problem import SitingProblem
+from hzlogistics.solvers.problem import SitingProblem
 from tests.models.test_cost import EXACT, all_plans, cases, check_plan, most_served
 
 

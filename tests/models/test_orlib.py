@@ -17,7 +17,7 @@ from hzlogistics.models.orlib import (
     read_optima,
     read_pmed,
 )
-from hzlogistics.models.problem import SolveOptions
+from hzlogistics.solvers.problem import SolveOptions
 
 ORLIB = Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks" / "orlib"
 

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.precheck import diagnose_infeasibility, explain_infeasibility
-from hzlogistics.models.problem import SitingProblem
+from hzlogistics.solvers.problem import SitingProblem
 
 
 def problem(n: int = 4, **kw) -> SitingProblem:

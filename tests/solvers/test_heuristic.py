@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from hzlogistics.models.problem import SitingProblem
 from hzlogistics.solvers.bound import (
     LinearProgram,
     aggregate_lp,
@@ -33,6 +32,7 @@ from hzlogistics.solvers.heuristic import (
     site_table,
     swap_search,
 )
+from hzlogistics.solvers.problem import SitingProblem
 
 
 def random_problem(seed: int, *, n: int = 8, m: int = 30, capacity: float | None = 0.5,
