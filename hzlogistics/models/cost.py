@@ -55,7 +55,6 @@ import scipy.sparse as sp
 
 from hzlogistics import settings
 from hzlogistics._errors import SolverError, ValidationError
-from hzlogistics.solvers.heuristic import SiteTable, plan_violations, site_table
 from hzlogistics.solvers.lagrange import select_sites as _select
 from hzlogistics.solvers.problem import (
     Objective,
@@ -66,6 +65,7 @@ from hzlogistics.solvers.problem import (
     weight_and_capacity_problems,
 )
 from hzlogistics.solvers.reduce import aggregate_demand
+from hzlogistics.solvers.sites import SiteTable, plan_violations, site_table
 
 logger = logging.getLogger(__name__)
 

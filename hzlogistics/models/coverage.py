@@ -58,14 +58,11 @@ from hzlogistics.solvers.heuristic import (
     CapacityGain,
     CoverGain,
     MovePrice,
-    SiteTable,
     feasible_plan_cpsat,
     greedy_plan,
-    plan_violations,
     rebalance_search,
     round_down,
     site_model,
-    site_table,
     swap_search,
 )
 from hzlogistics.solvers.problem import (
@@ -77,6 +74,7 @@ from hzlogistics.solvers.problem import (
     weight_and_capacity_problems,
 )
 from hzlogistics.solvers.reduce import aggregate_demand
+from hzlogistics.solvers.sites import SiteTable, plan_violations, site_table
 
 logger = logging.getLogger(__name__)
 

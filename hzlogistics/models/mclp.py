@@ -60,7 +60,6 @@ from ortools.sat.python import cp_model
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.solvers.heuristic import checked_vector
 from hzlogistics.solvers.problem import (
     SitingProblem,
     SolveOptions,
@@ -69,6 +68,7 @@ from hzlogistics.solvers.problem import (
     relative_gap,
 )
 from hzlogistics.solvers.reduce import aggregate_demand
+from hzlogistics.solvers.sites import checked_vector
 
 logger = logging.getLogger(__name__)
 

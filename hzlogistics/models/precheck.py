@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hzlogistics.solvers.heuristic import SiteTable, _fmt, site_table
 from hzlogistics.solvers.problem import SitingProblem
+from hzlogistics.solvers.sites import SiteTable, fmt, site_table
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
     Parameters
     ----------
     problem
-        The siting problem (or its :class:`~hzlogistics.solvers.heuristic.SiteTable`).
+        The siting problem (or its :class:`~hzlogistics.solvers.sites.SiteTable`).
     lp
         When the simple checks find nothing, also bound the least area and the
         least rent that the other constraints need with an LP (GLOP, a fraction
@@ -88,8 +88,8 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
     for i in np.flatnonzero(forced & t.forbidden):
         out.append(f"existing site {t.site_label(i)} is forbidden but existing sites are kept open")
     for i in np.flatnonzero(forced & ~t.forbidden & ~can):
-        out.append(f"existing site {t.site_label(i)} has {_fmt(t.existing_m2[i], 'm²')} > its "
-                   f"max area {_fmt(t.max_area_m2[i], 'm²')}")
+        out.append(f"existing site {t.site_label(i)} has {fmt(t.existing_m2[i], 'm²')} > its "
+                   f"max area {fmt(t.max_area_m2[i], 'm²')}")
     n_allowed = int(can.sum())
     n_forced = int(forced.sum())
     if t.count_min > t.count_max and t.count_max < t.n_sites:
@@ -100,12 +100,12 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
         out.append(f"{n_forced} existing sites must stay open > count_max {t.count_max}")
     existing_area = float(t.existing_m2[forced].sum())
     if existing_area > budget * (1 + 1e-9):
-        out.append(f"existing sites already use {_fmt(existing_area, 'm²')} of a "
-                   f"{_fmt(budget, 'm²')} budget")
+        out.append(f"existing sites already use {fmt(existing_area, 'm²')} of a "
+                   f"{fmt(budget, 'm²')} budget")
     existing_rent = float(t.existing_m2[forced] @ unit_rent[forced])
     if existing_rent > t.rent_cap_usd_year * (1 + 1e-9):
-        out.append(f"existing sites already cost {_fmt(existing_rent, 'USD')}/year in rent > "
-                   f"rent cap {_fmt(t.rent_cap_usd_year, 'USD')}/year")
+        out.append(f"existing sites already cost {fmt(existing_rent, 'USD')}/year in rent > "
+                   f"rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year")
 
     # per group
     need = np.zeros(t.n_groups, dtype=np.int64)  # sites each group must have
@@ -130,14 +130,14 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
             out.append(f"{name} has {n_f} existing sites > its maximum of {cmax} sites")
         e_area = float(t.existing_m2[f_g].sum())
         if e_area > amax * (1 + 1e-9):
-            out.append(f"existing sites in {name} ({_fmt(e_area, 'm²')}) exceed its max area "
-                       f"{_fmt(amax, 'm²')}")
+            out.append(f"existing sites in {name} ({fmt(e_area, 'm²')}) exceed its max area "
+                       f"{fmt(amax, 'm²')}")
         if amin > amax * (1 + 1e-9):
-            out.append(f"{name} needs ≥ {_fmt(amin, 'm²')} but allows at most {_fmt(amax, 'm²')}")
+            out.append(f"{name} needs ≥ {fmt(amin, 'm²')} but allows at most {fmt(amax, 'm²')}")
         most = float(top_area[f_g & can].sum()) + _largest_sum(top_area[new_g], cmax - n_f)
         if amin > most * (1 + 1e-9):
-            out.append(f"{name} needs ≥ {_fmt(amin, 'm²')} but its sites allow at most "
-                       f"{_fmt(most, 'm²')} (largest tiers of at most {cmax} sites)")
+            out.append(f"{name} needs ≥ {fmt(amin, 'm²')} but its sites allow at most "
+                       f"{fmt(most, 'm²')} (largest tiers of at most {cmax} sites)")
         need[g] = max(cmin, n_f)
         count_lb_area[g] = float(min_area[f_g & can].sum()) + _smallest_sum(
             min_area[new_g], need[g] - n_f)
@@ -145,8 +145,8 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
             min_rent[new_g], need[g] - n_f)
         if np.isfinite(count_lb_area[g]) and count_lb_area[g] > amax * (1 + 1e-9) and \
                 e_area <= amax * (1 + 1e-9):
-            out.append(f"{name} needs ≥ {need[g]} sites, at least {_fmt(count_lb_area[g], 'm²')}"
-                       f" > its max area {_fmt(amax, 'm²')}")
+            out.append(f"{name} needs ≥ {need[g]} sites, at least {fmt(count_lb_area[g], 'm²')}"
+                       f" > its max area {fmt(amax, 'm²')}")
         area_lb[g] = max(count_lb_area[g], amin)
         room[g] = min(cmax, n_cand)
     if t.n_groups:
@@ -159,33 +159,33 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
                        f"{t.count_min}")
         amin_sum = float(t.group_area_min_m2.sum())
         if amin_sum > budget * (1 + 1e-9):
-            out.append(f"per-group minimum areas sum to {_fmt(amin_sum, 'm²')} > area budget "
-                       f"{_fmt(budget, 'm²')}")
+            out.append(f"per-group minimum areas sum to {fmt(amin_sum, 'm²')} > area budget "
+                       f"{fmt(budget, 'm²')}")
         count_area = float(count_lb_area.sum())
         if np.isfinite(count_area) and count_area > budget * (1 + 1e-9) and \
                 existing_area <= budget * (1 + 1e-9) and total_need > n_forced:
-            out.append(f"minimum sites per group need at least {_fmt(count_area, 'm²')} "
+            out.append(f"minimum sites per group need at least {fmt(count_area, 'm²')} "
                        f"(existing sites plus the smallest allowed tier at the other sites) > "
-                       f"area budget {_fmt(budget, 'm²')}")
+                       f"area budget {fmt(budget, 'm²')}")
         rent_need = float(rent_lb.sum())
         if np.isfinite(rent_need) and rent_need > t.rent_cap_usd_year * (1 + 1e-9) and \
                 existing_rent <= t.rent_cap_usd_year * (1 + 1e-9):
-            out.append(f"minimum sites per group need at least {_fmt(rent_need, 'USD')}/year in "
-                       f"rent > rent cap {_fmt(t.rent_cap_usd_year, 'USD')}/year")
+            out.append(f"minimum sites per group need at least {fmt(rent_need, 'USD')}/year in "
+                       f"rent > rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year")
     # total count against budget and rent
     new = can & ~forced
     extra = max(0, t.count_min - n_forced)
     count_area = float(min_area[forced & can].sum()) + _smallest_sum(min_area[new], extra)
     if np.isfinite(count_area) and count_area > budget * (1 + 1e-9) and \
             existing_area <= budget * (1 + 1e-9) and extra > 0:
-        out.append(f"count_min {t.count_min} sites need at least {_fmt(count_area, 'm²')} "
+        out.append(f"count_min {t.count_min} sites need at least {fmt(count_area, 'm²')} "
                    f"(existing sites plus the smallest allowed tier at the other sites) > "
-                   f"area budget {_fmt(budget, 'm²')}")
+                   f"area budget {fmt(budget, 'm²')}")
     count_rent = float(min_rent[forced & can].sum()) + _smallest_sum(min_rent[new], extra)
     if np.isfinite(count_rent) and count_rent > t.rent_cap_usd_year * (1 + 1e-9) and \
             existing_rent <= t.rent_cap_usd_year * (1 + 1e-9) and extra > 0:
-        out.append(f"count_min {t.count_min} sites need at least {_fmt(count_rent, 'USD')}/year "
-                   f"in rent > rent cap {_fmt(t.rent_cap_usd_year, 'USD')}/year")
+        out.append(f"count_min {t.count_min} sites need at least {fmt(count_rent, 'USD')}/year "
+                   f"in rent > rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year")
     if not out and t.n_groups and np.all(np.isfinite(area_lb)):
         # each group's least area f_g(n) = max(area_min_g, least area of n sites); the extra
         # sites count_min still needs go where f_g grows least (f_g is convex in n)
@@ -204,7 +204,7 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
             lb += _smallest_sum(np.concatenate(steps), short)
         if lb > budget * (1 + 1e-9):
             out.append(f"per-group minimum counts and areas with count_min {t.count_min} need at "
-                       f"least {_fmt(lb, 'm²')} > area budget {_fmt(budget, 'm²')}")
+                       f"least {fmt(lb, 'm²')} > area budget {fmt(budget, 'm²')}")
     if not out and lp:
         out.extend(_lp_checks(t))
     return out
@@ -212,7 +212,8 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
 
 def _lp_checks(t: SiteTable) -> list[str]:
     """Least area and least rent the other constraints need, bounded by LP."""
-    from hzlogistics.solvers.bound import min_resource, site_rows
+    from hzlogistics.solvers.bound import min_resource
+    from hzlogistics.solvers.sites import site_rows
 
     out: list[str] = []
     rows = site_rows(t)
@@ -220,14 +221,14 @@ def _lp_checks(t: SiteTable) -> list[str]:
     if np.isfinite(t.area_budget_m2):
         least = min_resource(rows.select(rows.names != "area budget"), rows.opt_area)
         if np.isfinite(least) and least > t.area_budget_m2 * (1 + 1e-7):
-            out.append(f"{others} need at least {_fmt(round(least), 'm²')} > area budget "
-                       f"{_fmt(t.area_budget_m2, 'm²')}")
+            out.append(f"{others} need at least {fmt(round(least), 'm²')} > area budget "
+                       f"{fmt(t.area_budget_m2, 'm²')}")
     if np.isfinite(t.rent_cap_usd_year):
         rent = rows.opt_area * t.rent_usd_m2_year[rows.opt_site]
         least = min_resource(rows.select(rows.names != "rent cap"), rent)
         if np.isfinite(least) and least > t.rent_cap_usd_year * (1 + 1e-7):
-            out.append(f"{others} need at least {_fmt(round(least), 'USD')}/year in rent > "
-                       f"rent cap {_fmt(t.rent_cap_usd_year, 'USD')}/year")
+            out.append(f"{others} need at least {fmt(round(least), 'USD')}/year in rent > "
+                       f"rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year")
     return out
 
 
@@ -238,13 +239,13 @@ def _describe(t: SiteTable, name: str) -> str:
     if name == "count_max":
         return f"count_max {t.count_max}"
     if name == "area budget":
-        return f"area budget {_fmt(t.area_budget_m2, 'm²')}"
+        return f"area budget {fmt(t.area_budget_m2, 'm²')}"
     if name == "rent cap":
-        return f"rent cap {_fmt(t.rent_cap_usd_year, 'USD')}/year"
+        return f"rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year"
     if name == "keep existing sites":
         f = t.forced
         return (f"{int(f.sum())} existing sites kept open with at least their current area "
-                f"({_fmt(float(t.existing_m2[f].sum()), 'm²')})")
+                f"({fmt(float(t.existing_m2[f].sum()), 'm²')})")
     group, _, kind = name.rpartition(" ")
     g = t.group_names.index(group)
     if kind == "count_min":
@@ -252,8 +253,8 @@ def _describe(t: SiteTable, name: str) -> str:
     if kind == "count_max":
         return f"{group} allows ≤ {t.group_count_max[g]} sites"
     if kind == "area_min":
-        return f"{group} needs ≥ {_fmt(t.group_area_min_m2[g], 'm²')}"
-    return f"{group} allows ≤ {_fmt(t.group_area_max_m2[g], 'm²')}"
+        return f"{group} needs ≥ {fmt(t.group_area_min_m2[g], 'm²')}"
+    return f"{group} allows ≤ {fmt(t.group_area_max_m2[g], 'm²')}"
 
 
 def _shrink(names: list[str], infeasible: Callable[[list[str]], bool]) -> list[str]:
@@ -317,8 +318,9 @@ def diagnose_infeasibility(
 
     from ortools.sat.python import cp_model
 
-    from hzlogistics.solvers.bound import lp_feasible, site_rows
+    from hzlogistics.solvers.bound import lp_feasible
     from hzlogistics.solvers.heuristic import site_model
+    from hzlogistics.solvers.sites import site_rows
 
     t0 = time.perf_counter()
     t = problem if isinstance(problem, SiteTable) else site_table(problem)

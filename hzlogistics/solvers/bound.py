@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from hzlogistics.solvers.heuristic import Capacity, MovePrice, SiteTable
+from hzlogistics.solvers.heuristic import Capacity, MovePrice
+from hzlogistics.solvers.sites import SiteRows, SiteTable, site_rows
 
 logger = logging.getLogger(__name__)
 
@@ -201,103 +202,6 @@ def lp_bound(lp: LinearProgram, *, time_limit_s: float = 30.0, solver: str = "GL
                  status, n_rows, n_cols, wall, value, bound)
     return LpBound(bound=bound, lp_objective=value, status=status, wall_s=wall, x=xs,
                    duals=duals)
-
-
-@dataclass
-class SiteRows:
-    """The site-side constraints as LP rows over the option columns ``y``.
-
-    Attributes
-    ----------
-    A
-        ``(n_rows, n_opts)`` CSR.
-    lo, hi
-        Row limits (infinite where one-sided).
-    names
-        ``(n_rows,)`` name of the constraint each row belongs to: ``"site
-        options"`` (at most one area per site), ``"keep existing sites"``,
-        ``"count_min"``, ``"count_max"``, ``"area budget"``, ``"rent cap"``, and
-        ``"<group> count_min"`` / ``count_max`` / ``area_min`` / ``area_max``
-        (the names of :func:`~hzlogistics.solvers.heuristic.site_model`).
-    opt_site, opt_area
-        Site and area of every option column.
-    """
-
-    A: sp.csr_matrix
-    lo: np.ndarray
-    hi: np.ndarray
-    names: np.ndarray
-    opt_site: np.ndarray
-    opt_area: np.ndarray
-
-    def select(self, keep: np.ndarray) -> SiteRows:
-        """The rows where ``keep`` is true."""
-        return SiteRows(self.A[keep], self.lo[keep], self.hi[keep], self.names[keep],
-                        self.opt_site, self.opt_area)
-
-
-def site_rows(table: SiteTable) -> SiteRows:
-    """The site-side constraints of ``table`` as named LP rows.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.solvers.problem import SitingProblem
-    >>> from hzlogistics.solvers.heuristic import site_table
-    >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
-    ...                   tiers_m2=np.array([100., 200.]), count_min=1, area_budget_m2=250.)
-    >>> site_rows(site_table(p)).names.tolist()
-    ['site options', 'site options', 'count_min', 'area budget']
-    """
-    n = table.n_sites
-    opt_site, opt_area = table.option_arrays()
-    n_opts = opt_site.size
-    opts = np.arange(n_opts)
-    blocks: list[sp.csr_matrix] = []
-    los: list[np.ndarray] = []
-    his: list[np.ndarray] = []
-    names: list[np.ndarray] = []
-
-    def row(a: sp.spmatrix, lo: np.ndarray | float, hi: np.ndarray | float,
-            name: np.ndarray | str) -> None:
-        a = sp.csr_matrix(a)
-        k = a.shape[0]
-        blocks.append(a)
-        los.append(np.broadcast_to(np.asarray(lo, dtype=float), (k,)))
-        his.append(np.broadcast_to(np.asarray(hi, dtype=float), (k,)))
-        names.append(np.broadcast_to(np.asarray(name, dtype=object), (k,)))
-
-    S = sp.csr_matrix((np.ones(n_opts), (opt_site, opts)), shape=(n, n_opts))
-    has = np.diff(S.indptr) > 0
-    row(S[has], -np.inf, 1.0, "site options")
-    if table.forced.any():
-        row(S[table.forced], 1.0, np.inf, "keep existing sites")
-    ones = sp.csr_matrix(np.ones((1, n_opts)))
-    if table.count_min > 0:
-        row(ones, table.count_min, np.inf, "count_min")
-    if table.count_max < n:
-        row(ones, -np.inf, table.count_max, "count_max")
-    if np.isfinite(table.area_budget_m2):
-        row(sp.csr_matrix(opt_area[None, :]), -np.inf, table.area_budget_m2, "area budget")
-    if np.isfinite(table.rent_cap_usd_year):
-        rent = opt_area * table.rent_usd_m2_year[opt_site]
-        row(sp.csr_matrix(rent[None, :]), -np.inf, table.rent_cap_usd_year, "rent cap")
-    g = table.group[opt_site]
-    G1 = sp.csr_matrix((np.ones(n_opts), (g, opts)), shape=(table.n_groups, n_opts))
-    GA = sp.csr_matrix((opt_area, (g, opts)), shape=(table.n_groups, n_opts))
-    gnames = np.asarray(table.group_names, dtype=object)
-    n_opts_g = np.bincount(table.group[has], minlength=table.n_groups)
-    sel = table.group_count_min > 0
-    row(G1[sel], table.group_count_min[sel], np.inf, gnames[sel] + " count_min")
-    sel = table.group_count_max < n_opts_g
-    row(G1[sel], -np.inf, table.group_count_max[sel], gnames[sel] + " count_max")
-    sel = table.group_area_min_m2 > 0
-    row(GA[sel], table.group_area_min_m2[sel], np.inf, gnames[sel] + " area_min")
-    sel = np.isfinite(table.group_area_max_m2)
-    row(GA[sel], -np.inf, table.group_area_max_m2[sel], gnames[sel] + " area_max")
-    return SiteRows(A=sp.vstack(blocks).tocsr(), lo=np.concatenate(los),
-                    hi=np.concatenate(his), names=np.concatenate(names).astype(object),
-                    opt_site=opt_site, opt_area=opt_area)
 
 
 def lp_feasible(rows: SiteRows, *, time_limit_s: float = 10.0) -> bool | None:

@@ -2,10 +2,7 @@
 
 The pieces are general so that every model can use them:
 
-- :func:`site_table` turns a :class:`~hzlogistics.solvers.problem.SitingProblem`
-  into the site-side constraints with every default filled in (allowed areas
-  of each site, forced and forbidden sites, count, area, group and rent limits);
-- :func:`plan_violations` lists every constraint a plan breaks, with numbers;
+- the site-side constraints come from :mod:`hzlogistics.solvers.sites`;
 - :class:`PlanState` keeps the running totals of a plan so that a move (a new
   area for one site) is checked in constant time;
 - :func:`greedy_plan` builds a plan that meets every constraint: first the
@@ -31,297 +28,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, SupportsIndex
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
-from hzlogistics._errors import ValidationError
 from hzlogistics.solvers.problem import SitingProblem
+from hzlogistics.solvers.sites import TOL, SiteTable, at_most, plan_violations
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
 
 logger = logging.getLogger(__name__)
-
-#: Relative tolerance when comparing areas, rents and loads.
-TOL = 1e-9
-
-
-def _fmt(x: float, unit: str = "") -> str:
-    """Format a number for a message: thousands separators, no useless decimals."""
-    if x == int(x) and abs(x) < 1e15:
-        s = f"{int(x):,}"
-    else:
-        s = f"{x:,.2f}"
-    return f"{s} {unit}".rstrip() if unit else s
-
-
-@dataclass
-class SiteTable:
-    """The site-side constraints of a siting problem, every default filled in.
-
-    Attributes
-    ----------
-    areas
-        One increasing array per site of the floor areas it may be given, m²
-        (empty: the site cannot open). An existing site may keep its current
-        area or grow to any larger tier; every area respects ``max_area_m2``.
-    forced
-        ``(n_sites,)`` bool: existing sites, which must stay open.
-    forbidden
-        ``(n_sites,)`` bool.
-    existing_m2
-        ``(n_sites,)`` current area (0 for new sites).
-    max_area_m2
-        ``(n_sites,)`` largest area allowed at each site (``inf`` = any tier).
-    rent_usd_m2_year
-        ``(n_sites,)`` yearly rent per m².
-    group
-        ``(n_sites,)`` group index of each site.
-    group_names
-        ``(n_groups,)`` names (``"group 3"`` where none was given).
-    area_budget_m2
-        Total area allowed (``inf`` = none).
-    count_min, count_max
-        Number of open sites allowed (``count_max`` is at most ``n_sites``).
-    group_count_min, group_count_max
-        ``(n_groups,)`` int.
-    group_area_min_m2, group_area_max_m2
-        ``(n_groups,)`` float (0 / ``inf`` where absent).
-    rent_cap_usd_year
-        Cap on total yearly rent (``inf`` = none).
-    tiers_m2
-        The size tiers of the problem.
-    site_ids
-        Labels of the sites (their index where none was given).
-    """
-
-    areas: tuple[np.ndarray, ...]
-    forced: np.ndarray
-    forbidden: np.ndarray
-    existing_m2: np.ndarray
-    max_area_m2: np.ndarray
-    rent_usd_m2_year: np.ndarray
-    group: np.ndarray
-    group_names: tuple[str, ...]
-    area_budget_m2: float
-    count_min: int
-    count_max: int
-    group_count_min: np.ndarray
-    group_count_max: np.ndarray
-    group_area_min_m2: np.ndarray
-    group_area_max_m2: np.ndarray
-    rent_cap_usd_year: float
-    tiers_m2: np.ndarray
-    site_ids: np.ndarray
-
-    @property
-    def n_sites(self) -> int:
-        """Number of candidate sites."""
-        return len(self.areas)
-
-    @property
-    def n_groups(self) -> int:
-        """Number of groups."""
-        return len(self.group_names)
-
-    @property
-    def can_open(self) -> np.ndarray:
-        """``(n_sites,)`` bool: the site has at least one allowed area."""
-        return np.array([a.size > 0 for a in self.areas], dtype=bool)
-
-    @property
-    def min_area_m2(self) -> np.ndarray:
-        """``(n_sites,)`` smallest allowed area (``inf`` where the site cannot open)."""
-        return np.array([a[0] if a.size else np.inf for a in self.areas])
-
-    @property
-    def top_area_m2(self) -> np.ndarray:
-        """``(n_sites,)`` largest allowed area (0 where the site cannot open)."""
-        return np.array([a[-1] if a.size else 0.0 for a in self.areas])
-
-    def site_label(self, i: SupportsIndex) -> str:
-        """Label of site ``i`` for messages."""
-        return str(self.site_ids[i])
-
-    def option_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Flat ``(site, area)`` arrays of every allowed (site, area) option."""
-        sites = np.repeat(np.arange(self.n_sites), [a.size for a in self.areas])
-        areas = np.concatenate(self.areas) if self.n_sites else np.zeros(0)
-        return sites, areas
-
-
-def checked_vector(x: object, n: int, fill: float, name: str, problems: list[str],
-                   dtype: type = float) -> np.ndarray:
-    """An optional ``(n,)`` field of a problem as an array (``fill`` when absent or misshapen)."""
-    if x is None:
-        return np.full(n, fill, dtype=dtype)
-    arr: np.ndarray = np.asarray(x, dtype=dtype)
-    if arr.shape != (n,):
-        problems.append(f"SitingProblem.{name}: shape {arr.shape}, expected ({n},)")
-        return np.full(n, fill, dtype=dtype)
-    return arr
-
-
-def site_table(problem: SitingProblem) -> SiteTable:
-    """Fill in the defaults of the site-side constraints of ``problem``.
-
-    Parameters
-    ----------
-    problem
-        The siting problem.
-
-    Returns
-    -------
-    SiteTable
-
-    Raises
-    ------
-    ValidationError
-        When an array has the wrong shape or holds impossible values (negative
-        areas, tiers that are not positive, ...); every problem is listed.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.solvers.problem import SitingProblem
-    >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
-    ...                   tiers_m2=np.array([100., 200.]), max_area_m2=np.array([150., np.inf]),
-    ...                   existing_area_m2=np.array([0., 120.]))
-    >>> [a.tolist() for a in site_table(p).areas]
-    [[100.0], [120.0, 200.0]]
-    """
-    n = problem.n_sites
-    problems: list[str] = []
-    tiers = np.unique(np.asarray(problem.tiers_m2, dtype=float))
-    if tiers.size == 0 or not np.all(np.isfinite(tiers)) or tiers[0] <= 0:
-        problems.append(f"SitingProblem.tiers_m2: {np.asarray(problem.tiers_m2).tolist()}; "
-                        "expected at least one finite tier > 0 m²")
-        tiers = tiers[np.isfinite(tiers) & (tiers > 0)]
-    max_area = checked_vector(problem.max_area_m2, n, np.inf, "max_area_m2", problems)
-    existing = checked_vector(problem.existing_area_m2, n, 0.0, "existing_area_m2", problems)
-    forbidden = checked_vector(problem.forbidden, n, False, "forbidden", problems, dtype=bool)
-    rent = checked_vector(problem.rent_usd_m2_year, n, 0.0, "rent_usd_m2_year", problems)
-    group = checked_vector(problem.group, n, 0, "group", problems, dtype=np.int64)
-    for name, arr in (("max_area_m2", max_area), ("existing_area_m2", existing),
-                      ("rent_usd_m2_year", rent)):
-        bad = np.flatnonzero(~(arr >= 0))
-        if bad.size:
-            problems.append(f"SitingProblem.{name}: {bad.size} negative or NaN values "
-                            f"(first at site {int(bad[0])}: {arr[bad[0]]}); expected >= 0")
-    n_groups = max(len(problem.group_names), int(group.max()) + 1 if n else 0, 0)
-    for name in ("group_count_min", "group_count_max", "group_area_min_m2", "group_area_max_m2"):
-        arr = getattr(problem, name)
-        if arr is not None:
-            n_groups = max(n_groups, np.asarray(arr).shape[0])
-    if n and group.min() < 0:
-        problems.append("SitingProblem.group: negative group index; expected 0..n_groups-1")
-    gcmin = checked_vector(problem.group_count_min, n_groups, 0, "group_count_min", problems,
-                    dtype=np.int64)
-    gcmax_f = checked_vector(problem.group_count_max, n_groups, np.inf, "group_count_max", problems)
-    gamin = checked_vector(problem.group_area_min_m2, n_groups, 0.0, "group_area_min_m2", problems)
-    gamax = checked_vector(problem.group_area_max_m2, n_groups, np.inf, "group_area_max_m2",
-                           problems)
-    budget = np.inf if problem.area_budget_m2 is None else float(problem.area_budget_m2)
-    cap = np.inf if problem.rent_cap_usd_year is None else float(problem.rent_cap_usd_year)
-    if problems:
-        raise ValidationError(problems)
-    gcmax = np.where(np.isfinite(gcmax_f), np.minimum(gcmax_f, n), n).astype(np.int64)
-    names = list(problem.group_names) + [f"group {g}" for g in range(len(problem.group_names),
-                                                                       n_groups)]
-    count_max = n if problem.count_max is None else min(int(problem.count_max), n)
-    areas: list[np.ndarray] = []
-    for i in range(n):
-        if forbidden[i]:
-            areas.append(np.zeros(0))
-            continue
-        lim = max_area[i] * (1 + TOL)
-        e = existing[i]
-        if e > 0:
-            larger = tiers[tiers > e * (1 + TOL)]
-            opts = np.concatenate([[e], larger])
-        else:
-            opts = tiers
-        areas.append(opts[opts <= lim].copy())
-    ids = (np.asarray(problem.site_ids) if problem.site_ids is not None
-           else np.arange(n))
-    return SiteTable(
-        areas=tuple(areas), forced=existing > 0, forbidden=forbidden, existing_m2=existing,
-        max_area_m2=max_area, rent_usd_m2_year=rent, group=group, group_names=tuple(names),
-        area_budget_m2=budget, count_min=int(problem.count_min), count_max=count_max,
-        group_count_min=gcmin, group_count_max=gcmax, group_area_min_m2=gamin,
-        group_area_max_m2=gamax, rent_cap_usd_year=cap, tiers_m2=tiers, site_ids=ids,
-    )
-
-
-def _le(a: float, b: float) -> bool:
-    """``a <= b`` up to a relative tolerance."""
-    return a <= b + TOL * max(1.0, abs(b))
-
-
-def plan_violations(table: SiteTable | SitingProblem, area_m2: np.ndarray) -> list[str]:
-    """Every constraint a plan breaks, each with its numbers.
-
-    Parameters
-    ----------
-    table
-        The site-side constraints (or the problem they come from).
-    area_m2
-        ``(n_sites,)`` area of every site (0 = closed).
-
-    Returns
-    -------
-    list of str
-        Empty when the plan is feasible.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> from hzlogistics.solvers.problem import SitingProblem
-    >>> p = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
-    ...                   tiers_m2=np.array([100.]), area_budget_m2=150.0)
-    >>> plan_violations(p, np.array([100., 100.]))
-    ['total area 200 m² > area budget 150 m²']
-    """
-    t = table if isinstance(table, SiteTable) else site_table(table)
-    a = np.asarray(area_m2, dtype=float)
-    out: list[str] = []
-    opened = a > 0
-    for i in np.flatnonzero(opened):
-        opts = t.areas[i]
-        if not np.any(np.abs(opts - a[i]) <= TOL * max(1.0, a[i])):
-            why = "forbidden" if t.forbidden[i] else f"allowed: {[_fmt(x) for x in opts]}"
-            out.append(f"site {t.site_label(i)} has area {_fmt(a[i], 'm²')} ({why})")
-    for i in np.flatnonzero(t.forced & ~opened):
-        out.append(f"existing site {t.site_label(i)} ({_fmt(t.existing_m2[i], 'm²')}) is closed")
-    n_open = int(opened.sum())
-    if n_open < t.count_min:
-        out.append(f"{n_open} open sites < count_min {t.count_min}")
-    if n_open > t.count_max:
-        out.append(f"{n_open} open sites > count_max {t.count_max}")
-    total = float(a.sum())
-    if not _le(total, t.area_budget_m2):
-        out.append(f"total area {_fmt(total, 'm²')} > area budget {_fmt(t.area_budget_m2, 'm²')}")
-    g_count = np.bincount(t.group[opened], minlength=t.n_groups)
-    g_area = np.bincount(t.group, weights=a, minlength=t.n_groups)
-    for g in range(t.n_groups):
-        name = t.group_names[g]
-        if g_count[g] < t.group_count_min[g]:
-            out.append(f"{name} has {g_count[g]} sites < minimum {t.group_count_min[g]}")
-        if g_count[g] > t.group_count_max[g]:
-            out.append(f"{name} has {g_count[g]} sites > maximum {t.group_count_max[g]}")
-        if not _le(t.group_area_min_m2[g], g_area[g]):
-            out.append(f"{name} has {_fmt(g_area[g], 'm²')} < minimum "
-                       f"{_fmt(t.group_area_min_m2[g], 'm²')}")
-        if not _le(g_area[g], t.group_area_max_m2[g]):
-            out.append(f"{name} has {_fmt(g_area[g], 'm²')} > maximum "
-                       f"{_fmt(t.group_area_max_m2[g], 'm²')}")
-    rent = float(a @ t.rent_usd_m2_year)
-    if not _le(rent, t.rent_cap_usd_year):
-        out.append(f"yearly rent {_fmt(rent, 'USD')} > rent cap {_fmt(t.rent_cap_usd_year, 'USD')}")
-    return out
-
 
 class PlanState:
     """Running totals of a plan, to check a one-site move in constant time.
@@ -361,11 +79,11 @@ class PlanState:
             if d_count > 0 and (self.count + 1 > t.count_max
                                 or self.group_count[g] + 1 > t.group_count_max[g]):
                 return False
-            if not _le(self.total + d_area, t.area_budget_m2):
+            if not at_most(self.total + d_area, t.area_budget_m2):
                 return False
-            if not _le(self.group_area[g] + d_area, t.group_area_max_m2[g]):
+            if not at_most(self.group_area[g] + d_area, t.group_area_max_m2[g]):
                 return False
-            if not _le(self.rent + d_area * t.rent_usd_m2_year[i], t.rent_cap_usd_year):
+            if not at_most(self.rent + d_area * t.rent_usd_m2_year[i], t.rent_cap_usd_year):
                 return False
         if lower and (d_area < 0 or d_count < 0):
             if new_m2 <= 0 and t.forced[i]:
@@ -373,7 +91,7 @@ class PlanState:
             if d_count < 0 and (self.count - 1 < t.count_min
                                 or self.group_count[g] - 1 < t.group_count_min[g]):
                 return False
-            if not _le(t.group_area_min_m2[g], self.group_area[g] + d_area):
+            if not at_most(t.group_area_min_m2[g], self.group_area[g] + d_area):
                 return False
         return True
 
@@ -673,7 +391,7 @@ def greedy_plan(
         sel = may & (table.group == g)
 
         def short_of_area(g: int = g) -> bool:
-            return not _le(table.group_area_min_m2[g], state.group_area[g])
+            return not at_most(table.group_area_min_m2[g], state.group_area[g])
 
         _run(state, evaluator, sel, opening_only=False, per_area=per_area, price=price,
              need=short_of_area)
@@ -931,19 +649,19 @@ def _swap_ok(state: PlanState, i: int, k: int, a_k: float) -> bool:
         return False
     a_i = state.area[i]
     gi, gk = t.group[i], t.group[k]
-    if not _le(state.total - a_i + a_k, t.area_budget_m2):
+    if not at_most(state.total - a_i + a_k, t.area_budget_m2):
         return False
-    if not _le(state.rent - a_i * t.rent_usd_m2_year[i] + a_k * t.rent_usd_m2_year[k],
+    if not at_most(state.rent - a_i * t.rent_usd_m2_year[i] + a_k * t.rent_usd_m2_year[k],
                t.rent_cap_usd_year):
         return False
     if gi == gk:
         new_area = state.group_area[gi] - a_i + a_k
-        return (_le(new_area, t.group_area_max_m2[gi])
-                and _le(t.group_area_min_m2[gi], new_area))
+        return (at_most(new_area, t.group_area_max_m2[gi])
+                and at_most(t.group_area_min_m2[gi], new_area))
     return (state.group_count[gi] - 1 >= t.group_count_min[gi]
             and state.group_count[gk] + 1 <= t.group_count_max[gk]
-            and _le(t.group_area_min_m2[gi], state.group_area[gi] - a_i)
-            and _le(state.group_area[gk] + a_k, t.group_area_max_m2[gk]))
+            and at_most(t.group_area_min_m2[gi], state.group_area[gi] - a_i)
+            and at_most(state.group_area[gk] + a_k, t.group_area_max_m2[gk]))
 
 
 def rebalance_search(

@@ -170,7 +170,7 @@ def test_nearest_plan_within_capacity_spills_to_the_next_site(
 
 def test_transfer_moves_a_site_to_where_it_is_worth_more() -> None:
     from hzlogistics.models.cost import _Part, _transfer_sites
-    from hzlogistics.solvers.heuristic import site_table
+    from hzlogistics.solvers.sites import site_table
 
     # part 0: two sites 1 apart on one demand point of 10 parcels/day: the second site
     # is worth nothing. part 1: one open site 9 h from a point of 10 parcels/day that a

@@ -15,7 +15,6 @@ from hzlogistics.solvers.bound import (
     certified_bound,
     coverage_lp,
     lp_bound,
-    site_rows,
     trivial_bound,
 )
 from hzlogistics.solvers.heuristic import (
@@ -26,13 +25,12 @@ from hzlogistics.solvers.heuristic import (
     PlanState,
     feasible_plan_cpsat,
     greedy_plan,
-    plan_violations,
     rebalance_search,
     round_down,
-    site_table,
     swap_search,
 )
 from hzlogistics.solvers.problem import SitingProblem
+from hzlogistics.solvers.sites import plan_violations, site_rows, site_table
 
 
 def random_problem(seed: int, *, n: int = 8, m: int = 30, capacity: float | None = 0.5,
