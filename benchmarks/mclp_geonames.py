@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(relativeCreated)8.0f ms %(message)s")
 
-    from hzlogistics.models.mclp import solve_count_only
+    from hzlogistics.models.count_coverage import solve_count_only
     from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 
     n_demand, n_sites = VARIANTS[args.variant]

@@ -77,7 +77,7 @@ def write_instance(path: Path, n_demand: int, n_sites: int, radius_km: float) ->
 
 
 def run_ours(path: Path, p: int, time_limit_s: float, workers: int) -> dict[str, object]:
-    from hzlogistics.models.mclp import solve_count_only
+    from hzlogistics.models.count_coverage import solve_count_only
     from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 
     data = np.load(path)

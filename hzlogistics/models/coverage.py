@@ -8,14 +8,16 @@ value-weighted demand served. It runs in stages that share one time limit:
 1. :func:`~hzlogistics.models.precheck.explain_infeasibility` (no solver);
 2. demand points with identical covering sites (and equal value) are merged
    into classes (:func:`~hzlogistics.solvers.reduce.aggregate_demand`);
-3. a greedy plan and local search (:mod:`hzlogistics.solvers.heuristic`) give
-   a feasible plan within a second or so;
-4. the LP relaxation (GLOP) gives a certified upper bound
-   (:mod:`hzlogistics.solvers.bound`), so the heuristic plan already has a gap;
-5. if the gap is above the target, CP-SAT starts from the heuristic plan and
-   runs for the remaining time; the better plan and the better bound win.
-   Above :data:`CPSAT_MAX_NONZEROS` covered pairs the local search goes on
-   instead.
+3. a greedy plan (:mod:`hzlogistics.solvers.heuristic`) and local search
+   (:mod:`hzlogistics.solvers.local_search`) give a feasible plan within a
+   second or so;
+4. the LP relaxations of :mod:`hzlogistics.models.coverage_lp` (GLOP, through
+   :mod:`hzlogistics.solvers.lp`) give a certified upper bound, so the
+   heuristic plan already has a gap; a greedy priced by their duals follows;
+5. if the gap is above the target, CP-SAT (:mod:`hzlogistics.solvers.cpsat`)
+   starts from the heuristic plan and runs for the remaining time; the better
+   plan and the better bound win. Above :data:`CPSAT_MAX_NONZEROS` covered
+   pairs the local search goes on instead.
 
 Every stage works against the one deadline ``options.time_limit_s`` after the
 start: greedy growth, local search, the LPs and CP-SAT stop on it, and a stage
@@ -25,8 +27,8 @@ search of at least a second when the greedy fails), which takes a few seconds
 on the full 50-country data, and the final exact flow of the plan returned.
 
 The count-only case (no capacity, no area quotas per group, no rent cap, one
-tier or no area budget) is handed to ``hzlogistics.models.mclp.solve_count_only``
-when that module is installed.
+tier or no area budget) is a maximal covering problem, handed to
+:func:`hzlogistics.models.count_coverage.solve_count_only`.
 """
 
 from __future__ import annotations
@@ -37,34 +39,27 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import TypedDict, cast
+from typing import TypedDict
 
 import numpy as np
 import scipy.sparse as sp
+from ortools.sat.python import cp_model
 
 from hzlogistics._errors import ValidationError
+from hzlogistics.models.count_coverage import solve_count_only
+from hzlogistics.models.coverage_lp import CoverageLp, aggregate_lp, coverage_lp, trivial_bound
 from hzlogistics.models.precheck import diagnose_infeasibility, explain_infeasibility
-from hzlogistics.solvers.bound import (
-    CoverageLp,
-    LpBound,
-    aggregate_lp,
-    coverage_lp,
-    lp_bound,
-    trivial_bound,
-)
+from hzlogistics.solvers.capacity import Capacity, CapacityFlow
+from hzlogistics.solvers.cpsat import feasible_plan_cpsat, site_model, solve_cpsat
 from hzlogistics.solvers.heuristic import (
-    Capacity,
-    CapacityFlow,
     CapacityGain,
     CoverGain,
     MovePrice,
-    feasible_plan_cpsat,
     greedy_plan,
-    rebalance_search,
     round_down,
-    site_model,
-    swap_search,
 )
+from hzlogistics.solvers.local_search import rebalance_search, swap_search
+from hzlogistics.solvers.lp import LpBound, lp_bound
 from hzlogistics.solvers.problem import (
     SitingProblem,
     SolveOptions,
@@ -75,6 +70,7 @@ from hzlogistics.solvers.problem import (
 )
 from hzlogistics.solvers.reduce import aggregate_demand
 from hzlogistics.solvers.sites import SiteTable, plan_violations, site_table
+from hzlogistics.solvers.track import Tracker, stop_requested
 
 logger = logging.getLogger(__name__)
 
@@ -198,11 +194,6 @@ def _validate_demand(problem: SitingProblem) -> None:
         raise ValidationError(problems)
 
 
-def _stop_requested(stop: object | None) -> bool:
-    """Whether the caller's stop event (a ``threading.Event``, see :class:`SolveOptions`) is set."""
-    return stop is not None and cast(threading.Event, stop).is_set()
-
-
 def _empty_result(problem: SitingProblem, status: Status, t0: float, *, reasons: list[str],
                   info: dict[str, object] | None = None) -> SolveResult:
     return SolveResult(
@@ -258,40 +249,6 @@ def _scaling(classes: DemandClasses, table: SiteTable, cap: Capacity | None) -> 
     allowance = (vmax * (float(np.sum(np.maximum(w - w_int / weight_unit, 0.0))) + cap_loss)
                  + float(np.sum(np.abs(v - v_int / value_unit) * w)))
     return _Scaling(weight_unit, value_unit, w_int, v_int, allowance)
-
-
-class _Tracker:
-    """The solve's log: incumbents and bounds over time, forwarded to ``progress``."""
-
-    def __init__(self, options: SolveOptions, t0: float) -> None:
-        self.options = options
-        self.t0 = t0
-        self.best = -np.inf
-        self.bound = np.inf
-        self.log: list[tuple[float, float, float]] = []
-        self.first_s: float | None = None
-
-    def update(self, incumbent: float | None = None, bound: float | None = None) -> None:
-        changed = False
-        if incumbent is not None and (not np.isfinite(self.best)
-                                      or incumbent > self.best + 1e-9 * max(1.0, abs(self.best))):
-            self.best = incumbent
-            changed = True
-            if self.first_s is None:
-                self.first_s = time.perf_counter() - self.t0
-        if bound is not None and (not np.isfinite(self.bound)
-                                  or bound < self.bound - 1e-12 * max(1.0, abs(self.bound))):
-            self.bound = bound
-            changed = True
-        if changed:
-            t = time.perf_counter() - self.t0
-            inc = self.best if np.isfinite(self.best) else float("nan")
-            self.log.append((t, inc, self.bound))
-            if callable(self.options.progress):
-                self.options.progress(t, inc, self.bound)
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.t0
 
 
 def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) -> SolveResult:
@@ -395,155 +352,186 @@ def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) 
     if reasons:
         return _empty_result(problem, "infeasible", t0, reasons=reasons)
     if is_count_only(problem):
-        try:
-            from hzlogistics.models.mclp import solve_count_only
-        except ImportError:
-            pass
-        else:
-            result = solve_count_only(problem, options)
-            # the same key as the general path: the value of the first heuristic plan
-            info = getattr(result, "info", None)
-            if isinstance(info, dict) and "greedy_value" in info:
-                info.setdefault("heuristic_objective", info["greedy_value"])
-            return result
+        result = solve_count_only(problem, options)
+        # the same key as the general path: the value of the first heuristic plan
+        info = getattr(result, "info", None)
+        if isinstance(info, dict) and "greedy_value" in info:
+            info.setdefault("heuristic_objective", info["greedy_value"])
+        return result
     return _solve(problem, table, options, t0)
+
+
+class _Run:
+    """One solve of the general coverage model: its data, its best plan and its log."""
+
+    def __init__(self, problem: SitingProblem, table: SiteTable, options: SolveOptions,
+                 t0: float) -> None:
+        self.problem, self.table, self.options, self.t0 = problem, table, options, t0
+        self.limit = float(options.time_limit_s)
+        self.tracker = Tracker(options.progress, t0, sense="max")
+        self.classes = classes = demand_classes(problem)
+        self.cap = cap = Capacity.of_problem(problem)
+        self.scaling = scaling = _scaling(classes, table, cap)
+        self.nnz = int(classes.cover.nnz)
+        self.info: dict[str, object] = dict(
+            n_sites=table.n_sites, n_demand=problem.n_demand, n_classes=classes.n_classes,
+            nonzeros=int(problem.cover.nnz), class_nonzeros=self.nnz,
+            weight_unit=scaling.weight_unit, value_unit=scaling.value_unit,
+            scaling_allowance=scaling.allowance)
+        self.wv = classes.weight * classes.value
+        self.flow = (CapacityFlow(classes.cover, classes.weight, classes.value, cap,
+                                  scale=scaling.weight_unit) if cap is not None else None)
+        self.best_area = np.zeros(table.n_sites)
+        self.best_obj = -np.inf
+        self.lps: list[tuple[CoverageLp, LpBound]] = []
+
+    def evaluate(self, area: np.ndarray) -> float:
+        """Exact value of a plan."""
+        if self.flow is not None:
+            return self.flow.solve(area)[0]
+        hit = np.asarray(self.classes.cover[area > 0].sum(axis=0)).ravel() > 0
+        return float(self.wv[hit].sum())
+
+    def remaining(self) -> float:
+        return self.limit - self.tracker.elapsed()
+
+    def unfinished(self) -> bool:
+        """Whether another stage is worth starting: no stop, gap above target, time left."""
+        stopped = stop_requested(self.options.stop)
+        return (not stopped
+                and relative_gap(self.tracker.best, self.tracker.bound) > self.options.gap
+                and self.remaining() > MIN_STAGE_S)
+
+    def offer(self, plan: np.ndarray | None, obj: float | None = None) -> None:
+        """Keep ``plan`` if it serves more than the best plan so far."""
+        if plan is None:
+            return
+        obj = self.evaluate(plan) if obj is None else obj
+        if obj > self.best_obj:
+            self.best_area, self.best_obj = plan, obj
+            self.tracker.update(incumbent=obj)
+
+    def heuristic_stage(self) -> np.ndarray | None:
+        t_h = time.perf_counter()
+        plan = _heuristic(self.problem, self.table, self.classes, self.flow, self.options,
+                          self.tracker, time_limit_s=0.5 * HEURISTIC_SHARE * self.limit)
+        self.info["heuristic_s"] = round(time.perf_counter() - t_h, 3)
+        return plan
+
+    def lp_stage(self) -> None:
+        """LP bounds: the small aggregate LP first (with capacity), then the full LP."""
+        classes, table, cap, tracker, info = (self.classes, self.table, self.cap, self.tracker,
+                                              self.info)
+        if classes.n_classes == 0:
+            tracker.update(bound=0.0)
+        if cap is not None and classes.n_classes and self.unfinished():
+            t_lp = time.perf_counter()
+            alp = aggregate_lp(table, classes.cover, classes.weight, classes.value, cap)
+            alb = lp_bound(alp.lp, time_limit_s=max(MIN_STAGE_S, 0.25 * self.remaining()))
+            tracker.update(bound=alb.bound)
+            info.update(aggregate_lp_status=alb.status, aggregate_lp_bound=alb.bound,
+                        aggregate_lp_s=round(time.perf_counter() - t_lp, 3))
+            if alb.status in ("optimal", "limit"):
+                self.lps.append((alp, alb))
+        if classes.n_classes and self.nnz <= FULL_LP_MAX_NONZEROS and self.unfinished():
+            t_lp = time.perf_counter()
+            clp = coverage_lp(table, classes.cover, classes.weight, classes.value, capacity=cap)
+            lpb = lp_bound(clp.lp, time_limit_s=max(MIN_STAGE_S, 0.5 * self.remaining()))
+            tracker.update(bound=lpb.bound)
+            info.update(lp_status=lpb.status, lp_bound=lpb.bound,
+                        lp_s=round(time.perf_counter() - t_lp, 3))
+            if lpb.status in ("optimal", "limit"):
+                self.lps.append((clp, lpb))
+
+    def priced_stage(self) -> None:
+        """A greedy priced by the last LP's duals, also completing its rounded solution."""
+        t_h = time.perf_counter()
+        lp, sol = self.lps[-1]
+        table = self.table
+        plan = _heuristic(self.problem, table, self.classes, self.flow, self.options,
+                          self.tracker,
+                          time_limit_s=max(0.0, min(0.5 * HEURISTIC_SHARE * self.limit,
+                                                    self.remaining() - MIN_STAGE_S)),
+                          price=lp.move_price(table, sol.duals), starts=[self.best_area],
+                          rounded=round_down(table, lp.site_area(sol.x, table.n_sites)))
+        self.offer(plan)
+        self.info["priced_heuristic_s"] = round(time.perf_counter() - t_h, 3)
+        self.info["priced_heuristic_objective"] = self.best_obj
+
+    def cpsat_stage(self) -> None:
+        t_cp = time.perf_counter()
+        cp = _cpsat_stage(self.table, self.classes, self.cap, self.scaling, self.best_area,
+                          self.flow, self.options, self.tracker, deadline=self.t0 + self.limit)
+        self.info["cpsat_s"] = round(time.perf_counter() - t_cp, 3)
+        self.info["cpsat_status"] = cp["status"]
+        if cp["area"] is not None and not plan_violations(self.table, cp["area"]):
+            self.offer(cp["area"])
+
+    def search_stage(self, flow: CapacityFlow) -> None:
+        """Too large for CP-SAT: the local search goes on with the time left."""
+        t_ls = time.perf_counter()
+        price = self.lps[-1][0].move_price(self.table, self.lps[-1][1].duals) if self.lps \
+            else None
+        plan, obj = rebalance_search(
+            self.table, self.best_area, flow, time_limit_s=self.remaining() - MIN_STAGE_S,
+            price=price, max_rounds=10_000,
+            on_improve=lambda o, _a: self.tracker.update(incumbent=o))
+        self.offer(plan, obj)
+        self.info["final_search_s"] = round(time.perf_counter() - t_ls, 3)
+
+    def result(self) -> SolveResult:
+        """The best plan served exactly, with its bound, gap and status."""
+        interrupted = stop_requested(self.options.stop)
+        served = _served(self.problem, self.classes, self.best_area, self.flow)
+        value = _value(self.problem)
+        objective = float(np.asarray(served.sum(axis=0)).ravel() @ value)
+        bound = max(self.tracker.bound, objective)
+        gap = relative_gap(objective, bound)
+        status: Status
+        if gap <= self.options.gap + 1e-12:
+            status = "optimal"
+        elif interrupted:
+            status = "interrupted"
+        else:
+            status = "feasible"
+        self.info["time_to_first_s"] = self.tracker.first_s
+        return SolveResult(status=status, objective=objective, bound=bound,
+                           gap=gap, wall_s=time.perf_counter() - self.t0, area_m2=self.best_area,
+                           served=served, log=self.tracker.log, info=self.info)
 
 
 def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
            t0: float) -> SolveResult:
-    limit = float(options.time_limit_s)
-    tracker = _Tracker(options, t0)
-    info: dict[str, object] = {}
-    classes = demand_classes(problem)
-    cap = Capacity.of_problem(problem)
-    scaling = _scaling(classes, table, cap)
-    nnz = int(classes.cover.nnz)
-    info.update(n_sites=table.n_sites, n_demand=problem.n_demand, n_classes=classes.n_classes,
-                nonzeros=int(problem.cover.nnz), class_nonzeros=nnz,
-                weight_unit=scaling.weight_unit, value_unit=scaling.value_unit,
-                scaling_allowance=scaling.allowance)
-    wv = classes.weight * classes.value
-    flow = (CapacityFlow(classes.cover, classes.weight, classes.value, cap,
-                         scale=scaling.weight_unit) if cap is not None else None)
+    """The stages of the general model, each started only while it is worth it."""
+    run = _Run(problem, table, options, t0)
+    classes, tracker = run.classes, run.tracker
     tracker.update(bound=trivial_bound(classes.cover, classes.weight, classes.value,
-                                       table=table, capacity=cap))
-
-    def evaluate(area: np.ndarray) -> float:
-        if flow is not None:
-            return flow.solve(area)[0]
-        opened = area > 0
-        hit = np.asarray(classes.cover[opened].sum(axis=0)).ravel() > 0
-        return float(wv[hit].sum())
-
-    def remaining() -> float:
-        return limit - tracker.elapsed()
-
-    def unfinished() -> bool:
-        stopped = _stop_requested(options.stop)
-        return (not stopped and relative_gap(tracker.best, tracker.bound) > options.gap
-                and remaining() > MIN_STAGE_S)
-
-    # stage 1: heuristic
-    t_h = time.perf_counter()
-    plan = _heuristic(problem, table, classes, flow, options, tracker,
-                      time_limit_s=0.5 * HEURISTIC_SHARE * limit)
-    info["heuristic_s"] = round(time.perf_counter() - t_h, 3)
+                                       table=table, capacity=run.cap))
+    plan = run.heuristic_stage()
     if plan is None:
         # proving infeasibility gets at least a second (a conflict beats a bare "error")
-        reasons = diagnose_infeasibility(table, time_limit_s=max(1.0, remaining()),
+        reasons = diagnose_infeasibility(table, time_limit_s=max(1.0, run.remaining()),
                                          seed=options.seed)
         if reasons:
-            return _empty_result(problem, "infeasible", t0, reasons=reasons, info=info)
-        return _empty_result(problem, "error", t0, info=info, reasons=[
-            f"no feasible plan found within {limit:g} s and no conflict proven"])
-    best_area = plan
-    best_obj = evaluate(plan)
-    info["heuristic_objective"] = best_obj
-    tracker.update(incumbent=best_obj)
-
-    # stage 2: LP bounds (the small aggregate LP first), then a greedy priced by the duals
-    lps: list[tuple[CoverageLp, LpBound]] = []
-    if classes.n_classes == 0:
-        tracker.update(bound=0.0)
-    if cap is not None and classes.n_classes and unfinished():
-        t_lp = time.perf_counter()
-        alp = aggregate_lp(table, classes.cover, classes.weight, classes.value, cap)
-        alb = lp_bound(alp.lp, time_limit_s=max(MIN_STAGE_S, 0.25 * remaining()))
-        tracker.update(bound=alb.bound)
-        info.update(aggregate_lp_status=alb.status, aggregate_lp_bound=alb.bound,
-                    aggregate_lp_s=round(time.perf_counter() - t_lp, 3))
-        if alb.status in ("optimal", "limit"):
-            lps.append((alp, alb))
-    if classes.n_classes and nnz <= FULL_LP_MAX_NONZEROS and unfinished():
-        t_lp = time.perf_counter()
-        clp = coverage_lp(table, classes.cover, classes.weight, classes.value, capacity=cap)
-        lpb = lp_bound(clp.lp, time_limit_s=max(MIN_STAGE_S, 0.5 * remaining()))
-        tracker.update(bound=lpb.bound)
-        info.update(lp_status=lpb.status, lp_bound=lpb.bound,
-                    lp_s=round(time.perf_counter() - t_lp, 3))
-        if lpb.status in ("optimal", "limit"):
-            lps.append((clp, lpb))
-    if lps and unfinished():
-        t_h = time.perf_counter()
-        lp, sol = lps[-1]
-        plan = _heuristic(problem, table, classes, flow, options, tracker,
-                          time_limit_s=max(0.0, min(0.5 * HEURISTIC_SHARE * limit,
-                                                    remaining() - MIN_STAGE_S)),
-                          price=lp.move_price(table, sol.duals), starts=[best_area],
-                          rounded=round_down(table, lp.site_area(sol.x, table.n_sites)))
-        if plan is not None:
-            obj = evaluate(plan)
-            if obj > best_obj:
-                best_area, best_obj = plan, obj
-                tracker.update(incumbent=obj)
-        info["priced_heuristic_s"] = round(time.perf_counter() - t_h, 3)
-        info["priced_heuristic_objective"] = best_obj
-
-    # stage 3: CP-SAT from the best plan
-    if classes.n_classes and nnz <= CPSAT_MAX_NONZEROS and unfinished():
-        t_cp = time.perf_counter()
-        cp = _cpsat_stage(table, classes, cap, scaling, best_area, flow, options, tracker,
-                          deadline=t0 + limit)
-        info["cpsat_s"] = round(time.perf_counter() - t_cp, 3)
-        info["cpsat_status"] = cp["status"]
-        if cp["area"] is not None and not plan_violations(table, cp["area"]):
-            obj = evaluate(cp["area"])
-            if obj > best_obj:
-                best_area, best_obj = cp["area"], obj
-                tracker.update(incumbent=obj)
-    # too large for CP-SAT: the local search goes on with the time left
-    if flow is not None and nnz > CPSAT_MAX_NONZEROS and unfinished():
-        t_ls = time.perf_counter()
-        price = lps[-1][0].move_price(table, lps[-1][1].duals) if lps else None
-        plan, obj = rebalance_search(
-            table, best_area, flow, time_limit_s=remaining() - MIN_STAGE_S, price=price,
-            max_rounds=10_000, on_improve=lambda o, _a: tracker.update(incumbent=o))
-        if obj > best_obj:
-            best_area, best_obj = plan, obj
-            tracker.update(incumbent=obj)
-        info["final_search_s"] = round(time.perf_counter() - t_ls, 3)
-    interrupted = _stop_requested(options.stop)
-
-    served = _served(problem, classes, best_area, flow)
-    value = _value(problem)
-    objective = float(np.asarray(served.sum(axis=0)).ravel() @ value)
-    bound = max(tracker.bound, objective)
-    gap = relative_gap(objective, bound)
-    status: Status
-    if gap <= options.gap + 1e-12:
-        status = "optimal"
-    elif interrupted:
-        status = "interrupted"
-    else:
-        status = "feasible"
-    info["time_to_first_s"] = tracker.first_s
-    return SolveResult(status=status, objective=objective, bound=bound,
-                       gap=gap, wall_s=time.perf_counter() - t0, area_m2=best_area,
-                       served=served, log=tracker.log, info=info)
+            return _empty_result(problem, "infeasible", t0, reasons=reasons, info=run.info)
+        return _empty_result(problem, "error", t0, info=run.info, reasons=[
+            f"no feasible plan found within {run.limit:g} s and no conflict proven"])
+    run.best_area = plan
+    run.best_obj = run.evaluate(plan)
+    run.info["heuristic_objective"] = run.best_obj
+    tracker.update(incumbent=run.best_obj)
+    run.lp_stage()
+    if run.lps and run.unfinished():
+        run.priced_stage()
+    if classes.n_classes and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
+        run.cpsat_stage()
+    if run.flow is not None and run.nnz > CPSAT_MAX_NONZEROS and run.unfinished():
+        run.search_stage(run.flow)
+    return run.result()
 
 
 def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
-               flow: CapacityFlow | None, options: SolveOptions, tracker: _Tracker, *,
+               flow: CapacityFlow | None, options: SolveOptions, tracker: Tracker, *,
                time_limit_s: float, price: MovePrice | None = None,
                starts: list[np.ndarray] | None = None,
                rounded: np.ndarray | None = None) -> np.ndarray | None:
@@ -638,14 +626,6 @@ def _evaluator_at(classes: DemandClasses, plan: np.ndarray, flow: CapacityFlow |
     return CoverGain(classes.cover, classes.weight * classes.value, covered_by=cnt)
 
 
-def _served_classes(classes: DemandClasses, area: np.ndarray,
-                    flow: CapacityFlow | None) -> np.ndarray:
-    if flow is not None:
-        return np.asarray(flow.solve(area)[1].sum(axis=0)).ravel()
-    hit = np.asarray(classes.cover[area > 0].sum(axis=0)).ravel() > 0
-    return np.where(hit, classes.weight, 0.0)
-
-
 def _served(problem: SitingProblem, classes: DemandClasses, area: np.ndarray,
             flow: CapacityFlow | None) -> sp.csr_matrix:
     """Parcels/day of every demand point served by every site."""
@@ -692,16 +672,12 @@ class _CpsatStage(TypedDict):
 def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
                  scaling: _Scaling,
                  start: np.ndarray, flow: CapacityFlow | None, options: SolveOptions,
-                 tracker: _Tracker, *, deadline: float) -> _CpsatStage:
+                 tracker: Tracker, *, deadline: float) -> _CpsatStage:
     """Improve ``start`` with CP-SAT; returns the plan found (if any) and the status.
 
     The search gets the time left until ``deadline`` (a ``perf_counter``
     instant) once the model is built; when none is left it is skipped.
     """
-    from ortools.sat.python import cp_model
-
-    from hzlogistics.solvers.cpsat import solve_cpsat
-
     model, y, opt_site, opt_area = site_model(table)
     cover = classes.cover.tocsr()
     cover.sort_indices()
@@ -709,62 +685,11 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
     by_site: list[list[int]] = [[] for _ in range(n)]
     for idx, i in enumerate(opt_site):
         by_site[i].append(idx)
-    w_int, v_int = scaling.w_int, scaling.v_int
-    csc = cover.tocsc()
-    csc.sort_indices()
     if k is None:
-        z = [model.new_bool_var(f"z{c}") for c in range(m)]
-        for c in range(m):
-            sites = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
-            lits = [y[o] for i in sites for o in by_site[i]]
-            model.add(cp_model.LinearExpr.sum(lits) >= z[c])
-        coef = [int(a) * int(b) for a, b in zip(w_int, v_int, strict=True)]
-        model.maximize(cp_model.LinearExpr.weighted_sum(z, coef))
-        hint_served = np.asarray(cover[start > 0].sum(axis=0)).ravel() > 0
-        for c in range(m):
-            model.add_hint(z[c], bool(hint_served[c]))
+        _cover_rows(model, y, by_site, cover, scaling, start)
     else:
-        pair_class = cover.indices
-        x = [model.new_int_var(0, int(w_int[c]), f"x{e}") for e, c in enumerate(pair_class)]
-        cap_f = k.options(opt_site, opt_area)
-        total = int(w_int.sum())
-        cap = np.where(np.isfinite(cap_f),
-                       np.floor(np.minimum(cap_f, total / scaling.weight_unit + 1.0)
-                                * scaling.weight_unit + 1e-9),
-                       -1).astype(np.int64)
-        for i in range(n):
-            es = range(cover.indptr[i], cover.indptr[i + 1])
-            if not len(es):
-                continue
-            opts = by_site[i]
-            if opts and cap[opts[0]] < 0:  # no capacity limit: x_ic <= w_c o_i
-                open_i = cp_model.LinearExpr.sum([y[o] for o in opts])
-                for e in es:
-                    model.add(x[e] <= int(w_int[pair_class[e]]) * open_i)
-                continue
-            model.add(cp_model.LinearExpr.sum([x[e] for e in es])
-                      <= cp_model.LinearExpr.weighted_sum([y[o] for o in opts],
-                                                          [int(cap[o]) for o in opts]))
-        pair_of_csc = sp.csr_matrix((np.arange(cover.nnz) + 1, cover.indices, cover.indptr),
-                                    shape=cover.shape).tocsc()
-        pair_of_csc.sort_indices()
-        for c in range(m):
-            es = pair_of_csc.data[pair_of_csc.indptr[c]:pair_of_csc.indptr[c + 1]] - 1
-            if es.size > 1:
-                model.add(cp_model.LinearExpr.sum([x[e] for e in es]) <= int(w_int[c]))
-        model.maximize(cp_model.LinearExpr.weighted_sum(x, [int(v_int[c]) for c in pair_class]))
         assert flow is not None
-        _, flows = flow.solve(start)
-        f_int = np.zeros(cover.nnz, dtype=np.int64)
-        fl = sp.csr_matrix(flows)
-        for i in range(n):
-            cols = fl.indices[fl.indptr[i]:fl.indptr[i + 1]]
-            vals = fl.data[fl.indptr[i]:fl.indptr[i + 1]]
-            lo, hi = cover.indptr[i], cover.indptr[i + 1]
-            pos = lo + np.searchsorted(cover.indices[lo:hi], cols)
-            f_int[pos] = np.round(vals * scaling.weight_unit).astype(np.int64)
-        for e in range(cover.nnz):
-            model.add_hint(x[e], int(f_int[e]))
+        _flow_rows(model, y, by_site, cover, opt_site, opt_area, k, scaling, flow, start)
     for idx, (i, a) in enumerate(zip(opt_site, opt_area, strict=True)):
         model.add_hint(y[idx], bool(abs(start[i] - a) <= 1e-9 * max(1.0, a)))
 
@@ -779,6 +704,9 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
         if inc >= target or tracker.best >= tracker.bound / (1.0 + options.gap):
             reached.set()
 
+    time_limit_s = deadline - time.perf_counter()
+    if time_limit_s <= MIN_STAGE_S:
+        return {"area": None, "status": "skipped", "interrupted": False}
     watch = None
     done = threading.Event()
     if user_stop is not None and hasattr(user_stop, "wait"):
@@ -789,9 +717,6 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
                     return
         watch = threading.Thread(target=_propagate, daemon=True)
         watch.start()
-    time_limit_s = deadline - time.perf_counter()
-    if time_limit_s <= MIN_STAGE_S:
-        return {"area": None, "status": "skipped", "interrupted": False}
     workers = int(options.workers or max(1, os.cpu_count() or 1))
     stage_options = dataclasses.replace(options, progress=progress, stop=reached, workers=workers)
     try:
@@ -812,5 +737,73 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
             tracker.update(bound=out.bound + scaling.allowance)
     if out.status == "infeasible":  # pragma: no cover - the start plan is feasible
         logger.warning("CP-SAT reports the coverage model infeasible despite a feasible start")
-    stopped_by_user = _stop_requested(user_stop)
+    stopped_by_user = stop_requested(user_stop)
     return {"area": area, "status": out.status, "interrupted": stopped_by_user}
+
+
+def _cover_rows(model: cp_model.CpModel, y: list[cp_model.IntVar], by_site: list[list[int]],
+                cover: sp.csr_matrix, scaling: _Scaling, start: np.ndarray) -> None:
+    """Without capacity: ``z_c <= sum of the options covering c``, the objective, the hint."""
+    m = cover.shape[1]
+    w_int, v_int = scaling.w_int, scaling.v_int
+    csc = cover.tocsc()
+    csc.sort_indices()
+    z = [model.new_bool_var(f"z{c}") for c in range(m)]
+    for c in range(m):
+        sites = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
+        lits = [y[o] for i in sites for o in by_site[i]]
+        model.add(cp_model.LinearExpr.sum(lits) >= z[c])
+    coef = [int(a) * int(b) for a, b in zip(w_int, v_int, strict=True)]
+    model.maximize(cp_model.LinearExpr.weighted_sum(z, coef))
+    hint_served = np.asarray(cover[start > 0].sum(axis=0)).ravel() > 0
+    for c in range(m):
+        model.add_hint(z[c], bool(hint_served[c]))
+
+
+def _flow_rows(model: cp_model.CpModel, y: list[cp_model.IntVar], by_site: list[list[int]],
+               cover: sp.csr_matrix, opt_site: np.ndarray, opt_area: np.ndarray, k: Capacity,
+               scaling: _Scaling, flow: CapacityFlow, start: np.ndarray) -> None:
+    """With capacity: flows within each site's capacity and each class's weight, the
+    objective, and the start plan's flows as the hint."""
+    n, m = cover.shape
+    w_int, v_int = scaling.w_int, scaling.v_int
+    pair_class = cover.indices
+    x = [model.new_int_var(0, int(w_int[c]), f"x{e}") for e, c in enumerate(pair_class)]
+    cap_f = k.options(opt_site, opt_area)
+    total = int(w_int.sum())
+    cap = np.where(np.isfinite(cap_f),
+                   np.floor(np.minimum(cap_f, total / scaling.weight_unit + 1.0)
+                            * scaling.weight_unit + 1e-9),
+                   -1).astype(np.int64)
+    for i in range(n):
+        es = range(cover.indptr[i], cover.indptr[i + 1])
+        if not len(es):
+            continue
+        opts = by_site[i]
+        if opts and cap[opts[0]] < 0:  # no capacity limit: x_ic <= w_c o_i
+            open_i = cp_model.LinearExpr.sum([y[o] for o in opts])
+            for e in es:
+                model.add(x[e] <= int(w_int[pair_class[e]]) * open_i)
+            continue
+        model.add(cp_model.LinearExpr.sum([x[e] for e in es])
+                  <= cp_model.LinearExpr.weighted_sum([y[o] for o in opts],
+                                                      [int(cap[o]) for o in opts]))
+    pair_of_csc = sp.csr_matrix((np.arange(cover.nnz) + 1, cover.indices, cover.indptr),
+                                shape=cover.shape).tocsc()
+    pair_of_csc.sort_indices()
+    for c in range(m):
+        es = pair_of_csc.data[pair_of_csc.indptr[c]:pair_of_csc.indptr[c + 1]] - 1
+        if es.size > 1:
+            model.add(cp_model.LinearExpr.sum([x[e] for e in es]) <= int(w_int[c]))
+    model.maximize(cp_model.LinearExpr.weighted_sum(x, [int(v_int[c]) for c in pair_class]))
+    _, flows = flow.solve(start)
+    f_int = np.zeros(cover.nnz, dtype=np.int64)
+    fl = sp.csr_matrix(flows)
+    for i in range(n):
+        cols = fl.indices[fl.indptr[i]:fl.indptr[i + 1]]
+        vals = fl.data[fl.indptr[i]:fl.indptr[i + 1]]
+        lo, hi = cover.indptr[i], cover.indptr[i + 1]
+        pos = lo + np.searchsorted(cover.indices[lo:hi], cols)
+        f_int[pos] = np.round(vals * scaling.weight_unit).astype(np.int64)
+    for e in range(cover.nnz):
+        model.add_hint(x[e], int(f_int[e]))

@@ -15,12 +15,17 @@ do, so both functions look at the sites alone.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+from ortools.sat.python import cp_model
 
+from hzlogistics.solvers.cpsat import site_model, solve_model
+from hzlogistics.solvers.lp import lp_feasible, min_resource
 from hzlogistics.solvers.problem import SitingProblem
-from hzlogistics.solvers.sites import SiteTable, fmt, site_table
+from hzlogistics.solvers.sites import SiteTable, fmt, site_rows, site_table
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +80,49 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
     ['count_min 3 > number of allowed candidate sites 2']
     """
     t = problem if isinstance(problem, SiteTable) else site_table(problem)
+    out = _site_checks(t)
+    needs = _group_checks(t, out)
+    if t.n_groups:
+        _group_total_checks(t, needs, out)
+    _count_checks(t, out)
+    if not out and t.n_groups and np.all(np.isfinite(needs.area_lb)):
+        _group_area_check(t, needs, out)
+    if not out and lp:
+        out.extend(_lp_checks(t))
+    return out
+
+
+@dataclass
+class _GroupNeeds:
+    """What each group needs at least and allows at most."""
+
+    need: np.ndarray  # sites each group must have
+    area_lb: np.ndarray  # least area each group must have
+    count_lb_area: np.ndarray  # least area for the group's count alone
+    rent_lb: np.ndarray  # least rent for the group's count alone
+    room: np.ndarray  # sites each group may have
+
+
+def _min_rent(t: SiteTable) -> np.ndarray:
+    """Rent of every site at its smallest allowed area (``inf`` where it cannot open)."""
+    can = t.can_open
+    return np.where(can, np.where(can, t.min_area_m2, 0.0) * t.rent_usd_m2_year, np.inf)
+
+
+def _existing(t: SiteTable) -> tuple[float, float]:
+    """Area and rent of the existing (kept) sites."""
+    forced = t.forced
+    return (float(t.existing_m2[forced].sum()),
+            float(t.existing_m2[forced] @ t.rent_usd_m2_year[forced]))
+
+
+def _site_checks(t: SiteTable) -> list[str]:
+    """Existing sites that cannot open, and the totals against the candidates and limits."""
     out: list[str] = []
     can = t.can_open
     forced = t.forced
-    min_area = t.min_area_m2
-    top_area = t.top_area_m2
     budget = t.area_budget_m2
-    unit_rent = t.rent_usd_m2_year
-    min_rent = np.where(can, np.where(can, min_area, 0.0) * unit_rent, np.inf)
-
+    existing_area, existing_rent = _existing(t)
     # sites that must open but cannot
     for i in np.flatnonzero(forced & t.forbidden):
         out.append(f"existing site {t.site_label(i)} is forbidden but existing sites are kept open")
@@ -98,16 +137,23 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
         out.append(f"count_min {t.count_min} > number of allowed candidate sites {n_allowed}")
     if n_forced > t.count_max:
         out.append(f"{n_forced} existing sites must stay open > count_max {t.count_max}")
-    existing_area = float(t.existing_m2[forced].sum())
     if existing_area > budget * (1 + 1e-9):
         out.append(f"existing sites already use {fmt(existing_area, 'm²')} of a "
                    f"{fmt(budget, 'm²')} budget")
-    existing_rent = float(t.existing_m2[forced] @ unit_rent[forced])
     if existing_rent > t.rent_cap_usd_year * (1 + 1e-9):
         out.append(f"existing sites already cost {fmt(existing_rent, 'USD')}/year in rent > "
                    f"rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year")
 
-    # per group
+    return out
+
+
+def _group_checks(t: SiteTable, out: list[str]) -> _GroupNeeds:
+    """Each group's counts and areas against its limits (appended to ``out``), and its needs."""
+    can = t.can_open
+    forced = t.forced
+    min_area = t.min_area_m2
+    top_area = t.top_area_m2
+    min_rent = _min_rent(t)
     need = np.zeros(t.n_groups, dtype=np.int64)  # sites each group must have
     area_lb = np.zeros(t.n_groups)  # least area each group must have
     count_lb_area = np.zeros(t.n_groups)  # least area for the group's count alone
@@ -149,30 +195,51 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
                        f" > its max area {fmt(amax, 'm²')}")
         area_lb[g] = max(count_lb_area[g], amin)
         room[g] = min(cmax, n_cand)
-    if t.n_groups:
-        total_need = int(need.sum())
-        if total_need > t.count_max and n_forced <= t.count_max:
-            out.append(f"per-group minimum counts sum to {total_need} > count_max {t.count_max}")
-        total_room = int(room.sum())
-        if total_room < t.count_min <= n_allowed:
-            out.append(f"per-group maximum counts allow at most {total_room} sites < count_min "
-                       f"{t.count_min}")
-        amin_sum = float(t.group_area_min_m2.sum())
-        if amin_sum > budget * (1 + 1e-9):
-            out.append(f"per-group minimum areas sum to {fmt(amin_sum, 'm²')} > area budget "
-                       f"{fmt(budget, 'm²')}")
-        count_area = float(count_lb_area.sum())
-        if np.isfinite(count_area) and count_area > budget * (1 + 1e-9) and \
-                existing_area <= budget * (1 + 1e-9) and total_need > n_forced:
-            out.append(f"minimum sites per group need at least {fmt(count_area, 'm²')} "
-                       f"(existing sites plus the smallest allowed tier at the other sites) > "
-                       f"area budget {fmt(budget, 'm²')}")
-        rent_need = float(rent_lb.sum())
-        if np.isfinite(rent_need) and rent_need > t.rent_cap_usd_year * (1 + 1e-9) and \
-                existing_rent <= t.rent_cap_usd_year * (1 + 1e-9):
-            out.append(f"minimum sites per group need at least {fmt(rent_need, 'USD')}/year in "
-                       f"rent > rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year")
-    # total count against budget and rent
+    return _GroupNeeds(need=need, area_lb=area_lb, count_lb_area=count_lb_area,
+                       rent_lb=rent_lb, room=room)
+
+
+def _group_total_checks(t: SiteTable, needs: _GroupNeeds, out: list[str]) -> None:
+    """The groups' needs summed, against the total limits (appended to ``out``)."""
+    n_allowed = int(t.can_open.sum())
+    n_forced = int(t.forced.sum())
+    budget = t.area_budget_m2
+    existing_area, existing_rent = _existing(t)
+    need, room = needs.need, needs.room
+    count_lb_area, rent_lb = needs.count_lb_area, needs.rent_lb
+    total_need = int(need.sum())
+    if total_need > t.count_max and n_forced <= t.count_max:
+        out.append(f"per-group minimum counts sum to {total_need} > count_max {t.count_max}")
+    total_room = int(room.sum())
+    if total_room < t.count_min <= n_allowed:
+        out.append(f"per-group maximum counts allow at most {total_room} sites < count_min "
+                   f"{t.count_min}")
+    amin_sum = float(t.group_area_min_m2.sum())
+    if amin_sum > budget * (1 + 1e-9):
+        out.append(f"per-group minimum areas sum to {fmt(amin_sum, 'm²')} > area budget "
+                   f"{fmt(budget, 'm²')}")
+    count_area = float(count_lb_area.sum())
+    if np.isfinite(count_area) and count_area > budget * (1 + 1e-9) and \
+            existing_area <= budget * (1 + 1e-9) and total_need > n_forced:
+        out.append(f"minimum sites per group need at least {fmt(count_area, 'm²')} "
+                   f"(existing sites plus the smallest allowed tier at the other sites) > "
+                   f"area budget {fmt(budget, 'm²')}")
+    rent_need = float(rent_lb.sum())
+    if np.isfinite(rent_need) and rent_need > t.rent_cap_usd_year * (1 + 1e-9) and \
+            existing_rent <= t.rent_cap_usd_year * (1 + 1e-9):
+        out.append(f"minimum sites per group need at least {fmt(rent_need, 'USD')}/year in "
+                   f"rent > rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year")
+
+
+def _count_checks(t: SiteTable, out: list[str]) -> None:
+    """The area and rent that ``count_min`` sites need at least (appended to ``out``)."""
+    can = t.can_open
+    forced = t.forced
+    min_area = t.min_area_m2
+    min_rent = _min_rent(t)
+    n_forced = int(forced.sum())
+    budget = t.area_budget_m2
+    existing_area, existing_rent = _existing(t)
     new = can & ~forced
     extra = max(0, t.count_min - n_forced)
     count_area = float(min_area[forced & can].sum()) + _smallest_sum(min_area[new], extra)
@@ -186,35 +253,40 @@ def explain_infeasibility(problem: SitingProblem | SiteTable, *, lp: bool = True
             existing_rent <= t.rent_cap_usd_year * (1 + 1e-9) and extra > 0:
         out.append(f"count_min {t.count_min} sites need at least {fmt(count_rent, 'USD')}/year "
                    f"in rent > rent cap {fmt(t.rent_cap_usd_year, 'USD')}/year")
-    if not out and t.n_groups and np.all(np.isfinite(area_lb)):
-        # each group's least area f_g(n) = max(area_min_g, least area of n sites); the extra
-        # sites count_min still needs go where f_g grows least (f_g is convex in n)
-        lb = float(area_lb.sum())
-        short = t.count_min - int(need.sum())
-        if short > 0:
-            steps = []
-            for g in range(t.n_groups):
-                new_g = new & (t.group == g)
-                base = float(min_area[forced & can & (t.group == g)].sum())
-                cum = base + np.concatenate([[0.0], np.cumsum(np.sort(min_area[new_g]))])
-                n_f = int((forced & (t.group == g)).sum())
-                f = np.maximum(t.group_area_min_m2[g], cum[max(0, need[g] - n_f):
-                                                          max(0, room[g] - n_f) + 1])
-                steps.append(np.diff(f))
-            lb += _smallest_sum(np.concatenate(steps), short)
-        if lb > budget * (1 + 1e-9):
-            out.append(f"per-group minimum counts and areas with count_min {t.count_min} need at "
-                       f"least {fmt(lb, 'm²')} > area budget {fmt(budget, 'm²')}")
-    if not out and lp:
-        out.extend(_lp_checks(t))
-    return out
+
+
+def _group_area_check(t: SiteTable, needs: _GroupNeeds, out: list[str]) -> None:
+    """The least area of the groups' minima plus the extra sites ``count_min`` needs.
+
+    Each group's least area ``f_g(n) = max(area_min_g, least area of n sites)``; the
+    extra sites ``count_min`` still needs go where ``f_g`` grows least (it is convex in n).
+    """
+    can = t.can_open
+    forced = t.forced
+    new = can & ~forced
+    min_area = t.min_area_m2
+    budget = t.area_budget_m2
+    need, room, area_lb = needs.need, needs.room, needs.area_lb
+    lb = float(area_lb.sum())
+    short = t.count_min - int(need.sum())
+    if short > 0:
+        steps = []
+        for g in range(t.n_groups):
+            new_g = new & (t.group == g)
+            base = float(min_area[forced & can & (t.group == g)].sum())
+            cum = base + np.concatenate([[0.0], np.cumsum(np.sort(min_area[new_g]))])
+            n_f = int((forced & (t.group == g)).sum())
+            f = np.maximum(t.group_area_min_m2[g], cum[max(0, need[g] - n_f):
+                                                      max(0, room[g] - n_f) + 1])
+            steps.append(np.diff(f))
+        lb += _smallest_sum(np.concatenate(steps), short)
+    if lb > budget * (1 + 1e-9):
+        out.append(f"per-group minimum counts and areas with count_min {t.count_min} need at "
+                   f"least {fmt(lb, 'm²')} > area budget {fmt(budget, 'm²')}")
 
 
 def _lp_checks(t: SiteTable) -> list[str]:
     """Least area and least rent the other constraints need, bounded by LP."""
-    from hzlogistics.solvers.bound import min_resource
-    from hzlogistics.solvers.sites import site_rows
-
     out: list[str] = []
     rows = site_rows(t)
     others = "the kept existing sites and the count and per-group limits"
@@ -314,14 +386,6 @@ def diagnose_infeasibility(
     ['these constraints cannot all hold: count_min 2; area budget 250 m²;
       BB needs ≥ 150 m²']
     """
-    import time
-
-    from ortools.sat.python import cp_model
-
-    from hzlogistics.solvers.bound import lp_feasible
-    from hzlogistics.solvers.heuristic import site_model
-    from hzlogistics.solvers.sites import site_rows
-
     t0 = time.perf_counter()
     t = problem if isinstance(problem, SiteTable) else site_table(problem)
 
@@ -351,12 +415,8 @@ def diagnose_infeasibility(
     def solve(active: list[str]) -> tuple[bool, list[str]]:
         model.clear_assumptions()
         model.add_assumptions([lits[n] for n in active])
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = left()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = int(seed)
-        code = solver.solve(model)
-        if code != cp_model.INFEASIBLE:
+        status, solver = solve_model(model, time_limit_s=left(), seed=seed, workers=1)
+        if status != "infeasible":
             return False, []
         core = set(solver.sufficient_assumptions_for_infeasibility())
         return True, [n for n in active if lits[n].index in core]

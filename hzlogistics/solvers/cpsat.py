@@ -1,4 +1,15 @@
-"""Run a CP-SAT model under the solve contract: limits, seed, stop, incumbent log."""
+"""The one way into CP-SAT: solvers with the project's parameters, and the site model.
+
+:func:`cpsat_solver` creates a ``CpSolver`` with the parameters every model
+here uses (time limit, seed, workers, optional deterministic time, gap and
+presolve setting; Ctrl-C is never taken over: the caller stops a search
+through its stop event). :func:`solve_model` runs a model with such a solver
+and names the outcome; :func:`solve_cpsat` runs one under the solve contract
+of :class:`~hzlogistics.solvers.problem.SolveOptions` (progress log, stop
+event). :func:`site_model` states the site-side constraints as a CP-SAT model
+and :func:`feasible_plan_cpsat` finds a plan meeting them when the greedy
+cannot.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +17,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from hzlogistics._errors import SolverError
 from hzlogistics.solvers.problem import SolveOptions
+from hzlogistics.solvers.sites import SiteTable
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +55,96 @@ class CpSatOutcome:
     wall_s: float
     solver: cp_model.CpSolver
     log: list[tuple[float, float, float]] = field(default_factory=list)
+
+
+def cpsat_solver(
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    workers: int = 1,
+    gap: float | None = None,
+    deterministic_time: float | None = None,
+    presolve: bool | None = None,
+    log: bool = False,
+    extra_params: Mapping[str, object] | None = None,
+) -> cp_model.CpSolver:
+    """A CP-SAT solver with the project's parameters.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock limit (at least 0.01 s).
+    seed, workers
+        Random seed and number of search workers.
+    gap
+        Relative gap at which the search stops (``None``: CP-SAT's default).
+    deterministic_time
+        Limit in CP-SAT's deterministic time units, for repeatable sub-solves.
+    presolve
+        ``False`` turns presolve off (it turns covering rows into clauses and
+        loses their LP strength); ``None`` keeps CP-SAT's default.
+    log
+        Whether CP-SAT logs its search.
+    extra_params
+        Further CP-SAT parameters by name.
+
+    Returns
+    -------
+    ortools.sat.python.cp_model.CpSolver
+        The solver; Ctrl-C belongs to the caller, never to CP-SAT.
+    """
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.max_time_in_seconds = max(0.01, float(time_limit_s))
+    p.random_seed = int(seed)
+    p.num_workers = int(workers)
+    if gap is not None:
+        p.relative_gap_limit = float(gap)
+    if deterministic_time is not None:
+        p.max_deterministic_time = float(deterministic_time)
+    if presolve is not None:
+        p.cp_model_presolve = bool(presolve)
+    if log:
+        p.log_search_progress = True
+    # Ctrl-C belongs to the caller, which stops the search through its stop event.
+    p.catch_sigint_signal = False
+    for name, value in (extra_params or {}).items():
+        setattr(p, name, value)
+    return solver
+
+
+#: Outcome names of :func:`solve_model` by CP-SAT status.
+STATUS_NAMES = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
+                cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown"}
+
+
+def solve_model(model: cp_model.CpModel, **params: object) -> tuple[str, cp_model.CpSolver]:
+    """Solve ``model`` with :func:`cpsat_solver` (``params`` are its keywords).
+
+    Returns
+    -------
+    status : str
+        ``"optimal"``, ``"feasible"``, ``"infeasible"``, ``"unknown"`` (no
+        solution within the limits) or ``"error"``.
+    solver : ortools.sat.python.cp_model.CpSolver
+        The solver, from which the values and the bound are read.
+
+    Examples
+    --------
+    >>> from ortools.sat.python import cp_model
+    >>> m = cp_model.CpModel()
+    >>> x = m.new_int_var(0, 3, "x")
+    >>> m.maximize(x)
+    >>> status, solver = solve_model(m, time_limit_s=5)
+    >>> status, solver.value(x)
+    ('optimal', 3)
+    """
+    solver = cpsat_solver(**params)  # type: ignore[arg-type]
+    try:
+        code = solver.solve(model)
+    except Exception as exc:  # pragma: no cover - engine failure
+        raise SolverError(f"CP-SAT failed: {exc}") from exc
+    return STATUS_NAMES.get(code, "error"), solver
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -95,18 +198,10 @@ def solve_cpsat(
     -------
     CpSatOutcome
     """
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.max_time_in_seconds = max(0.01, float(time_limit_s if time_limit_s is not None
-                                           else options.time_limit_s))
-    p.relative_gap_limit = float(options.gap)
-    p.random_seed = int(options.seed)
-    p.num_workers = int(options.workers or max(1, os.cpu_count() or 1))
-    p.log_search_progress = bool(options.log)
-    # Ctrl-C belongs to the caller, which stops the search through options.stop.
-    p.catch_sigint_signal = False
-    for name, value in (extra_params or {}).items():
-        setattr(p, name, value)
+    solver = cpsat_solver(
+        time_limit_s=time_limit_s if time_limit_s is not None else options.time_limit_s,
+        seed=options.seed, workers=options.workers or max(1, os.cpu_count() or 1),
+        gap=options.gap, log=bool(options.log), extra_params=extra_params)
     log: list[tuple[float, float, float]] = []
     t0 = time.perf_counter()
     watcher = _Watcher(options, log, t0, scale)
@@ -154,3 +249,146 @@ def solve_cpsat(
     logger.debug("CP-SAT %s in %.2fs: objective %s bound %s", name, wall, obj, bnd)
     return CpSatOutcome(status=status, objective=obj, bound=bnd, wall_s=wall,
                         solver=solver, log=log)
+
+
+def feasible_plan_cpsat(
+    table: SiteTable,
+    score: np.ndarray | None = None,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+) -> np.ndarray | None:
+    """A plan meeting every site-side constraint, found by CP-SAT.
+
+    Minimizes the total area, then prefers sites of high ``score`` (each site
+    opened at one of its allowed areas).
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    score
+        Optional ``(n_sites,)`` preference (e.g. the demand a site covers).
+    time_limit_s, seed, workers
+        CP-SAT limits.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(n_sites,)`` areas, or ``None`` when none was found in time.
+    """
+    model, y, opt_site, opt_area = site_model(table)
+    area_unit = _area_unit(opt_area)
+    area_int = np.round(opt_area * area_unit).astype(np.int64)
+    s = np.zeros(table.n_sites) if score is None else np.asarray(score, dtype=float)
+    s_int = np.round(1000 * s / max(float(np.abs(s).max(initial=0.0)), 1e-12)).astype(np.int64)
+    big = int(s_int.sum()) + 1 if s_int.size else 1
+    model.minimize(cp_model.LinearExpr.weighted_sum(
+        y, [int(big * a - s_int[i]) for i, a in zip(opt_site, area_int, strict=True)]))
+    status, solver = solve_model(model, time_limit_s=time_limit_s, seed=seed, workers=workers)
+    if status not in ("optimal", "feasible"):
+        return None
+    area = np.zeros(table.n_sites)
+    for v, i, a in zip(y, opt_site, opt_area, strict=True):
+        if solver.boolean_value(v):
+            area[i] = a
+    return area
+
+
+def _area_unit(areas: np.ndarray) -> int:
+    """Smallest power of ten that makes every area an integer (at most 1e4)."""
+    for unit in (1, 10, 100, 1000, 10_000):
+        x = np.asarray(areas, dtype=float) * unit
+        if np.all(np.abs(x - np.round(x)) < 1e-6):
+            return unit
+    return 10_000
+
+
+def site_model(
+    table: SiteTable,
+    *,
+    enforce: dict[str, cp_model.IntVar] | None = None,
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar], np.ndarray, np.ndarray]:
+    """A CP-SAT model of the site-side constraints (no objective).
+
+    One Boolean per allowed (site, area) option; at most one per site (exactly
+    one for forced sites); the count, area, group and rent constraints as
+    linear rows. Areas are scaled to integers by the smallest power of ten
+    that makes them exact; rents are rounded up to cents and the rent cap
+    down, so a plan the model accepts always meets the real cap.
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    enforce
+        Optional dict, filled with ``{constraint name: Boolean literal}``; when
+        given, every constraint is only enforced if its literal is true (for
+        infeasibility analysis with assumptions).
+
+    Returns
+    -------
+    model : ortools.sat.python.cp_model.CpModel
+    y : list
+        The option Booleans.
+    opt_site, opt_area : numpy.ndarray
+        Site and area of every option.
+    """
+    model = cp_model.CpModel()
+    opt_site, opt_area = table.option_arrays()
+    unit = _area_unit(opt_area)
+    a_int = np.round(opt_area * unit).astype(np.int64)
+    y = [model.new_bool_var(f"y{i}_{a:g}") for i, a in zip(opt_site, opt_area, strict=True)]
+    by_site: list[list[int]] = [[] for _ in range(table.n_sites)]
+    for k, i in enumerate(opt_site):
+        by_site[i].append(k)
+
+    def add(name: str, ct: cp_model.Constraint) -> None:
+        if enforce is not None:
+            lit = enforce.get(name)
+            if lit is None:
+                lit = model.new_bool_var(name)
+                enforce[name] = lit
+            ct.only_enforce_if(lit)
+
+    for i in range(table.n_sites):
+        ks = by_site[i]
+        if table.forced[i]:
+            if ks:
+                add("keep existing sites", model.add(sum(y[k] for k in ks) == 1))
+            else:
+                add("keep existing sites", model.add_bool_or([]))
+        elif len(ks) > 1:
+            model.add_at_most_one(y[k] for k in ks)
+    count = cp_model.LinearExpr.sum(y)
+    if table.count_min > 0:
+        add("count_min", model.add(count >= table.count_min))
+    if table.count_max < table.n_sites:
+        add("count_max", model.add(count <= table.count_max))
+    area = cp_model.LinearExpr.weighted_sum(y, [int(a) for a in a_int])
+    if np.isfinite(table.area_budget_m2):
+        add("area budget", model.add(area <= int(np.floor(table.area_budget_m2 * unit + 1e-6))))
+    ks_of_group: list[list[int]] = [[] for _ in range(table.n_groups)]
+    for k, i in enumerate(opt_site):
+        ks_of_group[table.group[i]].append(k)
+    for g in range(table.n_groups):
+        ks = ks_of_group[g]
+        name = table.group_names[g]
+        cnt = cp_model.LinearExpr.sum([y[k] for k in ks])
+        ar = cp_model.LinearExpr.weighted_sum([y[k] for k in ks], [int(a_int[k]) for k in ks])
+        if table.group_count_min[g] > 0:
+            add(f"{name} count_min", model.add(cnt >= int(table.group_count_min[g])))
+        if table.group_count_max[g] < len(ks):
+            add(f"{name} count_max", model.add(cnt <= int(table.group_count_max[g])))
+        if table.group_area_min_m2[g] > 0:
+            add(f"{name} area_min",
+                model.add(ar >= int(np.ceil(table.group_area_min_m2[g] * unit - 1e-6))))
+        if np.isfinite(table.group_area_max_m2[g]):
+            add(f"{name} area_max",
+                model.add(ar <= int(np.floor(table.group_area_max_m2[g] * unit + 1e-6))))
+    if np.isfinite(table.rent_cap_usd_year):
+        cents = np.ceil(opt_area * table.rent_usd_m2_year[opt_site] * 100 - 1e-6).astype(np.int64)
+        rent = cp_model.LinearExpr.weighted_sum(y, [int(c) for c in cents])
+        add("rent cap", model.add(rent <= int(np.floor(table.rent_cap_usd_year * 100 + 1e-6))))
+    return model, y, opt_site, opt_area

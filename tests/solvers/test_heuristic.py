@@ -1,34 +1,21 @@
-"""Tests of the shared heuristic helpers (and of the LP bounds they are checked against)."""
+"""Tests of the site table, the greedy, the capacity flow and the local searches."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from hzlogistics.solvers.bound import (
-    LinearProgram,
-    aggregate_lp,
-    certified_bound,
-    coverage_lp,
-    lp_bound,
-    trivial_bound,
-)
+from hzlogistics.solvers.capacity import Capacity, CapacityFlow
 from hzlogistics.solvers.heuristic import (
-    Capacity,
-    CapacityFlow,
     CapacityGain,
     CoverGain,
     PlanState,
-    feasible_plan_cpsat,
     greedy_plan,
-    rebalance_search,
     round_down,
-    swap_search,
 )
+from hzlogistics.solvers.local_search import rebalance_search, swap_search
 from hzlogistics.solvers.problem import SitingProblem
 from hzlogistics.solvers.sites import plan_violations, site_rows, site_table
 
@@ -191,45 +178,6 @@ def test_round_down_respects_upper_limits():
     assert 200.0 in plan.tolist()
     assert plan.sum() <= 900.0 and (plan > 0).sum() <= 5
     assert plan @ p.rent_usd_m2_year <= 3_000.0
-
-
-def test_feasible_plan_cpsat():
-    p = random_problem(2, rent_cap_usd_year=2_000.0)
-    t = site_table(p)
-    plan = feasible_plan_cpsat(t, np.arange(p.n_sites, dtype=float))
-    assert plan is not None and plan_violations(t, plan) == []
-    q = random_problem(2, count_min=6, count_max=5)
-    assert feasible_plan_cpsat(site_table(q), time_limit_s=2.0) is None
-
-
-# --- LP bounds --------------------------------------------------------------------------------
-
-
-@settings(max_examples=25, deadline=None)
-@given(duals=st.lists(st.floats(-5, 5), min_size=2, max_size=2))
-def test_certified_bound_holds_for_any_multipliers(duals):
-    # max x + 2y, x + y <= 1.5, x - y >= -0.5, 0 <= x, y <= 1: optimum 2.5 (x = 0.5, y = 1)
-    lp = LinearProgram(c=np.array([1.0, 2.0]), A=sp.csr_matrix([[1.0, 1.0], [1.0, -1.0]]),
-                       row_lo=np.array([-np.inf, -0.5]), row_hi=np.array([1.5, np.inf]),
-                       col_lo=np.zeros(2), col_hi=np.ones(2))
-    assert certified_bound(lp, np.array(duals)) >= 2.5 - 1e-9
-    assert lp_bound(lp).bound == pytest.approx(2.5, abs=1e-6)
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_lp_bounds_sandwich_the_best_plan(seed):
-    p = random_problem(seed, n=6, m=20)
-    t = site_table(p)
-    flow = CapacityFlow(p.cover, p.weight, p.value, 0.5)
-    plan = greedy_plan(t, CapacityGain(p.cover, p.weight, p.value, 0.5))
-    plan, obj = rebalance_search(t, plan, flow)
-    full = lp_bound(coverage_lp(t, p.cover, p.weight, p.value, capacity=0.5).lp)
-    agg = lp_bound(aggregate_lp(t, p.cover, p.weight, p.value, 0.5).lp)
-    triv = trivial_bound(p.cover, p.weight, p.value, table=t, capacity=0.5)
-    assert full.status == "optimal" and agg.status == "optimal"
-    assert obj <= full.bound + 1e-6
-    assert full.bound <= agg.bound + 1e-6
-    assert agg.bound <= triv + 1e-6
 
 
 def test_site_rows_are_named():

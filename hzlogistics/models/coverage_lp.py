@@ -1,236 +1,33 @@
-"""Certified upper bounds for the siting models: LP relaxation checked by its duals.
+"""The LP relaxations of the coverage model and the bounds that need no solver.
 
-An LP is stated as arrays (:class:`LinearProgram`: maximize ``c @ x`` subject
-to ``row_lo <= A @ x <= row_hi`` and ``col_lo <= x <= col_hi``), handed to
-OR-Tools' model builder as sparse arrays and solved with GLOP (or PDLP), and
-its bound is *certified*: whatever
-the solver's tolerances, the value reported is the Lagrangian bound of the
-duals it returned,
+The coverage model (:func:`~hzlogistics.models.coverage.solve_coverage`)
+proves the quality of its plans with these relaxations, solved by the one LP
+runner (:func:`~hzlogistics.solvers.lp.lp_bound`), which certifies the bound
+through the duals:
 
-.. math::
+- :func:`coverage_lp` is the full LP relaxation (a column per site option and
+  per class, or per covered pair with capacity), the site-side constraints as
+  the rows of :func:`~hzlogistics.solvers.sites.site_rows`;
+- :func:`aggregate_lp` is a small relaxation of the capacitated model: totals
+  per site and value level instead of flows, bounded per connected part of
+  the coverage graph;
+- :func:`trivial_bound` bounds the optimum without any solver.
 
-    L(\\pi) = \\sum_r \\left(\\pi_r^+ \\, hi_r - \\pi_r^- \\, lo_r\\right)
-            + \\sum_j \\max\\left((c - A^T \\pi)_j \\, lo_j,\\; (c - A^T \\pi)_j \\, hi_j\\right),
-
-which bounds the LP (hence the integer program) from above for *any*
-``pi``. With the LP's optimal duals it equals the LP optimum up to rounding.
-
-:func:`coverage_lp` builds the relaxation of the coverage model (with or
-without capacity); :func:`lp_bound` solves any :class:`LinearProgram`.
+:class:`CoverageLp` reads an LP solution back: the area of each site and the
+shadow prices that rank the greedy's moves (:meth:`CoverageLp.move_price`).
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from hzlogistics.solvers.heuristic import Capacity, MovePrice
-from hzlogistics.solvers.sites import SiteRows, SiteTable, site_rows
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class LinearProgram:
-    """``max c @ x  s.t.  row_lo <= A @ x <= row_hi,  col_lo <= x <= col_hi``.
-
-    Infinite entries of ``row_lo``/``row_hi`` mean a one-sided row; the
-    column bounds must be finite (every model here has them).
-    """
-
-    c: np.ndarray
-    A: sp.csr_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    col_lo: np.ndarray
-    col_hi: np.ndarray
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(n_rows, n_cols)``."""
-        return self.A.shape
-
-
-@dataclass
-class LpBound:
-    """The outcome of :func:`lp_bound`.
-
-    Attributes
-    ----------
-    bound
-        Certified upper bound (``inf`` if none could be certified).
-    lp_objective
-        The solver's LP objective (``nan`` if it did not finish).
-    status
-        ``"optimal"``, ``"limit"`` (stopped early: the bound still holds),
-        ``"infeasible"`` or ``"failed"``.
-    wall_s
-        Wall time, seconds.
-    x
-        The LP's primal values (zeros if none).
-    duals
-        The LP's row duals (zeros if none).
-    """
-
-    bound: float
-    lp_objective: float
-    status: str
-    wall_s: float
-    x: np.ndarray
-    duals: np.ndarray
-
-
-def certified_bound(lp: LinearProgram, duals: np.ndarray) -> float:
-    """Lagrangian upper bound of ``lp`` for row multipliers ``duals``.
-
-    Valid for any multipliers: a multiplier whose sign would need an
-    infinite row limit is dropped (set to 0). Both ``duals`` and ``-duals``
-    are tried (solvers differ in sign conventions); the smaller bound is kept.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> lp = LinearProgram(c=np.array([1., 1.]), A=sp.csr_matrix([[1., 1.]]),
-    ...                    row_lo=np.array([-np.inf]), row_hi=np.array([1.]),
-    ...                    col_lo=np.zeros(2), col_hi=np.ones(2))
-    >>> round(certified_bound(lp, np.array([1.0])), 6)
-    1.0
-    >>> round(certified_bound(lp, np.array([0.0])), 6)
-    2.0
-    """
-    best = np.inf
-    for sign in (1.0, -1.0):
-        pi = sign * np.asarray(duals, dtype=float)
-        pi = np.where(np.isfinite(pi), pi, 0.0)
-        pi = np.where((pi > 0) & ~np.isfinite(lp.row_hi), 0.0, pi)
-        pi = np.where((pi < 0) & ~np.isfinite(lp.row_lo), 0.0, pi)
-        rows = np.where(pi > 0, pi * np.where(np.isfinite(lp.row_hi), lp.row_hi, 0.0),
-                        pi * np.where(np.isfinite(lp.row_lo), lp.row_lo, 0.0))
-        red = lp.c - lp.A.T @ pi
-        cols = np.maximum(red * lp.col_lo, red * lp.col_hi)
-        value = float(np.sum(rows) + np.sum(cols))
-        best = min(best, value)
-    return best + 1e-9 * max(1.0, abs(best))
-
-
-#: Status names of :func:`_solve`.
-OPTIMAL, FEASIBLE, INFEASIBLE, OTHER = "optimal", "feasible", "infeasible", "other"
-
-
-def _solve(lp: LinearProgram, *, time_limit_s: float, solver: str = "GLOP",
-           threads: int = 1) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
-    """Solve ``lp`` with OR-Tools: (status, objective, duals, primal values).
-
-    The model is handed over as arrays (``fill_model_from_sparse_data``), so
-    building it costs no Python loop.
-    """
-    from ortools.linear_solver.python import model_builder_helper as mbh
-
-    helper = mbh.ModelBuilderHelper()
-    A = sp.csr_matrix(lp.A, dtype=np.float64)
-    col_lo, col_hi, c, row_lo, row_hi = (
-        np.asarray(x, dtype=np.float64) for x in (lp.col_lo, lp.col_hi, lp.c, lp.row_lo, lp.row_hi)
-    )
-    # the OR-Tools stub mistypes float64 vectors (pybind11 "ndarray[float64[m, 1]]")
-    helper.fill_model_from_sparse_data(col_lo, col_hi, c, row_lo, row_hi, A)  # type: ignore[arg-type]
-    helper.set_maximize(True)
-    engine = mbh.ModelSolverHelper(solver.lower())
-    if not engine.solver_is_supported():  # pragma: no cover - GLOP ships with OR-Tools
-        return OTHER, np.nan, None, None
-    engine.set_time_limit_in_seconds(float(max(0.1, time_limit_s)))
-    if threads > 1:
-        engine.set_solver_specific_parameters(f"num_threads: {int(threads)}"
-                                              if solver.upper() == "PDLP" else "")
-    engine.solve(helper)
-    code = engine.status()
-    if code == mbh.SolveStatus.INFEASIBLE:
-        return INFEASIBLE, np.nan, None, None
-    if code in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE) and engine.has_solution():
-        status = OPTIMAL if code == mbh.SolveStatus.OPTIMAL else FEASIBLE
-        return (status, float(engine.objective_value()), np.asarray(engine.dual_values()),
-                np.asarray(engine.variable_values()))
-    return OTHER, np.nan, None, None
-
-
-def lp_bound(lp: LinearProgram, *, time_limit_s: float = 30.0, solver: str = "GLOP",
-             threads: int = 1) -> LpBound:
-    """Solve an LP with OR-Tools and certify its bound through the duals.
-
-    Parameters
-    ----------
-    lp
-        The linear program.
-    time_limit_s
-        Solver time limit.
-    solver
-        ``"GLOP"`` (dual simplex, exact) or ``"PDLP"`` (first-order, for very
-        large LPs: a rougher dual is still certified).
-    threads
-        Threads for solvers that use them.
-
-    Returns
-    -------
-    LpBound
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> lp = LinearProgram(c=np.array([3., 2.]), A=sp.csr_matrix([[1., 1.]]),
-    ...                    row_lo=np.array([-np.inf]), row_hi=np.array([1.5]),
-    ...                    col_lo=np.zeros(2), col_hi=np.ones(2))
-    >>> round(lp_bound(lp).bound, 6)
-    4.0
-    """
-    t0 = time.perf_counter()
-    n_rows, n_cols = lp.shape
-    code, value, duals, xs = _solve(lp, time_limit_s=time_limit_s, solver=solver,
-                                    threads=threads)
-    if duals is not None and xs is not None:
-        bound = certified_bound(lp, duals)
-        status = "optimal" if code == OPTIMAL else "limit"
-    else:
-        duals = np.zeros(n_rows)
-        bound = certified_bound(lp, duals)
-        xs = np.zeros(n_cols)
-        status = "infeasible" if code == INFEASIBLE else "failed"
-    wall = time.perf_counter() - t0
-    logger.debug("LP %s (%d x %d) in %.2fs: objective %s, certified bound %s",
-                 status, n_rows, n_cols, wall, value, bound)
-    return LpBound(bound=bound, lp_objective=value, status=status, wall_s=wall, x=xs,
-                   duals=duals)
-
-
-def lp_feasible(rows: SiteRows, *, time_limit_s: float = 10.0) -> bool | None:
-    """Whether the LP relaxation of the site rows has a solution (``None``: unknown)."""
-    n_opts = rows.opt_site.size
-    lp = LinearProgram(c=np.zeros(n_opts), A=rows.A, row_lo=rows.lo, row_hi=rows.hi,
-                       col_lo=np.zeros(n_opts), col_hi=np.ones(n_opts))
-    code = _solve(lp, time_limit_s=time_limit_s)[0]
-    if code in (OPTIMAL, FEASIBLE):
-        return True
-    if code == INFEASIBLE:
-        return False
-    return None
-
-
-def min_resource(rows: SiteRows, cost: np.ndarray, *, time_limit_s: float = 10.0) -> float:
-    """Certified lower bound on ``sum cost_k y_k`` subject to the site rows.
-
-    ``inf`` when the rows are infeasible, ``-inf`` when nothing was proven.
-    """
-    n_opts = rows.opt_site.size
-    lp = LinearProgram(c=-np.asarray(cost, dtype=float), A=rows.A, row_lo=rows.lo,
-                       row_hi=rows.hi, col_lo=np.zeros(n_opts), col_hi=np.ones(n_opts))
-    code, value, duals, _ = _solve(lp, time_limit_s=time_limit_s)
-    if code == INFEASIBLE:
-        return np.inf
-    if duals is None:
-        return -np.inf
-    return -certified_bound(lp, duals)
+from hzlogistics.solvers.capacity import Capacity
+from hzlogistics.solvers.heuristic import MovePrice
+from hzlogistics.solvers.lp import LinearProgram
+from hzlogistics.solvers.sites import SiteTable, site_rows
 
 
 @dataclass
@@ -462,16 +259,10 @@ def aggregate_lp(
     -------
     CoverageLp
     """
-    from scipy.sparse.csgraph import connected_components
-
     cover = sp.csr_matrix(cover, dtype=float)
     n, m = cover.shape
     weight = np.asarray(weight, dtype=float)
-    value = np.asarray(value, dtype=float)
-    levels, lev = np.unique(value, return_inverse=True)
-    if levels.size > max_levels:
-        value_up = np.ceil(value * max_levels - 1e-12) / max_levels
-        levels, lev = np.unique(value_up, return_inverse=True)
+    levels, lev = value_levels(np.asarray(value, dtype=float), max_levels)
     L = levels.size
     rows = site_rows(table)
     opt_site, opt_area = rows.opt_site, rows.opt_area
@@ -479,12 +270,7 @@ def aggregate_lp(
     opts = np.arange(n_opts)
     onehot = sp.csr_matrix((weight, (np.arange(m), lev)), shape=(m, L))
     W_site = (cover @ onehot).toarray()  # (n, L)
-    graph = sp.bmat([[None, cover], [cover.T, None]], format="csr")
-    _, comp = connected_components(graph, directed=False)
-    site_comp, class_comp = comp[:n], comp[n:]
-    comps, comp_idx = np.unique(np.concatenate([site_comp, class_comp]), return_inverse=True)
-    Q = comps.size
-    site_q, class_q = comp_idx[:n], comp_idx[n:]
+    site_q, class_q, Q = coverage_parts(cover)
     W_comp = np.zeros((Q, L))
     np.add.at(W_comp, (class_q, lev), weight)
     si, li = np.nonzero(W_site > 0)
@@ -501,16 +287,8 @@ def aggregate_lp(
     names = ["open"] * n_s
     hi = [np.zeros(n_s)]
     # sum_l s_il - sum_k cap_k y_ik <= 0 where capacity is finite
-    cap_k = Capacity.coerce(capacity).options(opt_site, opt_area)
-    finite = np.isfinite(cap_k)
-    capped = np.zeros(n, dtype=bool)
-    capped[opt_site[finite]] = True
-    capped[opt_site[~finite]] = False
-    r = np.concatenate([si, opt_site[finite]])
-    k = np.concatenate([s_cols, opts[finite]])
-    vals = np.concatenate([np.ones(n_s), -cap_k[finite]])
-    keep = capped[r]
-    cap_rows = sp.csr_matrix((vals[keep], (r[keep], k[keep])), shape=(n, n_cols))[capped]
+    cap_rows = _site_capacity_rows(Capacity.coerce(capacity).options(opt_site, opt_area),
+                                   opt_site, si, s_cols, n_cols, n)
     blocks.append(cap_rows)
     names += ["capacity"] * cap_rows.shape[0]
     hi.append(np.zeros(cap_rows.shape[0]))
@@ -531,3 +309,52 @@ def aggregate_lp(
     return CoverageLp(lp=lp, opt_site=opt_site, opt_area=opt_area, n_opts=n_opts,
                       row_names=np.concatenate([rows.names,
                                                 np.array(names, dtype=object)]))
+
+
+def _site_capacity_rows(cap_k: np.ndarray, opt_site: np.ndarray, si: np.ndarray,
+                        s_cols: np.ndarray, n_cols: int, n: int) -> sp.csr_matrix:
+    """Rows ``sum_l s_il - sum_k cap_k y_ik <= 0`` of the sites whose capacity is finite."""
+    opts = np.arange(opt_site.size)
+    finite = np.isfinite(cap_k)
+    capped = np.zeros(n, dtype=bool)
+    capped[opt_site[finite]] = True
+    capped[opt_site[~finite]] = False
+    r = np.concatenate([si, opt_site[finite]])
+    k = np.concatenate([s_cols, opts[finite]])
+    vals = np.concatenate([np.ones(si.size), -cap_k[finite]])
+    keep = capped[r]
+    return sp.csr_matrix((vals[keep], (r[keep], k[keep])), shape=(n, n_cols))[capped]
+
+
+def value_levels(value: np.ndarray, max_levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values (rounded *up* to ``max_levels`` steps when more) and each one's level.
+
+    Examples
+    --------
+    >>> levels, lev = value_levels(np.array([0.5, 1.0, 0.5]), 8)
+    >>> levels.tolist(), lev.tolist()
+    ([0.5, 1.0], [0, 1, 0])
+    """
+    levels, lev = np.unique(value, return_inverse=True)
+    if levels.size > max_levels:
+        value_up = np.ceil(value * max_levels - 1e-12) / max_levels
+        levels, lev = np.unique(value_up, return_inverse=True)
+    return levels, lev
+
+
+def coverage_parts(cover: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, int]:
+    """Connected parts of the coverage graph: part of every site, of every class, and their number.
+
+    Examples
+    --------
+    >>> site_q, class_q, n_parts = coverage_parts(sp.csr_matrix([[1, 0], [0, 1]]))
+    >>> site_q.tolist(), class_q.tolist(), n_parts
+    ([0, 1], [0, 1], 2)
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    n = cover.shape[0]
+    graph = sp.bmat([[None, cover], [cover.T, None]], format="csr")
+    _, comp = connected_components(graph, directed=False)
+    comps, comp_idx = np.unique(comp, return_inverse=True)
+    return comp_idx[:n], comp_idx[n:], int(comps.size)

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.models import mclp
-from hzlogistics.models.mclp import solve_count_only
+from hzlogistics.models import count_coverage, count_regions, count_search
+from hzlogistics.models.count_core import dominated
+from hzlogistics.models.count_coverage import solve_count_only
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
@@ -115,11 +116,11 @@ def force_large_path(request, monkeypatch):
     Without the integer Lagrangian the LP bound rarely closes the gap, so the
     region search runs to convergence and the exact finish with fixed sites.
     """
-    monkeypatch.setattr(mclp, "_SMALL_SITES", 0)
-    monkeypatch.setattr(mclp, "_EXACT_FREE", -1)
-    monkeypatch.setattr(mclp, "_REGION_SITES", 3)
+    monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
+    monkeypatch.setattr(count_coverage, "EXACT_FREE", -1)
+    monkeypatch.setattr(count_regions, "REGION_SITES", 3)
     if request.param == "lp-only":
-        monkeypatch.setattr(mclp, "_LAGRANGIAN_SITES", 0)
+        monkeypatch.setattr(count_search, "LAGRANGIAN_SITES", 0)
 
 
 # --------------------------------------------------------------------------
@@ -157,7 +158,7 @@ def load_sf(service_m: float = 5000.0) -> tuple[SitingProblem, list[str]]:
 def test_spopt_san_francisco(large, monkeypatch):
     problem, stores = load_sf()
     if large:
-        monkeypatch.setattr(mclp, "_SMALL_SITES", 0)
+        monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
     result = solve_count_only(problem, EXACT)
     assert result.status == "optimal"
     assert result.objective == pytest.approx(875_247.0)
@@ -325,7 +326,7 @@ def geometric(draw):
 def test_never_worse_than_greedy_and_bound_holds(monkeypatch, case, large):
     problem, p = case
     if large:
-        monkeypatch.setattr(mclp, "_SMALL_SITES", 0)
+        monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
     result = solve_count_only(problem, SolveOptions(time_limit_s=20.0, gap=1e-4, workers=2))
     opened = result.area_m2 > 0
     assert result.status in ("optimal", "feasible")
@@ -456,9 +457,9 @@ def test_hint_is_used():
 
 def test_dominated_sites_only_within_a_group():
     cover = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [1, 0, 0], [0, 0, 1]], dtype=bool))
-    same = mclp._dominated(cover, np.array([0, 0, 0, 0]))
+    same = dominated(cover, np.array([0, 0, 0, 0]))
     assert same.tolist() == [False, True, True, False]
-    split = mclp._dominated(cover, np.array([0, 1, 1, 0]))
+    split = dominated(cover, np.array([0, 1, 1, 0]))
     assert split.tolist() == [False, False, True, False]  # twin 2 of 1 goes, 1 stays
 
 

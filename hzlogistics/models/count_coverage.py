@@ -1,0 +1,348 @@
+"""Count-only maximal covering (MCLP) at the scale of tens of thousands of points.
+
+When only the number of open sites matters (no capacity, no area quotas per
+group, no rent cap; an area budget with a single smallest tier is only a cap on
+the count), siting is the maximal covering location problem (MCLP). This module
+solves it with a proof of quality: every result carries an upper bound and the
+gap between the plan and that bound.
+
+The solve runs in stages sharing one time limit:
+
+1. **Reduction.** Demand points covered by an existing (forced open) site are
+   served whatever happens and leave the model; points with identical sets of
+   covering sites merge into one class (isomorphic aggregation); a candidate
+   whose covered set is contained in another candidate's (of the same quota
+   group) is dropped (dominance), kept only as a zero-value *filler* for count
+   minimums; classes covered by a single candidate become that candidate's own
+   weight. The remaining *core* splits into independent connected components.
+2. **Greedy and swap search.** A lazy greedy plan, then best-improvement
+   swaps (one site in, one out) applied in batches of independent moves.
+3. **LP bound,** solved by HiGHS (through MathOpt, which releases the GIL) in
+   a background thread while the region search (5) starts on the other core.
+   Its duals give a certified bound through the Lagrangian of the covering
+   rows, so solver tolerances cannot make the bound invalid.
+4. **Integer Lagrangian per component.** With the count and quota rows priced
+   by their LP duals, the problem separates by component; each component with a
+   fractional LP solution is solved as an integer program by CP-SAT, which
+   removes its share of the LP's integrality gap from the bound. Each such
+   solution is also optimal for its own count of sites and goes into the plan
+   when it serves more (the total count restored elsewhere).
+5. **Region search.** Neighbourhoods of one to two hundred nearby candidates
+   are re-optimized exactly by CP-SAT with everything outside fixed, two at a
+   time; without quotas a region may also trade one site with the rest of the
+   plan (close the cheapest or open the best site away from it). Regions are
+   drawn mostly where the plan falls short of the LP, and the swap search runs
+   between rounds, until the gap target or the time limit.
+6. **Exact finish.** Candidates that provably cannot be part of a better plan
+   (the LP's Lagrangian bound with the candidate forced in or out is below the
+   plan) are fixed, and CP-SAT solves what is left with the plan as a hint.
+   Small problems go straight to this stage.
+
+CP-SAT runs with its presolve off: presolve turns the covering rows into
+clauses and loses their LP strength, which is what proves optimality here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from hzlogistics.models.count_core import (
+    Core,
+    Prepared,
+    best_plan,
+    greedy,
+    offer,
+    prepare,
+    reached,
+    reduce_core,
+    swap_search,
+)
+from hzlogistics.models.count_regions import Regions, focus_seeds, region_search
+from hzlogistics.models.count_search import (
+    CoreLp,
+    component_lagrangian,
+    core_lp,
+    easy_bound,
+    exact_finish,
+    fixing,
+)
+from hzlogistics.solvers.problem import (
+    SitingProblem,
+    SolveOptions,
+    SolveResult,
+    Status,
+    relative_gap,
+)
+from hzlogistics.solvers.track import Tracker, stop_requested
+
+logger = logging.getLogger(__name__)
+
+#: Cores up to this many candidates go straight to one exact CP-SAT solve.
+SMALL_SITES = 400
+#: The exact finish starts once fixing leaves at most this many candidates free.
+EXACT_FREE = 1500
+#: Region batches run on one thread while the LP solves on the other, one per
+#: this many nonzeros of the core (about the LP's time); then the search waits
+#: for the LP (a count rather than a clock keeps the solve repeatable).
+_NONZEROS_PER_BATCH = 15_000
+#: Region batches between two attempts at fixing sites.
+_BATCHES_PER_ROUND = 25
+
+
+def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResult:
+    """Open the sites that serve the most demand when only their number matters.
+
+    Parameters
+    ----------
+    problem
+        A count-only siting problem: no capacity, no area quotas per group, no
+        rent cap. Count limits (``count_min``, ``count_max``, an area budget
+        with the smallest tier), group count quotas, existing (forced open) and
+        forbidden sites and ``value`` multipliers are honoured.
+    options
+        Time limit (whole solve), gap target, seed, workers, progress callback,
+        stop event and an optional hint (areas of a known plan).
+
+    Returns
+    -------
+    SolveResult
+        ``area_m2`` gives each open site its smallest allowed area (an
+        existing site keeps its own), ``served`` assigns every covered point's
+        weight to one open covering site (the quickest when ``travel_time_h``
+        is given, else the first), and ``objective``/``bound``/``gap`` are in
+        value-weighted parcels/day. ``info`` holds the reduction sizes and the
+        time spent in each stage.
+
+    Raises
+    ------
+    ValidationError
+        When an array has the wrong shape or the problem is not count-only.
+
+    Notes
+    -----
+    With ``w_j`` the weight times value of demand point ``j``, ``N(j)`` the
+    candidates covering it, ``y_i`` whether site ``i`` opens and ``z_j``
+    whether point ``j`` is served:
+
+    .. math::
+
+        \\max \\sum_j w_j z_j \\quad\\text{s.t.}\\quad z_j \\le \\sum_{i \\in N(j)} y_i,
+        \\quad L \\le \\sum_i y_i \\le U,
+        \\quad l_g \\le \\sum_{i \\in g} y_i \\le u_g,
+        \\quad y_i = 1 \\ (i \\text{ existing}),\\ y_i = 0 \\ (i \\text{ forbidden}).
+
+    The bound is the smallest of the LP bound (from its duals, through the
+    Lagrangian of the covering rows), the integer Lagrangian of the count and
+    quota rows over the connected components, and CP-SAT's bound on the
+    reduced problem. A fixed seed gives the same plan whenever the solve ends
+    on the gap target rather than on the wall-clock limit.
+
+    Examples
+    --------
+    Four towns on a line, two sites may open; each site reaches its neighbours:
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from hzlogistics.solvers.problem import SitingProblem, SolveOptions
+    >>> cover = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]))
+    >>> p = SitingProblem(weight=np.array([5., 1., 1., 4.]), cover=cover,
+    ...                   tiers_m2=np.array([100.]), area_budget_m2=None, count_max=2)
+    >>> r = solve_count_only(p, SolveOptions(time_limit_s=10, workers=1))
+    >>> r.status, r.objective, r.area_m2.tolist()
+    ('optimal', 11.0, [100.0, 0.0, 100.0])
+    """
+    t0 = time.perf_counter()
+    prep, reasons = prepare(problem)
+    n_sites, n_demand = problem.cover.shape
+    if prep is None:
+        return SolveResult(status="infeasible", objective=math.nan, bound=math.nan,
+                           gap=math.inf, wall_s=time.perf_counter() - t0,
+                           area_m2=np.zeros(n_sites),
+                           served=sp.csr_matrix((n_sites, n_demand)), reasons=reasons)
+    limit = float(options.time_limit_s)
+    # Keep a little time to stop the LP thread and write the result.
+    deadline = t0 + limit - min(1.0, 0.3 + 0.01 * limit)
+    core = reduce_core(prep)
+    tracker = Tracker(options.progress, t0, sense="max", offset=core.constant)
+    info: dict[str, object] = dict(core.stats)
+    stages: dict[str, float] = {}
+    workers = int(options.workers or max(1, os.cpu_count() or 1))
+
+    def stop() -> bool:
+        return stop_requested(options.stop) or time.perf_counter() >= deadline
+
+    def stage(name: str, since: float) -> float:
+        now = time.perf_counter()
+        stages[name] = round(stages.get(name, 0.0) + now - since, 3)
+        return now
+
+    t = time.perf_counter()
+    plan = greedy(core)
+    info["greedy_value"] = core.constant + plan.value
+    offer(tracker, plan, easy_bound(core))
+    if options.hint is not None:
+        hint_y = np.asarray(options.hint, dtype=float)[core.sites] > 0
+        hplan = greedy(core, start=hint_y)
+        offer(tracker, swap_search(core, hplan, deadline, stop))
+    t = stage("greedy", t)
+    offer(tracker, swap_search(core, best_plan(tracker), deadline, stop))
+    t = stage("swap", t)
+
+    if core.n <= SMALL_SITES:
+        exact_finish(core, tracker, options, deadline, fix=None)
+        t = stage("exact", t)
+    elif not reached(tracker, options.gap) and not stop():
+        _large(core, tracker, options, deadline, workers, info, stages)
+    info["stages_s"] = stages
+    return _result(problem, prep, core, tracker, options, t0, info)
+
+
+def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
+           workers: int, info: dict[str, object], stages: dict[str, float]) -> None:
+    """LP bound in a background thread, region search meanwhile, then the rest."""
+    from ortools.util.python.solve_interrupter import SolveInterrupter
+
+    t_lp = time.perf_counter()
+    box: dict[str, object] = {}
+    interrupter = SolveInterrupter()
+
+    def run_lp() -> None:
+        try:
+            box["lp"] = core_lp(core, max(0.1, deadline - time.perf_counter()), interrupter)
+        except Exception as exc:  # pragma: no cover - reported, the solve goes on
+            box["error"] = exc
+        box["wall_s"] = time.perf_counter() - t_lp
+
+    thread = threading.Thread(target=run_lp, name="hzlogistics-lp", daemon=True)
+    thread.start()
+    state = Regions.of(core, options.seed)
+    lp: CoreLp | None = None
+
+    def stage(name: str, since: float) -> float:
+        now = time.perf_counter()
+        stages[name] = round(stages.get(name, 0.0) + now - since, 3)
+        return now
+
+    t = time.perf_counter()
+    try:
+        if workers > 1:
+            # While the LP solves, the region search uses the other threads.
+            before_lp = int(np.clip(round(core.cover.nnz / _NONZEROS_PER_BATCH), 2, 60))
+            region_search(core, tracker, options, deadline, max(1, workers - 1), state,
+                           before_lp)
+            t = stage("regions", t)
+        while thread.is_alive() and not stop_requested(options.stop) \
+                and time.perf_counter() < deadline:
+            thread.join(0.05)
+        if thread.is_alive() or stop_requested(options.stop):
+            return
+        stages["lp_thread"] = round(float(box.get("wall_s", 0.0)), 3)  # type: ignore[arg-type]
+        if "error" in box:
+            logger.warning("LP relaxation failed: %s", box["error"])
+        lp = box.get("lp")  # type: ignore[assignment]
+        t = stage("lp_wait", t)
+        if lp is not None:
+            offer(tracker, bound=lp.bound)
+            info["lp_bound"] = core.constant + lp.bound
+            if not reached(tracker, options.gap):
+                lag = component_lagrangian(core, lp, tracker, options, deadline, workers)
+                info["lagrangian_bound"] = core.constant + lag
+                t = stage("lagrangian", t)
+                state.seeds = focus_seeds(core, lp, best_plan(tracker), options.seed)
+        converged = False
+        while not reached(tracker, options.gap) and not stop_requested(options.stop) \
+                and time.perf_counter() < deadline:
+            fix = fixing(core, lp, tracker) if lp is not None else None
+            if fix is not None and (converged or int((fix < 0).sum()) <= EXACT_FREE):
+                info["fixed_sites"] = int((fix >= 0).sum())
+                exact_finish(core, tracker, options, deadline, fix=fix)
+                t = stage("exact", t)
+                break
+            if converged:
+                break
+            converged = region_search(core, tracker, options, deadline, workers, state,
+                                       _BATCHES_PER_ROUND)
+            t = stage("regions", t)
+    finally:
+        if thread.is_alive():
+            # HiGHS may take seconds to notice; the thread is left to finish on its own.
+            interrupter.interrupt()
+            thread.join(0.3)
+            if thread.is_alive():
+                logger.debug("LP interrupted; its thread ends in the background")
+        info["regions"] = dict(state.stats)
+
+
+def _result(problem: SitingProblem, prep: Prepared, core: Core, tracker: Tracker,
+            options: SolveOptions, t0: float, info: dict[str, object]) -> SolveResult:
+    n_sites, n_demand = problem.cover.shape
+    plan = tracker.payload
+    assert plan is not None
+    y = prep.forced.copy()
+    y[core.sites[plan.y]] = True
+    cover = prep.cover
+    # Fillers: the dropped sites serving the most of what is still unserved.
+    for g in range(core.n_groups):
+        need = int(plan.pad[g])
+        if need <= 0:
+            continue
+        cands = core.pads[g]
+        hit = np.asarray(cover[y].sum(axis=0)).ravel() > 0
+        gains = np.asarray(cover[cands] @ np.where(hit, 0.0, prep.weight)).ravel()
+        y[cands[np.argsort(-gains, kind="stable")[:need]]] = True
+    hit = np.asarray(cover[y].sum(axis=0)).ravel() > 0
+    objective = float(prep.weight[hit].sum())
+    bound = core.constant + max(tracker.bound, tracker.best)
+    bound = max(bound, objective)
+    gap = relative_gap(objective, bound)
+    status: Status
+    if stop_requested(options.stop):
+        status = "interrupted"
+    elif gap <= float(options.gap) + 1e-12:
+        status = "optimal"
+    else:
+        status = "feasible"
+    area = np.where(y, prep.area_open_m2, 0.0)
+    served = _served(problem, y, hit)
+    wall = time.perf_counter() - t0
+    log = list(tracker.log)
+    log.append((wall, objective, bound))
+    info.update(open_sites=int(y.sum()), fillers=int(plan.pad.sum()))
+    logger.info("count-only solve: %s objective %.6g bound %.6g gap %.4g%% in %.1fs", status,
+                objective, bound, 100 * gap, wall)
+    return SolveResult(status=status, objective=objective, bound=bound, gap=gap, wall_s=wall,
+                       area_m2=area, served=served, log=log, info=info)
+
+
+def _served(problem: SitingProblem, y: np.ndarray, hit: np.ndarray) -> sp.csr_matrix:
+    """Each served point's weight at one open covering site (quickest, else first)."""
+    n_sites, n_demand = problem.cover.shape
+    open_idx = np.flatnonzero(y)
+    c_open = sp.csr_matrix(problem.cover, dtype=bool)[open_idx].tocoo()
+    rows, cols = c_open.row, c_open.col
+    if problem.travel_time_h is not None and rows.size:
+        tt = sp.csr_matrix(problem.travel_time_h)[open_idx].astype(np.float64)
+        tt.data = np.abs(tt.data) + 1.0
+        pattern = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=c_open.shape)
+        key = pattern.maximum(tt.multiply(pattern)).tocoo()
+        rows, cols, times = key.row, key.col, key.data - 1.0
+    else:
+        times = np.zeros(rows.size)
+    order = np.lexsort((rows, times, cols))
+    cs = cols[order]
+    first = np.r_[True, cs[1:] != cs[:-1]] if cs.size else np.zeros(0, dtype=bool)
+    pick_col = cs[first]
+    pick_site = open_idx[rows[order][first]]
+    w = np.asarray(problem.weight, dtype=float)
+    keep = hit[pick_col]
+    return sp.csr_matrix((w[pick_col[keep]], (pick_site[keep], pick_col[keep])),
+                         shape=(n_sites, n_demand))
+
+
+__all__ = ["solve_count_only"]
