@@ -56,17 +56,24 @@ class Prepared:
     quotas: bool  # whether some group bound can bind
 
 
-def prepare(problem: SitingProblem) -> tuple[Prepared | None, list[str]]:
-    """Check the problem and resolve its count limits.
+@dataclass
+class _Checked:
+    """The arrays of a count-only problem, checked and with their defaults filled in."""
 
-    Returns the prepared problem, or ``None`` and the reasons it is infeasible.
+    weight: np.ndarray
+    value: np.ndarray
+    tiers: np.ndarray
+    max_area: np.ndarray
+    existing: np.ndarray
+    forbidden: np.ndarray
+    group: np.ndarray
+    n_groups: int
+    gcmin: np.ndarray
+    gcmax: np.ndarray
 
-    Raises
-    ------
-    ValidationError
-        On arrays of the wrong shape or impossible values, or when the problem
-        is not count-only.
-    """
+
+def _checked(problem: SitingProblem) -> _Checked:
+    """Check every array of ``problem`` in one pass; raise once with every problem found."""
     n, m = problem.cover.shape
     problems: list[str] = []
     w = np.asarray(problem.weight, dtype=float)
@@ -122,6 +129,25 @@ def prepare(problem: SitingProblem) -> tuple[Prepared | None, list[str]]:
     if problems:
         raise ValidationError(problems)
 
+    return _Checked(weight=w, value=value, tiers=tiers, max_area=max_area, existing=existing,
+                    forbidden=forbidden, group=group, n_groups=n_groups, gcmin=gcmin, gcmax=gcmax)
+
+
+def prepare(problem: SitingProblem) -> tuple[Prepared | None, list[str]]:
+    """Check the problem and resolve its count limits.
+
+    Returns the prepared problem, or ``None`` and the reasons it is infeasible.
+
+    Raises
+    ------
+    ValidationError
+        On arrays of the wrong shape or impossible values, or when the problem
+        is not count-only.
+    """
+    c = _checked(problem)
+    n = problem.cover.shape[0]
+    n_groups, tiers, existing, max_area = c.n_groups, c.tiers, c.existing, c.max_area
+    forbidden, group, gcmin, gcmax = c.forbidden, c.group, c.gcmin, c.gcmax
     names = list(problem.group_names) + [f"group {g}" for g in range(len(problem.group_names),
                                                                        n_groups)]
     labels = (np.asarray(problem.site_ids) if problem.site_ids is not None else np.arange(n))
@@ -193,7 +219,8 @@ def prepare(problem: SitingProblem) -> tuple[Prepared | None, list[str]]:
     np.add.at(exlo, emap, xlo)
     np.add.at(exhi, emap, xhi)
     prep = Prepared(
-        weight=w * value, cover=sp.csr_matrix(problem.cover, dtype=bool), openable=openable,
+        weight=c.weight * c.value, cover=sp.csr_matrix(problem.cover, dtype=bool),
+        openable=openable,
         forced=forced, area_open_m2=np.where(openable, area_open, 0.0), egroup=emap[group],
         n_egroups=n_eg, xlo=exlo, xhi=exhi, total_lo=max(0, total_lo - n_forced),
         total=total_hi - n_forced, quotas=bool(binding.any()),

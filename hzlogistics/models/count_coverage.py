@@ -96,6 +96,7 @@ _NONZEROS_PER_BATCH = 15_000
 _BATCHES_PER_ROUND = 25
 
 
+# Over 100 lines only for its docstring: the Notes state the model's formulation.
 def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResult:
     """Open the sites that serve the most demand when only their number matters.
 
@@ -169,7 +170,8 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     # Keep a little time to stop the LP thread and write the result.
     deadline = t0 + limit - min(1.0, 0.3 + 0.01 * limit)
     core = reduce_core(prep)
-    tracker = Tracker(options.progress, t0, sense="max", offset=core.constant)
+    progress = options.progress if callable(options.progress) else None
+    tracker = Tracker(progress, t0, sense="max", offset=core.constant)
     info: dict[str, object] = dict(core.stats)
     stages: dict[str, float] = {}
     workers = int(options.workers or max(1, os.cpu_count() or 1))

@@ -194,6 +194,12 @@ def _validate_demand(problem: SitingProblem) -> None:
         raise ValidationError(problems)
 
 
+def _note(tracker: Tracker, *, incumbent: float | None = None,
+          bound: float | None = None) -> None:
+    """Offer a plan value or a bound to the tracker (a callback that returns nothing)."""
+    tracker.update(incumbent=incumbent, bound=bound)
+
+
 def _empty_result(problem: SitingProblem, status: Status, t0: float, *, reasons: list[str],
                   info: dict[str, object] | None = None) -> SolveResult:
     return SolveResult(
@@ -251,6 +257,7 @@ def _scaling(classes: DemandClasses, table: SiteTable, cap: Capacity | None) -> 
     return _Scaling(weight_unit, value_unit, w_int, v_int, allowance)
 
 
+# Over 100 lines only for its docstring: the Notes state the model's formulation.
 def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) -> SolveResult:
     r"""Maximize the value-weighted demand served within the service level.
 
@@ -368,7 +375,8 @@ class _Run:
                  t0: float) -> None:
         self.problem, self.table, self.options, self.t0 = problem, table, options, t0
         self.limit = float(options.time_limit_s)
-        self.tracker = Tracker(options.progress, t0, sense="max")
+        self.tracker = Tracker(options.progress if callable(options.progress) else None, t0,
+                               sense="max")
         self.classes = classes = demand_classes(problem)
         self.cap = cap = Capacity.of_problem(problem)
         self.scaling = scaling = _scaling(classes, table, cap)
@@ -475,7 +483,7 @@ class _Run:
         plan, obj = rebalance_search(
             self.table, self.best_area, flow, time_limit_s=self.remaining() - MIN_STAGE_S,
             price=price, max_rounds=10_000,
-            on_improve=lambda o, _a: self.tracker.update(incumbent=o))
+            on_improve=lambda o, _a: _note(self.tracker, incumbent=o))
         self.offer(plan, obj)
         self.info["final_search_s"] = round(time.perf_counter() - t_ls, 3)
 
@@ -601,7 +609,7 @@ def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
         if flow is not None:
             plan, obj = rebalance_search(
                 table, plan, flow, time_limit_s=left, price=price,
-                on_improve=lambda o, _a: tracker.update(incumbent=o))
+                on_improve=lambda o, _a: _note(tracker, incumbent=o))
         else:
             plan = swap_search(table, plan, classes.cover, wv, time_limit_s=left)
             obj = float(wv[np.asarray(classes.cover[plan > 0].sum(axis=0)).ravel() > 0].sum())
@@ -722,7 +730,7 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
     try:
         out = solve_cpsat(model, stage_options, scale=unit, time_limit_s=time_limit_s,
                           extra_params=dict(CPSAT_PARAMS),
-                          on_bound=lambda _t, b: tracker.update(bound=b + scaling.allowance))
+                          on_bound=lambda _t, b: _note(tracker, bound=b + scaling.allowance))
     finally:
         done.set()
         if watch is not None:

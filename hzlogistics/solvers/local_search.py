@@ -185,31 +185,9 @@ def rebalance_search(
         load = np.asarray(flows.sum(axis=1)).ravel()
         state = PlanState(table, area)
         if n_close:
-            # close the open sites that serve the least value
-            served_value = np.asarray(flows @ flow.value).ravel()
-            movable = np.flatnonzero((area > 0) & ~table.forced)
-            closed = 0
-            for i in movable[np.argsort(served_value[movable], kind="stable")].tolist():
-                if closed >= n_close:
-                    break
-                if state.allows(i, 0.0):
-                    state.set(i, 0.0)
-                    closed += 1
+            _close_least_serving(state, flows, flow, n_close)
             load = np.where(state.area > 0, load, 0.0)
-        # shrink, idlest first
-        idle = flow.capacity.sites(area) - load
-        for i in np.argsort(-idle):
-            if idle[i] <= 1e-9 or area[i] <= 0:
-                break
-            opts = table.areas[i]
-            fits = opts[(flow.capacity.site(int(i), opts) >= load[i] - 1e-9)
-                        & (opts < area[i] * (1 - TOL))]
-            if load[i] <= 1e-9:
-                fits = np.concatenate([[0.0], fits])
-            for target in fits:
-                if state.allows(int(i), float(target)):
-                    state.set(int(i), float(target))
-                    break
+        _shrink_idle(state, area, load, flow)
         kept = sp.diags((state.area > 0).astype(float)) @ flows
         served = np.asarray(kept.sum(axis=0)).ravel()
         ev = CapacityGain(flow.cover, flow.weight, flow.value, flow.capacity,
@@ -235,3 +213,39 @@ def rebalance_search(
             on_improve(obj, area)
     return area, obj
 
+
+def _close_least_serving(state: PlanState, flows: sp.csr_matrix, flow: CapacityFlow,
+                         n_close: int) -> None:
+    """Close up to ``n_close`` open sites of ``state``, those serving the least value first."""
+    table = state.table
+    served_value = np.asarray(flows @ flow.value).ravel()
+    movable = np.flatnonzero((state.area > 0) & ~table.forced)
+    closed = 0
+    for i in movable[np.argsort(served_value[movable], kind="stable")].tolist():
+        if closed >= n_close:
+            break
+        if state.allows(i, 0.0):
+            state.set(i, 0.0)
+            closed += 1
+
+
+def _shrink_idle(state: PlanState, area: np.ndarray, load: np.ndarray,
+                 flow: CapacityFlow) -> None:
+    """Give every site of ``area`` the smallest allowed area that carries its load, idlest first.
+
+    A site with no load may close. ``state`` takes the moves its limits allow.
+    """
+    table = state.table
+    idle = flow.capacity.sites(area) - load
+    for i in np.argsort(-idle):
+        if idle[i] <= 1e-9 or area[i] <= 0:
+            break
+        opts = table.areas[i]
+        fits = opts[(flow.capacity.site(int(i), opts) >= load[i] - 1e-9)
+                    & (opts < area[i] * (1 - TOL))]
+        if load[i] <= 1e-9:
+            fits = np.concatenate([[0.0], fits])
+        for target in fits:
+            if state.allows(int(i), float(target)):
+                state.set(int(i), float(target))
+                break
