@@ -40,6 +40,14 @@ The solve runs in stages sharing one time limit:
 
 CP-SAT runs with its presolve off: presolve turns the covering rows into
 clauses and loses their LP strength, which is what proves optimality here.
+
+This module runs the stages; :mod:`hzlogistics.models.count_core` holds the
+reduction and the first plans (1, 2), :mod:`hzlogistics.models.count_search`
+the bounds and the exact solves (3, 4, 6) and
+:mod:`hzlogistics.models.count_regions` the region search (5). The LP goes
+through :func:`hzlogistics.solvers.lp.solve_lp`, CP-SAT through
+:mod:`hzlogistics.solvers.cpsat`, and the best plan and bound are kept by one
+:class:`hzlogistics.solvers.track.Tracker`.
 """
 
 from __future__ import annotations

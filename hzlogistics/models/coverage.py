@@ -689,7 +689,7 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
     model, y, opt_site, opt_area = site_model(table)
     cover = classes.cover.tocsr()
     cover.sort_indices()
-    n, m = cover.shape
+    n = cover.shape[0]
     by_site: list[list[int]] = [[] for _ in range(n)]
     for idx, i in enumerate(opt_site):
         by_site[i].append(idx)
