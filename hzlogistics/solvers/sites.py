@@ -315,7 +315,7 @@ class SiteRows:
         options"`` (at most one area per site), ``"keep existing sites"``,
         ``"count_min"``, ``"count_max"``, ``"area budget"``, ``"rent cap"``, and
         ``"<group> count_min"`` / ``count_max`` / ``area_min`` / ``area_max``
-        (the names of :func:`~hzlogistics.solvers.heuristic.site_model`).
+        (the names of :func:`~hzlogistics.solvers.cpsat.site_model`).
     opt_site, opt_area
         Site and area of every option column.
     """
