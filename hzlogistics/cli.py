@@ -224,6 +224,10 @@ def _summary_text(summary: dict[str, Any], paths: dict[str, Path]) -> str:
                                     "parcels/day) out of every site's reach; not served"))
     if summary.get("mean_travel_time_h") is not None:
         rows.append(("mean delivery", f"{summary['mean_travel_time_h']:.2f} h per parcel served"))
+    elif not summary.get("travel_times_known", True):
+        from hzlogistics.report import NO_TRAVEL_TIMES
+
+        rows.append(("mean delivery", NO_TRAVEL_TIMES))
     rows += [
         ("objective", f"{summary['objective_name']} {_num(summary['objective'], 1)} "
                       f"(bound {_num(summary['bound'], 1)})"),
@@ -491,9 +495,9 @@ def _check_writable(path: Path, what: str) -> None:
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".hzlogistics-probe-", dir=probe))
     except OSError as exc:
-        raise ValidationError(f"{path}: cannot write the {what} there ({probe}: "
-                              f"{exc.strerror or exc}); choose a folder you can write to"
-                              ) from None
+        raise ValidationError(f"{path}: cannot write the {what} there ({probe} is not "
+                              f"writable: {exc.strerror or exc}); choose a folder you can "
+                              "write to") from None
 
 
 def _input_files(scenario: Scenario, args: argparse.Namespace) -> list[Path]:

@@ -194,8 +194,8 @@ def write_plan(
                 on_moved(dict(final))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if map_tmp is not None and map_tmp.exists():
-            map_tmp.unlink(missing_ok=True)
+        if map_tmp is not None:
+            _discard(map_tmp)
     logger.info("wrote %d files to %s", len(final), out)
     return final
 
@@ -211,13 +211,21 @@ def _draw_map_aside(plan: Plan, target: Path) -> Path:
         if not tmp.is_file():
             raise OSError(f"the map was not written to {tmp}")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise ValidationError(f"{target}: cannot write the map here ({exc.strerror or exc}); "
                               "choose a folder you can write to") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     return tmp
+
+
+def _discard(path: Path) -> None:
+    """Remove a temporary file if it is there (its folder may not even exist)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def plan_summary(
