@@ -826,7 +826,8 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
                         "country,existing_area_m2,name,fixed_cost,capacity]")
     g.add_argument("--coverage", dest="coverage_file", metavar="CSV",
                    help="which site reaches which demand point: site_id,demand_id"
-                        "[,travel_time_h]")
+                        "[,travel_time_h]; replaces the scenario's radius or cutoff, and "
+                        "refuses --radius-km and --cutoff-h, which it would make ignored")
     g.add_argument("--radius-km", metavar="R", help="geodesic coverage radius, km")
     g.add_argument("--cutoff-h", metavar="H", help="travel-time cutoff, hours")
     g.add_argument("--service-level", choices=sorted(settings.SERVICE_LEVELS_H))
@@ -842,8 +843,9 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--fixed-cost", metavar="USD", dest="fixed_cost_usd_year",
                    help="cost: yearly cost of running each open site beyond rent, USD")
     g.add_argument("--time-limit-s", metavar="T", help="solve time limit, seconds")
-    g.add_argument("--gap", metavar="G", help="relative gap target, e.g. 0.001")
-    g.add_argument("--seed", metavar="N", help="random seed of the solver")
+    g.add_argument("--gap", metavar="G",
+                   help="relative gap target, e.g. 0.001; 0 asks for proven optimality")
+    g.add_argument("--seed", metavar="N", help="random seed of the solver (0 to 2147483647)")
     g.add_argument("--name", metavar="NAME", help="scenario name (names the outputs)")
 
 
@@ -988,7 +990,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_options(p)
     o = p.add_argument_group("outputs")
     o.add_argument("--out", metavar="DIR",
-                   help="write every file, the map as map.html included, into DIR")
+                   help="write every file, the map as map.html included, into DIR (not the "
+                        "folder of the input files)")
     o.add_argument("--out-dir", metavar="DIR",
                    help="parent of the plan folder (default: the scenario's output_dir)")
     o.add_argument("--map-dir", metavar="DIR",

@@ -490,3 +490,20 @@ def test_mean_delivery_is_not_known_without_travel_times(
     # a plan whose coverage has travel times says them
     timed = toy_plan().summary()
     assert timed["travel_times_known"] is True and timed["mean_travel_time_h"] > 0
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"time_limit_s": math.nan}, "SolveOptions: time_limit_s: must be a number of seconds >= 0"),
+    ({"time_limit_s": -1.0}, "SolveOptions: time_limit_s: must be a number of seconds >= 0"),
+    ({"gap": 5.0}, "SolveOptions: gap: must be >= 0 and < 1"),
+    ({"gap": math.nan}, "SolveOptions: gap: must be >= 0 and < 1"),
+    ({"seed": 2**31}, "SolveOptions: seed: must be a whole number from 0 to 2147483647"),
+])
+def test_fault_12_solve_options_reject_limits_no_solve_can_honour(
+        options: dict[str, Any], message: str) -> None:
+    from hzlogistics.solvers.problem import SolveOptions
+
+    with pytest.raises(ValidationError) as info:
+        SolveOptions(**options)
+    assert info.value.problems[0].startswith(message)
+    assert SolveOptions(time_limit_s=0.0, gap=0.0, seed=2**31 - 1).seed == 2**31 - 1
