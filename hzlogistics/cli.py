@@ -521,7 +521,7 @@ def _check_not_inputs(target: Path, scenario: Scenario, args: argparse.Namespace
     for source in _input_files(scenario, args):
         if resolved in (source, source.parent):
             raise ValidationError(
-                f"{target}: the {what} would be written over the inputs of this run "
+                f"{target}: {what} would be written over the inputs of this run "
                 f"({source.name} is there); choose a folder of its own, e.g. "
                 f"{source.parent / 'plan'}")
 
@@ -598,10 +598,10 @@ def _cmd_plan(args: argparse.Namespace, console: _Console, state: dict[str, Any]
     scenario, _ = _scenario_from_args(args)
     out_dir, map_path = _output_paths(args, scenario)
     _check_writable(out_dir, "output folder")
-    _check_not_inputs(out_dir, scenario, args, "--out" if args.out else "output folder")
+    _check_not_inputs(out_dir, scenario, args, "the plan's files")
     if map_path is not None:
         _check_writable(map_path.parent, "map folder")
-        _check_not_inputs(map_path, scenario, args, "map")
+        _check_not_inputs(map_path, scenario, args, "the map")
     display = _SolveDisplay(console, stages=["load", "coverage", "solve", "outputs"],
                             time_limit_s=scenario.time_limit_s)
     runner = _Runner(console, tick=display.tick)
@@ -886,7 +886,7 @@ def _cmd_sweep(args: argparse.Namespace, console: _Console, state: dict[str, Any
     out_dir = Path(args.out) if args.out else (
         Path(args.out_dir or scenario.output_dir) / f"{scenario.name}-sweep")
     _check_writable(out_dir, "output folder")
-    _check_not_inputs(out_dir, scenario, args, "output folder")
+    _check_not_inputs(out_dir, scenario, args, "the sweep's files")
     if args.maps_dir:
         _check_writable(Path(args.maps_dir), "maps folder")
     n_points = math.prod(len(v) for v in vary.values())
