@@ -145,7 +145,7 @@ def write_plan(
                               f"({exc.strerror or exc}); choose a folder you can write to"
                               ) from None
     final: dict[str, Path] = {}
-    moves: list[tuple[Path, Path]] = []
+    map_target = None if map_path is None else Path(map_path)
     map_tmp: Path | None = None
     try:
         writers: dict[str, Callable[[Path], object]] = {
@@ -167,18 +167,16 @@ def write_plan(
             write(staging / PLAN_FILES[kind])
             final[kind] = out / PLAN_FILES[kind]
         final["summary"] = out / PLAN_FILES["summary"]
-        if map_path is not None:
+        if map_target is not None:
             # drawn beside its final place (the map folder may be on another disk),
             # under a temporary name, before anything is moved
-            map_target = Path(map_path)
             map_tmp = _draw_map_aside(plan, map_target)
-        summary = plan_summary(plan, files=final, out_dir=out,
-                               map_path=None if map_path is None else Path(map_path))
+        summary = plan_summary(plan, files=final, out_dir=out, map_path=map_target)
         write_atomic(staging / PLAN_FILES["summary"], _dumps(summary))
         moves = [(staging / PLAN_FILES[k], final[k]) for k in final if k != "summary"]
-        if map_tmp is not None:
-            final["map"] = Path(map_path)  # type: ignore[arg-type]
-            moves.append((map_tmp, final["map"]))
+        if map_tmp is not None and map_target is not None:
+            final["map"] = map_target
+            moves.append((map_tmp, map_target))
         moves.append((staging / PLAN_FILES["summary"], final["summary"]))
         # every file is complete: move them into place, the summary last
         with MOVE_LOCK:
