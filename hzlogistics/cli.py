@@ -67,21 +67,27 @@ class _Console:
     def note(self, text: str) -> None:
         """A progress message (stderr; silenced by -q)."""
         if not self.quiet:
-            print(text, file=self.err, flush=True)
+            print(terminal_text(text), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
         """An error message (stderr, always)."""
-        print(f"hzlogistics: error: {text}", file=self.err, flush=True)
+        print(f"hzlogistics: error: {terminal_text(text)}", file=self.err, flush=True)
+
+    def detail(self, text: str) -> None:
+        """A line under an error message (stderr, always)."""
+        print(f"  - {terminal_text(text)}", file=self.err, flush=True)
 
     def result(self, text: str) -> None:
         """A human-readable result (stdout; silenced by -q and by --json)."""
         if not self.quiet and not self.json_out:
-            print(text, file=self.out, flush=True)
+            print(terminal_text(text), file=self.out, flush=True)
 
     def json(self, data: Any) -> None:
         """A JSON result on stdout (with --json)."""
         if self.json_out:
-            print(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default),
+            text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+            # JSON escapes C0 controls itself; escape DEL, C1 and bidi controls too
+            print(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text),
                   file=self.out, flush=True)
 
 
@@ -154,6 +160,24 @@ class _SolveDisplay:
             self._close_bar()
 
 
+#: Characters that must not reach a terminal raw: control characters (an
+#: escape sequence can rewrite the screen) and the invisible bidirectional
+#: controls that reorder what is shown; newlines and tabs of our own text stay.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                     "\u2066-\u2069]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with control characters shown as escapes, safe to print on a terminal.
+
+    Examples
+    --------
+    >>> terminal_text("site \x1b[31mA\x07")
+    'site \\x1b[31mA\\x07'
+    """
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
@@ -200,6 +224,10 @@ def _summary_text(summary: dict[str, Any], paths: dict[str, Path]) -> str:
                                     "parcels/day) out of every site's reach; not served"))
     if summary.get("mean_travel_time_h") is not None:
         rows.append(("mean delivery", f"{summary['mean_travel_time_h']:.2f} h per parcel served"))
+    elif not summary.get("travel_times_known", True):
+        from hzlogistics.report import NO_TRAVEL_TIMES
+
+        rows.append(("mean delivery", NO_TRAVEL_TIMES))
     rows += [
         ("objective", f"{summary['objective_name']} {_num(summary['objective'], 1)} "
                       f"(bound {_num(summary['bound'], 1)})"),
@@ -389,14 +417,49 @@ def _scenario_from_args(args: argparse.Namespace) -> tuple[Scenario, str]:
         scenario = default_scenario()
         source = settings.DEFAULT_SCENARIO
     if values:
+        if "coverage_file" in values:  # a coverage given by flag replaces a radius or cutoff
+            values = {"radius_km": None, "cutoff_h": None, **values}
         scenario = dataclasses.replace(scenario, **values)
+    _check_coverage_flags(scenario, flags, source)
     validate_scenario(scenario, where=lambda f: flags.get(f.split(".")[0], f"{source}: {f}"))
     return scenario, source
+
+
+def _check_coverage_flags(scenario: Scenario, flags: dict[str, str], source: str) -> None:
+    """A coverage file says which site reaches which point: a radius or cutoff would be ignored.
+
+    Refused (exit 2) rather than warned about: the planner asked for a radius
+    that would silently have no effect on the plan, and a warning is easily
+    lost in the progress lines of a long run.
+    """
+    if not scenario.coverage_file:
+        return
+    problems = []
+    for field, label in (("radius_km", "radius"), ("cutoff_h", "travel-time cutoff")):
+        if getattr(scenario, field) is None:
+            continue
+        where = flags.get(field, f"{source}: {field}")
+        problems.append(f"{where}: a {label} has no effect with a coverage file "
+                        f"({flags.get('coverage_file', 'coverage_file')}), which already says "
+                        "which site reaches which demand point; drop one of the two")
+    if problems:
+        raise ValidationError(problems)
+
+
+def _check_not_empty(args: argparse.Namespace, *names: str) -> None:
+    """A folder flag given as an empty string is a mistake, not "here"."""
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and not str(value).strip():
+            flag = "--" + name.replace("_", "-")
+            raise ValidationError(f"{flag}: empty folder name; give a folder, e.g. {flag} "
+                                  "plan-1 (or leave the flag out for the default)")
 
 
 def _output_paths(args: argparse.Namespace, scenario: Scenario) -> tuple[Path, Path | None]:
     """The plan folder and the map file a plan command writes."""
     no_map = getattr(args, "no_map", False)
+    _check_not_empty(args, "out", "out_dir", "map_dir")
     if getattr(args, "out", None):
         out_dir = Path(args.out)
         return out_dir, None if no_map else out_dir / "map.html"
@@ -410,7 +473,16 @@ def _output_paths(args: argparse.Namespace, scenario: Scenario) -> tuple[Path, P
 
 
 def _check_writable(path: Path, what: str) -> None:
-    """Fail early, before a long solve, when ``path`` (a folder) cannot be written."""
+    """Fail early, before a long solve, when ``path`` (a folder) cannot be written.
+
+    The nearest folder that exists must take a new entry: one is made there
+    and removed at once (permission bits alone do not tell, e.g. for root or
+    under ``/proc``). Nothing is left behind.
+    """
+    import tempfile
+
+    if not str(path).strip():
+        raise ValidationError(f"the {what} is an empty path; give a folder")
     if path.exists() and not path.is_dir():
         raise ValidationError(f"{path}: exists and is not a folder; choose another {what}")
     probe = path
@@ -420,9 +492,38 @@ def _check_writable(path: Path, what: str) -> None:
         probe = probe.parent
     if not probe.is_dir():
         raise ValidationError(f"{path}: cannot create the {what} there ({probe} is a file)")
-    if not os.access(probe, os.W_OK | os.X_OK):
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".hzlogistics-probe-", dir=probe))
+    except OSError as exc:
         raise ValidationError(f"{path}: cannot write the {what} there ({probe} is not "
-                              "writable); choose a folder you can write to")
+                              f"writable: {exc.strerror or exc}); choose a folder you can "
+                              "write to") from None
+
+
+def _input_files(scenario: Scenario, args: argparse.Namespace) -> list[Path]:
+    """The files a run reads: its scenario file and the data files it names."""
+    files = [getattr(scenario, f) for f in ("demand_file", "sites_file", "coverage_file",
+                                            "competitor_sites", "road_graph")]
+    given = getattr(args, "scenario", None)
+    if given and Path(given).is_file():
+        files.append(given)
+    return [Path(f).expanduser().resolve() for f in files if isinstance(f, str) and f]
+
+
+def _check_not_inputs(target: Path, scenario: Scenario, args: argparse.Namespace,
+                      what: str) -> None:
+    """Refuse to write outputs where they would replace the run's own input files.
+
+    ``target`` is a folder (the plan's files go straight into it) or, for the
+    map, a file.
+    """
+    resolved = target.expanduser().resolve()
+    for source in _input_files(scenario, args):
+        if resolved in (source, source.parent):
+            raise ValidationError(
+                f"{target}: {what} would be written over the inputs of this run "
+                f"({source.name} is there); choose a folder of its own, e.g. "
+                f"{source.parent / 'plan'}")
 
 
 # ---------------------------------------------------------------------------
@@ -441,6 +542,8 @@ class _Runner:
         self.tick = tick
         self.interrupts = 0
         self.thread: threading.Thread | None = None
+        #: Set on the second Ctrl-C: the work must not move any file into place.
+        self.quit = threading.Event()
 
     def _handler(self, signum: int, frame: object) -> None:
         self.interrupts += 1
@@ -449,6 +552,7 @@ class _Runner:
             self.console.note("\ninterrupt: stopping the search and keeping the best plan so "
                               "far (Ctrl-C again to quit at once)")
         else:
+            self.quit.set()
             raise KeyboardInterrupt
 
     def run(self, work: Callable[[threading.Event], T]) -> T:
@@ -487,14 +591,17 @@ class _Runner:
 # Commands
 # ---------------------------------------------------------------------------
 def _cmd_plan(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
-    from hzlogistics.plan import run_scenario
+    from hzlogistics import plan as planning
+    from hzlogistics.report import write_plan
     from hzlogistics.scenario import scenario_to_toml
 
     scenario, _ = _scenario_from_args(args)
     out_dir, map_path = _output_paths(args, scenario)
     _check_writable(out_dir, "output folder")
+    _check_not_inputs(out_dir, scenario, args, "the plan's files")
     if map_path is not None:
         _check_writable(map_path.parent, "map folder")
+        _check_not_inputs(map_path, scenario, args, "the map")
     display = _SolveDisplay(console, stages=["load", "coverage", "solve", "outputs"],
                             time_limit_s=scenario.time_limit_s)
     runner = _Runner(console, tick=display.tick)
@@ -510,8 +617,8 @@ def _cmd_plan(args: argparse.Namespace, console: _Console, state: dict[str, Any]
 
     def work(stop: threading.Event) -> tuple[Plan, dict[str, Path]]:
         try:
-            plan = run_scenario(scenario, progress=console.tty, on_stage=on_stage,
-                                on_incumbent=display.incumbent, stop=stop)
+            plan = planning.run_scenario(scenario, progress=console.tty, on_stage=on_stage,
+                                         on_incumbent=display.incumbent, stop=stop)
         except InfeasibleError:
             raise
         except HzLogisticsError:
@@ -519,8 +626,9 @@ def _cmd_plan(args: argparse.Namespace, console: _Console, state: dict[str, Any]
                 raise _Interrupted("solve") from None
             raise
         display.stage("outputs")
-        paths = plan.to_files(out_dir, scenario_text=scenario_to_toml(scenario),
-                              map_path=map_path)
+        paths = write_plan(plan, out_dir, scenario_text=scenario_to_toml(scenario),
+                           map_path=map_path, cancel=runner.quit,
+                           on_moved=lambda written: state.__setitem__("written", written))
         return plan, paths
 
     try:
@@ -554,7 +662,7 @@ def _cmd_validate(args: argparse.Namespace, console: _Console, state: dict[str, 
     if conflicts:
         console.error(f"scenario {scenario.name!r} cannot be satisfied:")
         for c in conflicts:
-            print(f"  - {c}", file=console.err)
+            console.detail(c)
         return EXIT_INFEASIBLE
     console.result(f"ok: scenario {scenario.name!r} is valid and passes the pre-checks")
     return EXIT_OK
@@ -564,13 +672,16 @@ def _cmd_compare(args: argparse.Namespace, console: _Console, state: dict[str, A
     from hzlogistics.io import write_atomic
     from hzlogistics.report import compare_plans, read_plan
 
+    if args.map is not None:
+        if not args.map.strip():
+            raise ValidationError("--map: empty file name; give the HTML file to write")
+        _check_writable(Path(args.map).parent, "map folder")
     plan_a, plan_b = read_plan(args.plan_a), read_plan(args.plan_b)
     comparison = compare_plans(plan_a, plan_b)
     written: dict[str, str] = {}
     if args.map:
         from hzlogistics.maps import compare_map
 
-        _check_writable(Path(args.map).parent, "map folder")
         write_atomic(args.map, lambda p: compare_map(plan_a, plan_b, path=p))
         written["map"] = str(args.map)
     data = comparison.to_dict()
@@ -634,6 +745,8 @@ def _cmd_init(args: argparse.Namespace, console: _Console, state: dict[str, Any]
     from hzlogistics.io import write_atomic
     from hzlogistics.scenario import builtin_scenario_text, safe_name
 
+    if not args.path.strip():
+        raise ValidationError("init: empty file name; give the scenario file to write")
     target = Path(args.path)
     if target.is_dir():
         target = target / "scenario.toml"
@@ -668,9 +781,12 @@ def _cmd_countries(args: argparse.Namespace, console: _Console, state: dict[str,
 
 
 def _cmd_data(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
-    from hzlogistics.databuild import build_data
+    from hzlogistics import databuild
 
-    report = build_data(args.out_dir, check=args.check, progress=console.tty)
+    if args.out_dir is not None:
+        _check_not_empty(args, "out_dir")
+        _check_writable(Path(args.out_dir), "data folder")
+    report = databuild.build_data(args.out_dir, check=args.check, progress=console.tty)
     console.json({"ok": report.ok, "checked": report.checked, "out_dir": str(report.out_dir),
                   "files": report.files, "changed_files": report.changed_files,
                   "changed_countries": report.changed_countries})
@@ -710,7 +826,8 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
                         "country,existing_area_m2,name,fixed_cost,capacity]")
     g.add_argument("--coverage", dest="coverage_file", metavar="CSV",
                    help="which site reaches which demand point: site_id,demand_id"
-                        "[,travel_time_h]")
+                        "[,travel_time_h]; replaces the scenario's radius or cutoff, and "
+                        "refuses --radius-km and --cutoff-h, which it would make ignored")
     g.add_argument("--radius-km", metavar="R", help="geodesic coverage radius, km")
     g.add_argument("--cutoff-h", metavar="H", help="travel-time cutoff, hours")
     g.add_argument("--service-level", choices=sorted(settings.SERVICE_LEVELS_H))
@@ -726,13 +843,22 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--fixed-cost", metavar="USD", dest="fixed_cost_usd_year",
                    help="cost: yearly cost of running each open site beyond rent, USD")
     g.add_argument("--time-limit-s", metavar="T", help="solve time limit, seconds")
-    g.add_argument("--gap", metavar="G", help="relative gap target, e.g. 0.001")
-    g.add_argument("--seed", metavar="N", help="random seed of the solver")
+    g.add_argument("--gap", metavar="G",
+                   help="relative gap target, e.g. 0.001; 0 asks for proven optimality")
+    g.add_argument("--seed", metavar="N", help="random seed of the solver (0 to 2147483647)")
     g.add_argument("--name", metavar="NAME", help="scenario name (names the outputs)")
 
 
 def _cmd_sweep(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
-    from hzlogistics.sweep import dask_client, normalize_vary, parse_vary, sweep, write_sweep
+    from hzlogistics._validate import close_match
+    from hzlogistics.sweep import (
+        RESULT_COLUMNS,
+        dask_client,
+        normalize_vary,
+        parse_vary,
+        sweep,
+        write_sweep,
+    )
 
     scenario, _ = _scenario_from_args(args)
     vary: dict[str, list[Any]] = {}
@@ -749,9 +875,20 @@ def _cmd_sweep(args: argparse.Namespace, console: _Console, state: dict[str, Any
     if problems:
         raise ValidationError(problems)
     normalize_vary(vary)  # count excludes count_min/count_max
+    known = [*vary, *RESULT_COLUMNS]
+    for flag, column in (("--x", args.x), ("--y", args.y)):
+        if column is not None and column not in known:
+            hint = close_match(column, known)
+            raise ValidationError(f"{flag}: no column {column!r} in the sweep table"
+                                  + (f" (did you mean {hint!r}?)" if hint else "")
+                                  + f"; columns: {', '.join(known)}")
+    _check_not_empty(args, "out", "out_dir", "maps_dir")
     out_dir = Path(args.out) if args.out else (
         Path(args.out_dir or scenario.output_dir) / f"{scenario.name}-sweep")
     _check_writable(out_dir, "output folder")
+    _check_not_inputs(out_dir, scenario, args, "the sweep's files")
+    if args.maps_dir:
+        _check_writable(Path(args.maps_dir), "maps folder")
     n_points = math.prod(len(v) for v in vary.values())
     where = (f"Dask scheduler {args.scheduler}" if args.scheduler else
              f"a local Dask cluster of {args.dask_local} workers" if args.dask_local else
@@ -853,7 +990,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_options(p)
     o = p.add_argument_group("outputs")
     o.add_argument("--out", metavar="DIR",
-                   help="write every file, the map as map.html included, into DIR")
+                   help="write every file, the map as map.html included, into DIR (not the "
+                        "folder of the input files)")
     o.add_argument("--out-dir", metavar="DIR",
                    help="parent of the plan folder (default: the scenario's output_dir)")
     o.add_argument("--map-dir", metavar="DIR",
@@ -903,6 +1041,47 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(b, top=False)
     b.set_defaults(func=_cmd_data)
     return parser
+
+
+def _bad_input(console: _Console, problems: Sequence[str]) -> int:
+    """Report bad input: one line (or one per problem) on stderr, a JSON object with --json."""
+    if len(problems) == 1:
+        console.error(problems[0])
+    else:
+        console.error(f"{len(problems)} problems:")
+        for problem in problems:
+            console.detail(problem)
+    console.json({"status": "error", "exit_code": EXIT_BAD_INPUT, "errors": list(problems)})
+    return EXIT_BAD_INPUT
+
+
+def _interrupted(console: _Console, state: dict[str, Any], *, leave_at_once: bool) -> int:
+    """A second Ctrl-C: say truly whether this run's plan was written, then stop."""
+    from hzlogistics.report import MOVE_LOCK
+
+    runner = state.get("runner")
+    busy = runner is not None and runner.busy
+    if runner is not None:
+        runner.quit.set()
+    # a move of the plan's files in progress ends first (a few renames), and none
+    # starts after this: the folder holds either the whole old plan or the whole new one
+    locked = MOVE_LOCK.acquire(timeout=30.0) if busy else False
+    written = state.get("written")
+    if written:
+        where = Path(next(iter(written.values()))).parent
+        console.error(f"interrupted; the plan of this run had been written to {where}")
+    else:
+        console.error("interrupted; the plan of this run was not written (the files of any "
+                      "earlier plan are as they were)")
+    console.json({"status": "interrupted", "exit_code": EXIT_INTERRUPTED,
+                  "written": bool(written)})
+    if leave_at_once and busy:
+        # a console run: leave now, without waiting for the engine's threads
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    if locked:
+        MOVE_LOCK.release()
+    return EXIT_INTERRUPTED
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -956,28 +1135,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InfeasibleError as exc:
         console.error("no plan satisfies every constraint:")
         for reason in exc.reasons:
-            print(f"  - {reason}", file=console.err)
-        console.json({"status": "infeasible", "reasons": exc.reasons})
+            console.detail(reason)
+        console.json({"status": "infeasible", "exit_code": EXIT_INFEASIBLE,
+                      "reasons": exc.reasons})
         return EXIT_INFEASIBLE
     except ValidationError as exc:
-        if len(exc.problems) == 1:
-            console.error(exc.problems[0])
-        else:
-            console.error(f"{len(exc.problems)} problems:")
-            for problem in exc.problems:
-                print(f"  - {problem}", file=console.err)
-        return EXIT_BAD_INPUT
+        return _bad_input(console, exc.problems)
     except HzLogisticsError as exc:
-        console.error(str(exc))
-        return EXIT_BAD_INPUT
+        return _bad_input(console, [str(exc)])
+    except OSError as exc:  # a file the system would not write or read: not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _bad_input(console, [f"{where}{exc.strerror or exc}"])
     except KeyboardInterrupt:
-        console.error("interrupted; the plan of this run was not written")
-        runner = state.get("runner")
-        if argv is None and runner is not None and runner.busy:
-            # a console run: leave now, without waiting for the engine's threads
-            sys.stderr.flush()
-            os._exit(EXIT_INTERRUPTED)
-        return EXIT_INTERRUPTED
+        return _interrupted(console, state, leave_at_once=argv is None)
     except Exception:
         traceback.print_exc()
         print("hzlogistics: internal error (a bug); please report it with the traceback above",

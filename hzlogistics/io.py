@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,10 @@ from hzlogistics._validate import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: Largest number any input column may hold (parcels/day, m², USD): values
+#: beyond it are typing mistakes, and they would overflow the solver's sums.
+MAX_INPUT_VALUE: float = 1e12
 
 #: Columns a demand CSV must have.
 DEMAND_REQUIRED: tuple[str, ...] = ("id", "lon", "lat", "weight")
@@ -83,7 +88,8 @@ def _optional_numeric(df: pd.DataFrame, column: str, source: str, min_value: flo
     filled = df[[column]].copy()
     blank = filled[column] == ""
     filled.loc[blank, column] = str(min_value + (0 if inclusive else 1))
-    return check_numeric(filled, column, source, min_value=min_value, min_inclusive=inclusive)
+    return check_numeric(filled, column, source, min_value=min_value, min_inclusive=inclusive,
+                         max_value=MAX_INPUT_VALUE)
 
 
 def _points(df: pd.DataFrame, numeric: list[str]) -> gpd.GeoDataFrame:
@@ -129,8 +135,9 @@ def read_demand_csv(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     ------
     ValidationError
         Listing, in one pass, a missing file or column, empty or repeated ids,
-        non-numeric, non-finite or out-of-range coordinates and negative or
-        non-numeric weights, each with the file, row and field.
+        non-numeric, non-finite or out-of-range coordinates and negative,
+        non-numeric or absurd weights (above :data:`MAX_INPUT_VALUE`), each with
+        the file, row and field.
 
     Examples
     --------
@@ -144,7 +151,7 @@ def read_demand_csv(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     problems = check_columns(df, DEMAND_REQUIRED, source)
     problems += check_unique(df, "id", source)
     problems += check_points(df, source)
-    problems += check_numeric(df, "weight", source, min_value=0.0)
+    problems += check_numeric(df, "weight", source, min_value=0.0, max_value=MAX_INPUT_VALUE)
     if not problems and df.empty:
         problems.append(f"{source}: has a header but no rows; expected one row per demand point")
     raise_problems(problems)
@@ -160,7 +167,8 @@ def read_sites_csv(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     path
         CSV with columns ``id, lon, lat`` and optionally ``max_area_m2`` (> 0),
         ``rent_usd_m2_year``, ``existing_area_m2``, ``fixed_cost``, ``capacity``
-        (all >= 0; a blank cell means not given), ``country``, ``name`` and ``kind``.
+        (all >= 0 and at most :data:`MAX_INPUT_VALUE`; a blank cell means not
+        given), ``country``, ``name`` and ``kind``.
 
     Returns
     -------
@@ -243,7 +251,8 @@ def write_atomic(
     Raises
     ------
     ValidationError
-        When the folder cannot be created or written to.
+        When the folder cannot be created or written to, for any reason the
+        system gives (no permission, a full disk, a read-only file system).
 
     Examples
     --------
@@ -253,6 +262,8 @@ def write_atomic(
     'hello'
     """
     target = Path(path)
+    if not str(path).strip():
+        raise ValidationError("an empty path was given; expected a file path to write")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -276,7 +287,7 @@ def write_atomic(
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except PermissionError as exc:
+    except OSError as exc:  # no permission, a full disk, a folder that takes no files
         _remove(tmp)
         raise ValidationError(f"{target}: cannot write here ({exc.strerror or exc}); "
                               "choose a folder you can write to") from None
@@ -303,7 +314,113 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------------
+# Safe content
+# ---------------------------------------------------------------------------
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's
+#: list for CSV injection).
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_formula(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, made plain text.
+
+    Text starting with one of :data:`FORMULA_STARTS` gets a single quote in
+    front (the OWASP rule), unless it is a plain number such as ``-12.5``;
+    anything else is returned as it is.
+
+    Examples
+    --------
+    >>> [neutralise_formula(v) for v in ["=cmd|' /C calc'!A0", "-12.5", "@x", "Hamburg", -3.0]]
+    ["'=cmd|' /C calc'!A0", '-12.5', "'@x", 'Hamburg', -3.0]
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) \
+            and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """A table as CSV text that spreadsheets open without running any cell as a formula.
+
+    Text columns go through :func:`neutralise_formula`; numeric columns are
+    written as they are (a negative number stays a number).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(csv_text(pd.DataFrame({"id": ["=1+1", "A"], "x": [-1.5, 2.0]})), end="")
+    id,x
+    '=1+1,-1.5
+    A,2.0
+    """
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise_formula)
+    return out.to_csv(index=False)
+
+
+def write_gdal(path: str | os.PathLike[str], write: Callable[[Path], object]) -> None:
+    """Run a GDAL writer on ``path`` even when GDAL would misread the path.
+
+    GDAL reads ``!`` as the separator of a file inside an archive, ``://`` as
+    a URL and a leading ``/vsi`` as a virtual file system: a folder named
+    ``plans!v2`` would make the write fail. Such paths are written to a
+    temporary folder first, then moved.
+
+    Parameters
+    ----------
+    path
+        The file to write (in practice a temporary file next to its target,
+        see :func:`write_atomic`).
+    write
+        Called with the path GDAL should write to.
+    """
+    target = Path(path)
+    text = str(target)
+    if "!" not in text and "://" not in text and not text.startswith("/vsi"):
+        write(target)
+        return
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="hzlogistics-"))
+    try:
+        tmp = folder / f"file{target.suffix}"
+        write(tmp)
+        shutil.move(tmp, target)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def gdal_readable(path: str | os.PathLike[str]) -> tuple[Path, Callable[[], None]]:
+    """A path GDAL can read holding the file ``path``, and how to clean it up.
+
+    The file itself when GDAL reads its path as it is, else a copy in a
+    temporary folder (see :func:`write_gdal`).
+    """
+    source = Path(path)
+    text = str(source)
+    if "!" not in text and "://" not in text and not text.startswith("/vsi"):
+        return source, lambda: None
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="hzlogistics-"))
+    copy = folder / f"file{source.suffix}"
+    shutil.copyfile(source, copy)
+    return copy, lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
 __all__ = [
+    "FORMULA_STARTS",
+    "MAX_INPUT_VALUE",
+    "csv_text",
+    "gdal_readable",
+    "neutralise_formula",
+    "write_gdal",
     "DEMAND_REQUIRED",
     "SITES_NUMERIC",
     "SITES_REQUIRED",

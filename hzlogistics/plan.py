@@ -2,6 +2,13 @@
 
 Each step is callable on its own from a notebook; the command line is a thin
 caller of the same steps.
+
+A :class:`Plan` is data and KPIs. Writing it is the job of the layer above:
+:func:`hzlogistics.report.write_plan` writes its files and
+:func:`hzlogistics.maps.plan_map` draws its map, each reading the plan.
+:meth:`Plan.to_map` and :meth:`Plan.to_files` are thin conveniences for a
+notebook that import those modules inside the method; they are the only
+upward calls of this module, and nothing here depends on them.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from hzlogistics._errors import SolverError
+from hzlogistics._errors import SolverError, ValidationError
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,9 +104,11 @@ class Plan:
         dict
             ``status, objective_name, objective, bound, gap, covered_weight,
             total_weight, covered_share, total_area_m2, area_budget_m2, n_open,
-            n_existing, rent_usd_year, mean_travel_time_h, n_unreachable,
-            unreachable_weight, wall_s`` and ``timings``. ``mean_travel_time_h``
-            is the parcel-weighted mean over the demand served; ``n_unreachable``
+            n_existing, rent_usd_year, mean_travel_time_h, travel_times_known,
+            n_unreachable, unreachable_weight, wall_s`` and ``timings``.
+            ``mean_travel_time_h`` is the parcel-weighted mean over the demand
+            served (``None`` when the coverage gives no travel times:
+            ``travel_times_known`` is then false); ``n_unreachable``
             counts the demand points no site that may be opened reaches
             (``unreachable_weight``: their parcels/day).
         """
@@ -131,12 +140,26 @@ class Plan:
             "n_countries": int((self.countries["n_sites"] > 0).sum()) if len(self.countries) else 0,
             "rent_usd_year": float(open_sites["rent_usd_year"].sum()),
             "mean_travel_time_h": self._mean_travel_time_h(),
+            "travel_times_known": self.travel_times_known,
             "n_unreachable": int(missed.sum()),
             "unreachable_weight": float(np.asarray(self.problem.weight)[missed].sum())
             if self.problem is not None else 0.0,
             "wall_s": float(r.wall_s),
             "timings": {k: round(float(v), 3) for k, v in self.timings.items()},
         }
+
+    @property
+    def travel_times_known(self) -> bool:
+        """Whether the coverage gave the travel time of the parcels served.
+
+        False when it gives none (a coverage CSV without ``travel_time_h``, a
+        geodesic radius): the mean delivery time is then not known, and is not
+        reported as 0.
+        """
+        tt = self.assignments.get("travel_time_h")
+        if tt is None:
+            return False
+        return bool(len(tt) == 0 or tt.notna().any())
 
     @cached_property
     def _unreachable(self) -> np.ndarray:
@@ -164,10 +187,15 @@ class Plan:
             shows it inline).
         **kwargs
             Passed to :func:`hzlogistics.maps.plan_map`.
-        """
-        from hzlogistics.maps import plan_map
 
-        return plan_map(self, path=path, **kwargs)
+        Notes
+        -----
+        A convenience: it imports :mod:`hzlogistics.maps` (a higher layer) inside
+        the method, one of the two allowed upward calls of this module.
+        """
+        from hzlogistics import maps
+
+        return maps.plan_map(self, path=path, **kwargs)
 
     def to_files(self, out_dir: str | Path, **kwargs: Any) -> dict[str, Path]:
         """Write the plan's files (see :func:`hzlogistics.report.write_plan`).
@@ -176,10 +204,15 @@ class Plan:
         -------
         dict
             The paths written, by kind.
-        """
-        from hzlogistics.report import write_plan
 
-        return write_plan(self, out_dir, **kwargs)
+        Notes
+        -----
+        A convenience: it imports :mod:`hzlogistics.report` (a higher layer)
+        inside the method, one of the two allowed upward calls of this module.
+        """
+        from hzlogistics import report
+
+        return report.write_plan(self, out_dir, **kwargs)
 
 
 def _num(x: float) -> float | None:
@@ -244,9 +277,13 @@ def make_plan(
     )
     n_sites = len(sites)
     served_by_site = np.bincount(coo.row, weights=coo.data, minlength=n_sites)
-    wtt = np.bincount(coo.row, weights=coo.data * np.nan_to_num(tt_pairs), minlength=n_sites)
+    # means of travel time over the parcels whose travel time is known (a
+    # coverage CSV or a radius may give none: the mean is then unknown, not 0)
+    timed = np.where(np.isfinite(tt_pairs), coo.data, 0.0)
+    timed_by_site = np.bincount(coo.row, weights=timed, minlength=n_sites)
+    wtt = np.bincount(coo.row, weights=timed * np.nan_to_num(tt_pairs), minlength=n_sites)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_tt = np.where(served_by_site > 0, wtt / served_by_site, np.nan)
+        mean_tt = np.where(timed_by_site > 0, wtt / timed_by_site, np.nan)
     max_tt = np.full(n_sites, np.nan)
     if coo.nnz and tt is not None:
         s = pd.Series(tt_pairs).groupby(coo.row).max()
@@ -269,12 +306,13 @@ def make_plan(
 
     n_demand = len(demand)
     served_by_demand = np.bincount(coo.col, weights=coo.data, minlength=n_demand)
-    dtt = np.bincount(coo.col, weights=coo.data * np.nan_to_num(tt_pairs), minlength=n_demand)
+    timed_by_demand = np.bincount(coo.col, weights=timed, minlength=n_demand)
+    dtt = np.bincount(coo.col, weights=timed * np.nan_to_num(tt_pairs), minlength=n_demand)
     out_demand = demand.copy()
     out_demand["served_weight"] = served_by_demand
     out_demand["covered"] = served_by_demand > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        out_demand["travel_time_h"] = np.where(served_by_demand > 0, dtt / served_by_demand,
+        out_demand["travel_time_h"] = np.where(timed_by_demand > 0, dtt / timed_by_demand,
                                                np.nan)
 
     out_countries = country_table(out_sites, out_demand, countries)
@@ -308,22 +346,24 @@ def country_table(
     by_site = s.groupby("country").agg(
         n_sites=("id", "size"), area_m2=("area_m2", "sum"), rent_usd_year=("rent_usd_year", "sum")
     )
-    d = demand.assign(_wtt=demand["served_weight"] * demand["travel_time_h"].fillna(0.0))
+    tt = demand["travel_time_h"]
+    timed = demand["served_weight"].where(tt.notna(), 0.0)
+    d = demand.assign(_wtt=timed * tt.fillna(0.0), _timed=timed)
     by_demand = d.groupby("country").agg(
         demand_weight=("weight", "sum"), served_weight=("served_weight", "sum"),
-        _wtt=("_wtt", "sum"),
+        _wtt=("_wtt", "sum"), _timed=("_timed", "sum"),
     )
     table = by_demand.join(by_site, how="outer").fillna(
         {"n_sites": 0, "area_m2": 0.0, "rent_usd_year": 0.0, "demand_weight": 0.0,
-         "served_weight": 0.0, "_wtt": 0.0}
+         "served_weight": 0.0, "_wtt": 0.0, "_timed": 0.0}
     )
     table["n_sites"] = table["n_sites"].astype(int)
     with np.errstate(invalid="ignore", divide="ignore"):
         table["covered_share"] = np.where(table["demand_weight"] > 0,
                                           table["served_weight"] / table["demand_weight"], 0.0)
-        table["mean_travel_time_h"] = np.where(table["served_weight"] > 0,
-                                               table["_wtt"] / table["served_weight"], np.nan)
-    table = table.drop(columns="_wtt")
+        table["mean_travel_time_h"] = np.where(table["_timed"] > 0,
+                                               table["_wtt"] / table["_timed"], np.nan)
+    table = table.drop(columns=["_wtt", "_timed"])
     table.index.name = "country"
     table = table.reset_index()
     if countries is not None and len(countries):
@@ -402,10 +442,81 @@ def build_scenario_coverage(
     )
 
 
+def check_inputs(inputs: Inputs) -> Inputs:
+    """Check demand and sites given in code as the CSV readers check files.
+
+    Parameters
+    ----------
+    inputs
+        The demand points and candidate sites.
+
+    Returns
+    -------
+    Inputs
+        The same inputs, when valid.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem in one pass: a missing ``id`` or ``weight``
+        column, no rows, empty or repeated ids, weights that are negative,
+        not finite or absurd (above :data:`hzlogistics.io.MAX_INPUT_VALUE`).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> sites = gpd.GeoDataFrame({"id": ["s"]}, geometry=gpd.points_from_xy([0], [0]))
+    >>> demand = gpd.GeoDataFrame({"id": ["d"], "w": [1.0]}, geometry=gpd.points_from_xy([0], [0]))
+    >>> check_inputs(Inputs(demand=demand, sites=sites, countries=None))
+    Traceback (most recent call last):
+    ...
+    hzlogistics._errors.ValidationError: demand: missing column 'weight'; required columns are id, weight
+    """  # noqa: E501
+    from hzlogistics._validate import (
+        check_columns,
+        check_numeric,
+        check_unique,
+        raise_problems,
+    )
+    from hzlogistics.io import DEMAND_REQUIRED, MAX_INPUT_VALUE, SITES_REQUIRED
+
+    problems: list[str] = []
+    for label, frame, required in (("demand", inputs.demand, DEMAND_REQUIRED),
+                                   ("sites", inputs.sites, SITES_REQUIRED)):
+        if not isinstance(frame, pd.DataFrame):
+            problems.append(f"{label}: expected a GeoDataFrame, got {type(frame).__name__}")
+            continue
+        # lon/lat may come from the geometry instead of columns
+        problems += check_columns(frame, [c for c in required if c not in ("lon", "lat")],
+                                  label)
+        problems += check_unique(frame, "id", label)
+        if len(frame) == 0:
+            problems.append(f"{label}: has no rows; expected at least one point")
+    if isinstance(inputs.demand, pd.DataFrame):
+        problems += check_numeric(inputs.demand, "weight", "demand", min_value=0.0,
+                                  max_value=MAX_INPUT_VALUE)
+    raise_problems(problems)
+    return inputs
+
+
 def build_problem(scenario: Scenario, inputs: Inputs, coverage: Coverage) -> SitingProblem:
-    """Turn a scenario, its inputs and coverage into the solver's arrays."""
+    """Turn a scenario, its inputs and coverage into the solver's arrays.
+
+    Raises
+    ------
+    ValidationError
+        When the coverage does not match the sites and demand points, or a
+        forbidden site names no candidate site.
+    """
+    check_inputs(inputs)
     sites, demand = inputs.sites, inputs.demand
     n_sites = len(sites)
+    shape = tuple(coverage.cover.shape)
+    if shape != (n_sites, len(demand)):
+        raise ValidationError(f"coverage: its matrix is {shape[0]} × {shape[1]}, but there are "
+                              f"{n_sites} sites and {len(demand)} demand points; expected one "
+                              "row per site and one column per demand point")
+    _check_forbidden(scenario, sites)
 
     def col(frame: pd.DataFrame, name: str, default: float) -> np.ndarray:
         if name not in frame.columns:
@@ -478,6 +589,24 @@ def build_problem(scenario: Scenario, inputs: Inputs, coverage: Coverage) -> Sit
         site_capacity=(col(sites, "capacity", np.inf) if "capacity" in sites.columns
                        else None),
     )
+
+
+def _check_forbidden(scenario: Scenario, sites: gpd.GeoDataFrame) -> None:
+    """Every id in ``forbidden_sites`` names a candidate site."""
+    from hzlogistics._validate import close_match
+
+    ids = sites["id"].astype(str)
+    known = set(ids)
+    problems = []
+    for site in scenario.forbidden_sites:
+        if str(site) in known:
+            continue
+        hint = close_match(str(site), ids)
+        problems.append(f"scenario '{scenario.name}': forbidden_sites: no candidate site has "
+                        f"the id {str(site)!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+                        + f"; ids are matched exactly among the {len(known):,} sites")
+    if problems:
+        raise ValidationError(problems)
 
 
 def _competitor_value(scenario: Scenario, inputs: Inputs) -> np.ndarray:
@@ -563,7 +692,9 @@ def check_scenario(scenario: Scenario, *, progress: bool = False) -> list[str]:
         When the scenario's inputs are invalid.
     """
     from hzlogistics.models.precheck import explain_infeasibility
+    from hzlogistics.scenario import validate_scenario
 
+    validate_scenario(scenario)
     inputs = load_inputs(scenario)
     coverage = build_scenario_coverage(scenario, inputs, progress=progress)
     return explain_infeasibility(build_problem(scenario, inputs, coverage))
@@ -613,7 +744,9 @@ def run_scenario(
     import time
 
     from hzlogistics._errors import InfeasibleError
+    from hzlogistics.scenario import validate_scenario
 
+    validate_scenario(scenario)
     timings: dict[str, float] = {}
 
     def stage(name: str) -> float:
@@ -691,9 +824,18 @@ def solve_plan(
     Returns
     -------
     Plan
+
+    Raises
+    ------
+    ValidationError
+        For any value the scenario file would reject (e.g. a NaN budget, a
+        time limit of 0, a gap of 5), a missing ``id`` or ``weight`` column, no
+        demand, or a coverage matrix of the wrong shape; each problem named.
+    InfeasibleError
+        When no plan satisfies the constraints.
     """
     from hzlogistics import settings
-    from hzlogistics.scenario import Scenario
+    from hzlogistics.scenario import Scenario, validate_scenario
 
     lo, hi = (0, None) if count is None else (
         (int(count), int(count)) if isinstance(count, int | np.integer) else
@@ -709,7 +851,9 @@ def solve_plan(
         time_limit_s=settings.TIME_LIMIT_S if time_limit_s is None else time_limit_s,
         gap=settings.GAP_TARGET if gap is None else gap, seed=seed,
     )
-    inputs = Inputs(demand=demand, sites=sites, countries=countries)
+    arguments = {"size_tiers_m2": "sizes_m2", "count_min": "count", "count_max": "count"}
+    validate_scenario(scenario, where=lambda f: f"solve_plan: {arguments.get(f, f)}")
+    inputs = check_inputs(Inputs(demand=demand, sites=sites, countries=countries))
     import time
 
     from hzlogistics._errors import InfeasibleError
@@ -720,6 +864,12 @@ def solve_plan(
     elif sp.issparse(coverage):
         from hzlogistics.coverage import coverage_from_pairs
 
+        matrix_shape = tuple(coverage.shape)  # type: ignore[union-attr]
+        if matrix_shape != (len(sites), len(demand)):
+            raise ValidationError(
+                f"solve_plan: coverage is a {matrix_shape[0]} × {matrix_shape[1]} matrix, "
+                f"but there are {len(sites)} sites and {len(demand)} demand points; expected "
+                "one row per site and one column per demand point")
         pairs = sp.coo_matrix(coverage)
         cov = coverage_from_pairs(sites["id"].to_numpy(), demand["id"].to_numpy(),
                                   pairs.row, pairs.col, mode="matrix")

@@ -26,6 +26,7 @@ import math
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ import scipy.sparse as sp
 import shapely
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.io import write_atomic
+from hzlogistics.io import csv_text, gdal_readable, temp_path_for, write_atomic, write_gdal
 
 if TYPE_CHECKING:  # pragma: no cover
     from hzlogistics.plan import Plan
@@ -56,6 +57,10 @@ PLAN_FILES: dict[str, str] = {
     "scenario": "scenario.toml",
 }
 
+#: What the report and the command line say of delivery times when the
+#: coverage carries none (a coverage CSV without ``travel_time_h``, or a radius).
+NO_TRAVEL_TIMES: str = "not known (the coverage gives no travel times)"
+
 #: Leading columns of ``sites.csv`` (others follow in the plan's order).
 SITE_COLUMNS: tuple[str, ...] = (
     "id", "open", "area_m2", "served_weight", "status", "name", "country", "kind", "lon", "lat",
@@ -64,6 +69,11 @@ SITE_COLUMNS: tuple[str, ...] = (
 )
 
 _STAGING_PREFIX = ".staging-"
+
+#: Held while the files of a plan are moved into place (a few renames). A
+#: process about to quit at once takes it first, so that it never leaves half
+#: of a new plan beside half of the old one.
+MOVE_LOCK = threading.Lock()
 
 
 # ---------------------------------------------------------------------------
@@ -75,8 +85,15 @@ def write_plan(
     *,
     scenario_text: str | None = None,
     map_path: str | os.PathLike[str] | None = None,
+    on_moved: Callable[[dict[str, Path]], object] | None = None,
+    cancel: threading.Event | None = None,
 ) -> dict[str, Path]:
     """Write a plan's files into ``out_dir``.
+
+    Every file, the map included, is first written in full under a temporary
+    name; only then are they all moved into place, one rename each, while
+    :data:`MOVE_LOCK` is held. A run that fails or is interrupted before that
+    leaves the previous plan's files as they were.
 
     Parameters
     ----------
@@ -92,8 +109,15 @@ def write_plan(
         :func:`~hzlogistics.scenario.scenario_to_toml` (no copy when the plan
         has no scenario).
     map_path
-        Also draw the plan's map (:meth:`Plan.to_map`) into this HTML file,
-        after the other files are in place.
+        Also draw the plan's map (:func:`hzlogistics.maps.plan_map`) into this
+        HTML file; it is moved into place with the other files.
+    on_moved
+        Called with the paths written once every file is in place, while
+        :data:`MOVE_LOCK` is still held: a caller that then takes the lock
+        knows for sure whether the files were moved.
+    cancel
+        When set before the files are moved, nothing is moved and
+        :class:`KeyboardInterrupt` is raised (a caller quitting at once).
 
     Returns
     -------
@@ -103,7 +127,8 @@ def write_plan(
     Raises
     ------
     ValidationError
-        When the folder cannot be created or written to.
+        When a folder cannot be created or a file written, for any reason the
+        system gives (no permission, a full disk); nothing is moved then.
 
     See Also
     --------
@@ -120,13 +145,15 @@ def write_plan(
                               f"({exc.strerror or exc}); choose a folder you can write to"
                               ) from None
     final: dict[str, Path] = {}
+    map_target = None if map_path is None else Path(map_path)
+    map_tmp: Path | None = None
     try:
         writers: dict[str, Callable[[Path], object]] = {
-            "sites_csv": lambda p: write_atomic(p, sites_table(plan).to_csv(index=False)),
+            "sites_csv": lambda p: write_atomic(p, csv_text(sites_table(plan))),
             "sites_geojson": lambda p: _write_geojson(plan.open_sites, p),
-            "gpkg": lambda p: write_atomic(p, lambda tmp: _write_gpkg(plan, tmp)),
-            "assignments_csv": lambda p: write_atomic(
-                p, plan.assignments.to_csv(index=False)),
+            "gpkg": lambda p: write_atomic(
+                p, lambda tmp: write_gdal(tmp, lambda q: _write_gpkg(plan, q))),
+            "assignments_csv": lambda p: write_atomic(p, csv_text(plan.assignments)),
             "report": lambda p: write_atomic(p, report_markdown(plan)),
         }
         text = scenario_text
@@ -140,18 +167,63 @@ def write_plan(
             write(staging / PLAN_FILES[kind])
             final[kind] = out / PLAN_FILES[kind]
         final["summary"] = out / PLAN_FILES["summary"]
-        summary = plan_summary(plan, files=final, out_dir=out,
-                               map_path=None if map_path is None else Path(map_path))
+        if map_target is not None:
+            # drawn beside its final place (the map folder may be on another disk),
+            # under a temporary name, before anything is moved
+            map_tmp = _draw_map_aside(plan, map_target)
+        summary = plan_summary(plan, files=final, out_dir=out, map_path=map_target)
         write_atomic(staging / PLAN_FILES["summary"], _dumps(summary))
+        moves = [(staging / PLAN_FILES[k], final[k]) for k in final if k != "summary"]
+        if map_tmp is not None and map_target is not None:
+            final["map"] = map_target
+            moves.append((map_tmp, map_target))
+        moves.append((staging / PLAN_FILES["summary"], final["summary"]))
         # every file is complete: move them into place, the summary last
-        for kind in [k for k in final if k != "summary"] + ["summary"]:
-            os.replace(staging / PLAN_FILES[kind], final[kind])
+        with MOVE_LOCK:
+            if cancel is not None and cancel.is_set():
+                raise KeyboardInterrupt
+            try:
+                for source, target in moves:
+                    os.replace(source, target)
+            except OSError as exc:  # pragma: no cover - a rename within one folder
+                raise ValidationError(f"{out}: cannot move the plan's files into place "
+                                      f"({exc.strerror or exc})") from None
+            if on_moved is not None:
+                on_moved(dict(final))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if map_tmp is not None:
+            _discard(map_tmp)
     logger.info("wrote %d files to %s", len(final), out)
-    if map_path is not None:
-        final["map"] = write_atomic(map_path, lambda p: plan.to_map(p))
     return final
+
+
+def _draw_map_aside(plan: Plan, target: Path) -> Path:
+    """Draw the plan's map into a temporary file next to ``target``; return its path."""
+    from hzlogistics import maps
+
+    tmp = temp_path_for(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        maps.plan_map(plan, path=tmp)
+        if not tmp.is_file():
+            raise OSError(f"the map was not written to {tmp}")
+    except OSError as exc:
+        _discard(tmp)
+        raise ValidationError(f"{target}: cannot write the map here ({exc.strerror or exc}); "
+                              "choose a folder you can write to") from None
+    except BaseException:
+        _discard(tmp)
+        raise
+    return tmp
+
+
+def _discard(path: Path) -> None:
+    """Remove a temporary file if it is there (its folder may not even exist)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def plan_summary(
@@ -221,7 +293,8 @@ def _write_geojson(sites: gpd.GeoDataFrame, path: Path) -> None:
     if len(sites) == 0:
         write_atomic(path, '{"type": "FeatureCollection", "features": []}\n')
         return
-    write_atomic(path, lambda tmp: _clean(sites).to_file(tmp, driver="GeoJSON", layer="sites"))
+    write_atomic(path, lambda tmp: write_gdal(
+        tmp, lambda q: _clean(sites).to_file(q, driver="GeoJSON", layer="sites")))
 
 
 def _clean(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -338,6 +411,8 @@ def report_markdown(plan: Plan) -> str:
     ]
     if s.get("mean_travel_time_h") is not None:
         rows.insert(-2, ("Mean delivery", f"{s['mean_travel_time_h']:.2f} h per parcel served"))
+    elif not s.get("travel_times_known", True):
+        rows.insert(-2, ("Mean delivery", NO_TRAVEL_TIMES))
     if s.get("n_unreachable"):
         points = "demand point" if s["n_unreachable"] == 1 else "demand points"
         rows.insert(-2, ("Unreachable", f"{s['n_unreachable']:,} {points} "
@@ -408,14 +483,18 @@ def read_plan(out_dir: str | os.PathLike[str]) -> Plan:
                               "`hzlogistics plan` (holding plan.gpkg and summary.json)")
     if missing:
         raise ValidationError(f"{folder}: not a plan folder, missing {', '.join(missing)}")
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        layers = {layer: gpd.read_file(gpkg, layer=layer)
+        readable, cleanup = gdal_readable(gpkg)
+        layers = {layer: gpd.read_file(readable, layer=layer)
                   for layer in ("sites", "demand", "assignments", "countries")}
     except (OSError, ValueError) as exc:
         raise ValidationError(f"{folder}: cannot read the plan files ({exc})") from None
     except Exception as exc:  # pyogrio's DataSourceError and friends
         raise ValidationError(f"{gpkg}: cannot read the GeoPackage ({exc})") from None
+    finally:
+        cleanup()
     sites, demand = layers["sites"], layers["demand"]
     for frame in (sites, demand):
         frame["id"] = frame["id"].astype(str)
@@ -606,6 +685,8 @@ def clean_staging(out_dir: str | os.PathLike[str]) -> int:
 
 
 __all__ = [
+    "MOVE_LOCK",
+    "NO_TRAVEL_TIMES",
     "PLAN_FILES",
     "PlanComparison",
     "assignment_lines",

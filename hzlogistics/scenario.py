@@ -192,6 +192,10 @@ _NONE = "none"
 # ---------------------------------------------------------------------------
 # Names
 # ---------------------------------------------------------------------------
+#: Largest seed: CP-SAT takes a 32-bit signed seed.
+MAX_SEED: int = 2**31 - 1
+
+
 def name_problem(name: object) -> str | None:
     """Say what is wrong with a scenario name, or ``None`` when it is usable.
 
@@ -264,8 +268,10 @@ def scenario_problems(scenario: Scenario) -> list[tuple[str, str]]:
 
     Examples
     --------
-    >>> scenario_problems(Scenario(gap=0.0, count_min=5, count_max=2))
-    [('count_max', 'must be >= count_min (5), got 2'), ('gap', 'must be > 0 and < 1, got 0.0')]
+    >>> for field, message in scenario_problems(Scenario(gap=1.0, count_min=5, count_max=2)):
+    ...     print(field, message)
+    count_max must be >= count_min (5), got 2
+    gap must be >= 0 and < 1 (0: prove the optimum), got 1.0
     """
     s = scenario
     out: list[tuple[str, str]] = []
@@ -360,9 +366,12 @@ def scenario_problems(scenario: Scenario) -> list[tuple[str, str]]:
     if not _is_number(f) or not math.isfinite(f) or f < 0:
         add("fixed_cost_usd_year", f"must be a number of USD >= 0, got {f!r}")
     positive("time_limit_s", s.time_limit_s)
-    if not _is_number(s.gap) or not 0 < s.gap < 1:
-        add("gap", f"must be > 0 and < 1, got {s.gap!r}")
+    if not _is_number(s.gap) or not 0 <= s.gap < 1:
+        add("gap", f"must be >= 0 and < 1 (0: prove the optimum), got {s.gap!r}")
     non_negative_int("seed", s.seed)
+    if _is_int(s.seed) and s.seed > MAX_SEED:
+        add("seed", f"must be at most {MAX_SEED} (the solver's seeds are 32-bit), "
+                    f"got {s.seed}")
     for name in ("output_dir", "map_dir"):
         v = getattr(s, name)
         if not isinstance(v, str) or not v.strip():

@@ -1291,6 +1291,15 @@ def _log_point(point: SweepPoint, out: PointOutcome | None) -> None:
                     point.values, r.status, r.objective, r.gap, out.start, out.wall_s)
 
 
+#: Columns of the sweep table besides the varied parameters (``map`` only when
+#: maps are drawn); ``--x`` and ``--y`` are checked against them before solving.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "point", "status", "objective", "bound", "gap", "covered_weight", "covered_share",
+    "bound_share", "area_m2", "n_sites", "rent_usd_year", "wall_s", "coverage_group", "chain",
+    "start", "message", "map",
+)
+
+
 def _table(points: list[SweepPoint], outcomes: list[PointOutcome],
            values: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
@@ -1607,6 +1616,7 @@ def _html(df: pd.DataFrame, x: str, y: str) -> str:
 
 
 __all__ = [
+    "RESULT_COLUMNS",
     "SWEEP_ALIASES",
     "SWEEP_PARAMETERS",
     "CoverageArrays",

@@ -444,7 +444,7 @@ def test_map_without_searoute_has_no_lanes(toy, monkeypatch, caplog) -> None:
     def missing(*args, **kwargs):
         raise MissingDependencyError("sea lanes need the 'searoute' package")
 
-    monkeypatch.setattr("hzlogistics.maps._sea_lanes", missing)
+    monkeypatch.setattr("hzlogistics.maps.draw_plan._sea_lanes", missing)
     with caplog.at_level(logging.WARNING, logger="hzlogistics.maps"):
         m = plan_map(toy)
     assert "sea_lanes" not in layers_of(m)

@@ -309,3 +309,52 @@ def test_compare_plans_with_a_country_missing_from_one_plan() -> None:
     assert per.loc["FR", "covered_share_a"] == pytest.approx(0.7)
     assert np.isnan(per.loc["FR", "covered_share_b"]) and np.isnan(per.loc["FR", "covered_change"])
     assert per.loc["DE", "covered_change"] == 0.0
+
+
+def test_plan_report_and_maps_import_in_one_direction() -> None:
+    """report -> maps -> plan, never back: a plan is data, the writers read it.
+
+    Every import of these modules is read (at the top or inside a function),
+    except those under ``TYPE_CHECKING`` and the two conveniences
+    ``Plan.to_map`` / ``Plan.to_files``, which are the one documented upward call.
+    """
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "hzlogistics"
+    files = {"hzlogistics.plan": package / "plan.py", "hzlogistics.report": package / "report.py"}
+    files.update({f"hzlogistics.maps.{p.stem}" if p.stem != "__init__" else "hzlogistics.maps": p
+                  for p in (package / "maps").glob("*.py")})
+
+    def imports(tree: ast.AST, skip: set[str]) -> set[str]:
+        found: set[str] = set()
+        for node in ast.iter_child_nodes(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.FunctionDef) and node.name in skip:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module:
+                # ``from package import submodule`` imports the submodule only
+                subs = {f"{node.module}.{a.name}" for a in node.names} & set(files)
+                found |= subs or {node.module}
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            found |= imports(node, skip)
+        return found
+
+    graph = {}
+    for name, path in files.items():
+        used = imports(ast.parse(path.read_text(encoding="utf-8")), {"to_map", "to_files"})
+        graph[name] = {m for m in files if m != name and m in used}
+    assert graph["hzlogistics.plan"] == set()
+    assert "hzlogistics.maps" in graph["hzlogistics.report"]
+    for name in files:
+        if name.startswith("hzlogistics.maps"):
+            assert not graph[name] & {"hzlogistics.plan", "hzlogistics.report"}, name
+    # no circle: a depth-first walk never meets a module on its own path
+    def walk(node: str, path: tuple[str, ...]) -> None:
+        assert node not in path, " -> ".join((*path, node))
+        for nxt in graph[node]:
+            walk(nxt, (*path, node))
+
+    for name in files:
+        walk(name, ())

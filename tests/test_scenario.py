@@ -227,8 +227,9 @@ def test_unknown_quota_key_and_country() -> None:
         ("[network]\ncount = [10, 5]\n", 2, "network.count", "must be >= count_min (10)"),
         ("[network]\ncount = -1\n", 2, "network.count", "whole number >= 0"),
         ("[network]\ncapacity_per_m2 = -2\n", 2, "network.capacity_per_m2", "positive"),
-        ("[solver]\ngap = 0\n", 2, "solver.gap", "> 0 and < 1"),
-        ("[solver]\ngap = 1.0\n", 2, "solver.gap", "> 0 and < 1"),
+        ("[solver]\ngap = -0.1\n", 2, "solver.gap", ">= 0 and < 1"),
+        ("[solver]\ngap = 1.0\n", 2, "solver.gap", ">= 0 and < 1"),
+        ("[solver]\nseed = 2147483648\n", 2, "solver.seed", "at most 2147483647"),
         ("[solver]\ntime_limit_s = 0\n", 2, "solver.time_limit_s", "positive"),
         ("[solver]\ntime_limit_s = inf\n", 2, "solver.time_limit_s", "positive"),
         ("[model]\nrequired_share = 0\n", 2, "model.required_share", "> 0 and <= 1"),
@@ -306,7 +307,7 @@ def test_validate_scenario_uses_the_place_given() -> None:
     with pytest.raises(ValidationError) as info:
         validate_scenario(s, where=lambda f: f"--{f}")
     assert info.value.problems == ["--time_limit_s: must be a positive number, got -1.0",
-                                   "--gap: must be > 0 and < 1, got 5.0"]
+                                   "--gap: must be >= 0 and < 1 (0: prove the optimum), got 5.0"]
 
 
 def test_scenario_problems_of_the_default_is_empty() -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hzlogistics import settings
+from hzlogistics._errors import ValidationError
 
 Objective = Literal["coverage", "median", "cost", "min-area"]
 Status = Literal["optimal", "feasible", "infeasible", "interrupted", "error"]
@@ -213,6 +214,24 @@ class SolveOptions:
     progress: object | None = None
     stop: object | None = None
     hint: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        """Reject limits no solve can honour (the scenario's checks, for callers in code).
+
+        A time limit of 0 is allowed here (a stage left with no time returns what
+        it has); a scenario asks for a positive one.
+        """
+        problems = []
+        t, g, s = self.time_limit_s, self.gap, self.seed
+        if isinstance(t, bool) or not isinstance(t, int | float) or not t >= 0:
+            problems.append(f"time_limit_s: must be a number of seconds >= 0, got {t!r}")
+        if isinstance(g, bool) or not isinstance(g, int | float) or not 0 <= g < 1:
+            problems.append(f"gap: must be >= 0 and < 1 (0: prove the optimum), got {g!r}")
+        if isinstance(s, bool) or not isinstance(s, int | np.integer) or not 0 <= s < 2**31:
+            problems.append(f"seed: must be a whole number from 0 to {2**31 - 1} (the "
+                            f"solver's seeds are 32-bit), got {s!r}")
+        if problems:
+            raise ValidationError([f"SolveOptions: {p}" for p in problems])
 
 
 @dataclass
