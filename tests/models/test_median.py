@@ -163,7 +163,7 @@ def test_median_needs_times_or_costs() -> None:
 @given(data=pmedian())
 def test_branch_and_bound_from_a_poor_plan(data: tuple[np.ndarray, int, np.ndarray]) -> None:
     """The Lagrangian branch and bound alone, started from the worst plan, finds the optimum."""
-    from hzlogistics.models.cost import _branch_and_bound
+    from hzlogistics.models.location.uncapacitated import branch_and_bound
 
     d, k, w = data
     n, m = d.shape
@@ -177,7 +177,7 @@ def test_branch_and_bound_from_a_poor_plan(data: tuple[np.ndarray, int, np.ndarr
     start = np.zeros(n, dtype=bool)
     start[list(worst_set)] = True
     lam = np.where(np.isfinite(cost), cost, np.inf).min(axis=0)
-    out = _branch_and_bound(cost, np.zeros(n), forced=np.zeros(n, dtype=bool), kmin=k, kmax=k,
+    out = branch_and_bound(cost, np.zeros(n), forced=np.zeros(n, dtype=bool), kmin=k, kmax=k,
                             upper=float(worst), upper_open=start, lam=lam,
                             threshold_of=lambda u: u - 0.5, deadline=float("inf"), stop=None)
     assert out.proven
