@@ -28,7 +28,13 @@ from hzlogistics.models.location.state import (
     prune_threshold,
 )
 from hzlogistics.solvers.interchange import interchange, nearest_two
-from hzlogistics.solvers.lagrange import by_demand_then_cost, cheapest_pairs, sparse_lagrangian
+from hzlogistics.solvers.lagrange import (
+    SparseDual,
+    SparsePairs,
+    by_demand_then_cost,
+    cheapest_pairs,
+    sparse_lagrangian,
+)
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult, relative_gap
 from hzlogistics.solvers.sites import SiteTable
 from hzlogistics.solvers.track import Tracker, stop_requested
@@ -80,7 +86,7 @@ def component_labels(rows: np.ndarray, cols: np.ndarray, n: int, n_d: int
     --------
     >>> k, s, d = component_labels(np.array([0, 2]), np.array([1, 0]), 3, 2)
     >>> k, s.tolist(), d.tolist()
-    (2, [1, -1, 0], [0, 1])
+    (2, [0, -1, 1], [1, 0])
     """
     from scipy.sparse.csgraph import connected_components
 
@@ -504,6 +510,8 @@ def solve_components(problem: SitingProblem, options: SolveOptions, spec: Locati
                      pair_cost: np.ndarray, *, base_area: np.ndarray, t0: float, log: Tracker,
                      info: dict[str, object], floor: float, dense_limit: int,
                      solve: Solve) -> SolveResult | None:
+    # About 100 lines with its docstring: the sparse bound and first plan, then each step
+    # in a function of its own.
     """Solve a large uncapacitated problem component by component; ``None`` if it does not apply.
 
     Without capacity, and when the area budget, rent cap and area quotas cannot
@@ -599,22 +607,31 @@ def solve_components(problem: SitingProblem, options: SolveOptions, spec: Locati
                     idle_value=idle_value, info=info, log=log)
     served_all = _merge_served(parts, best_served, (n, n_d))
     objective = float(parts.value.sum() + idle_value)
-    left = options.time_limit_s - (time.perf_counter() - t0)
-    if left > 4.0 and bound < prune_threshold(objective, options, integral=False) \
-            and not stop_requested(options.stop):
-        # the ascent again, from its best multipliers, aiming at the plan's value
-        t_2 = time.perf_counter()
-        again = sparse_lagrangian(
-            pairs, open_cost, can=can, forced=table.forced & can, kmin=table.count_min,
-            kmax=table.count_max, upper=objective,
-            deadline=t_2 + left - max(2.5, 0.04 * options.time_limit_s),
-            on_bound=lambda b: log.update(bound=min(max(b, floor), objective)),
-            stopped=lambda: stop_requested(options.stop), lam0=dual.lam, theta0=_SPARSE_THETA)
-        bound = max(bound, again.bound)
-        info.update(sparse_iterations=dual.iterations + again.iterations,
-                    sparse_s=float(info["sparse_s"]) + time.perf_counter() - t_2)  # type: ignore[arg-type]
+    bound = _ascend_again(pairs, open_cost, table, options, dual, bound=bound,
+                          objective=objective, floor=floor, t0=t0, log=log, info=info)
     return _result(problem, options, spec, parts, bound=bound, objective=objective,
                    served=served_all, free_counts=free_counts, t0=t0, log=log, info=info)
+
+
+def _ascend_again(pairs: SparsePairs, open_cost: np.ndarray, table: SiteTable,
+                  options: SolveOptions, dual: SparseDual, *, bound: float, objective: float,
+                  floor: float, t0: float, log: Tracker, info: dict[str, object]) -> float:
+    """The sparse ascent again, from its best multipliers, aiming at the plan's value."""
+    left = options.time_limit_s - (time.perf_counter() - t0)
+    if not (left > 4.0 and bound < prune_threshold(objective, options, integral=False)
+            and not stop_requested(options.stop)):
+        return bound
+    can = table.can_open
+    t_2 = time.perf_counter()
+    again = sparse_lagrangian(
+        pairs, open_cost, can=can, forced=table.forced & can, kmin=table.count_min,
+        kmax=table.count_max, upper=objective,
+        deadline=t_2 + left - max(2.5, 0.04 * options.time_limit_s),
+        on_bound=lambda b: log.update(bound=min(max(b, floor), objective)),
+        stopped=lambda: stop_requested(options.stop), lam0=dual.lam, theta0=_SPARSE_THETA)
+    info.update(sparse_iterations=dual.iterations + again.iterations,
+                sparse_s=float(info["sparse_s"]) + time.perf_counter() - t_2)  # type: ignore[arg-type]
+    return max(bound, again.bound)
 
 
 def _result(problem: SitingProblem, options: SolveOptions, spec: LocationSpec, parts: _Parts,

@@ -271,6 +271,8 @@ def uncapacitated_start(
     integral: bool,
     evaluate_open: Callable[..., LocationPlan],
 ) -> Start:
+    # About 100 lines with its docstring: the substitution and the bound share the closure
+    # that keeps the best plan; the branch and bound is a function of its own.
     """Vertex substitution, Lagrangian bound and fixing, then branch and bound.
 
     Every demand point is served by its cheapest open site; the Lagrangian
@@ -342,14 +344,8 @@ def uncapacitated_start(
     closed_a[act[red.must_close]] = True
     out.fix_open[idx[open_a & ~forced_a]] = True
     out.fix_closed[idx[closed_a]] = True
-    rho_full = np.zeros(n)
-    rho_full[idx[act]] = red.rho
-    chosen_full = np.zeros(n, dtype=bool)
-    chosen_full[idx[act]] = red.chosen
-    out.reduction = Reduction(
-        value=red.value, rho=rho_full, chosen=chosen_full, must_open=out.fix_open,
-        must_close=out.fix_closed, threshold=threshold, kmin=kmin, kmax=kmax,
-        top_sites=idx[act[red.top_sites]], top_cost=red.top_cost, beyond_rho=red.beyond_rho)
+    out.reduction = _on_all_sites(red, idx[act], n, must_open=out.fix_open,
+                                  must_close=out.fix_closed)
     out.bound, out.threshold = bound, threshold
     info.update(lagrangian_bound=bound, lagrangian_iterations=dual.iterations,
                 lagrangian_s=time.perf_counter() - t_l, fixed_open=int(out.fix_open.sum()),
@@ -364,6 +360,19 @@ def uncapacitated_start(
                  deadline=t0 + _SEARCH_SHARE * options.time_limit_s, options=options,
                  integral=integral, log=log, info=info, evaluate_open=evaluate_open, n=n)
     return out
+
+
+def _on_all_sites(red: Reduction, sites: np.ndarray, n: int, *, must_open: np.ndarray,
+                  must_close: np.ndarray) -> Reduction:
+    """A reduction over the sites ``sites`` of the problem, stated over all ``n`` sites."""
+    rho = np.zeros(n)
+    rho[sites] = red.rho
+    chosen = np.zeros(n, dtype=bool)
+    chosen[sites] = red.chosen
+    return Reduction(value=red.value, rho=rho, chosen=chosen, must_open=must_open,
+                     must_close=must_close, threshold=red.threshold, kmin=red.kmin,
+                     kmax=red.kmax, top_sites=sites[red.top_sites], top_cost=red.top_cost,
+                     beyond_rho=red.beyond_rho)
 
 
 def _search_step(out: Start, c: np.ndarray, f: np.ndarray, sites: np.ndarray,
