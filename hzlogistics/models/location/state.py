@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -71,7 +71,6 @@ class LocationPlan:
     objective: float
     served: sp.csr_matrix
     source: str
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -212,7 +211,6 @@ def finish(problem: SitingProblem, spec: LocationSpec, plan: LocationPlan, bound
            status: str, t0: float, log: Tracker, info: dict[str, object]) -> SolveResult:
     """The result of a solve with a plan: the plan, its bound and gap, the log and ``info``."""
     log.update(incumbent=plan.objective, bound=bound)
-    info.update(plan.extra)
     info["plan_source"] = plan.source
     return SolveResult(
         status=status,  # type: ignore[arg-type]
