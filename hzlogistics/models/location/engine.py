@@ -336,6 +336,7 @@ def solve_location(problem: SitingProblem, options: SolveOptions | None,
     run = _Run(problem=problem, options=options, spec=spec, table=table, rows=rows[keep],
                cols=cols[keep], pair_cost=spec.pair_cost[keep] if spec.pair_cost is not None
                else None, t0=t0, log=new_tracker(options, t0), info={})
+    del rows, cols, keep  # the run holds the pairs from here (millions on the full data)
     run.floor = _floor(run)
     big_dense = int(can.sum()) * n_d > DENSE_LIMIT
     if big_dense and run.full and not run.capacitated and not run.need_tiers and \
