@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -79,6 +79,11 @@ class _Run:
     floor: float = 0.0
     restricted: bool = False
     is_integral: bool = False
+    #: smallest allowed area of each site (0 where it cannot open)
+    base_area: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        self.base_area = np.where(self.table.can_open, self.table.min_area_m2, 0.0)
 
     @property
     def capacitated(self) -> bool:
@@ -96,11 +101,6 @@ class _Run:
     def full(self) -> bool:
         """Every demand point is served."""
         return self.spec.required_share is None
-
-    @property
-    def base_area(self) -> np.ndarray:
-        """Smallest allowed area of each site (0 where it cannot open)."""
-        return np.where(self.table.can_open, self.table.min_area_m2, 0.0)
 
     def integral(self) -> bool:
         """Whether the objective takes integer values on every plan.
