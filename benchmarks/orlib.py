@@ -27,8 +27,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hzlogistics.models.cost import solve_cost
+from hzlogistics.models.location.orlib import orlib_problem
 from hzlogistics.models.median import solve_median
-from hzlogistics.models.orlib import (
+from hzlogistics.orlib import (
     CAPACITY_VARIANTS,
     OrlibInstance,
     read_cap,
@@ -70,11 +71,12 @@ def run(data: Path, which: str, names: list[str], options: SolveOptions
     optima = read_optima(data / "optima.csv")
     for name in names:
         inst = load(data, which, name)
+        problem = orlib_problem(inst)
         t0 = time.perf_counter()
         if which == "pmed":
-            res = solve_median(inst.problem, options)
+            res = solve_median(problem, options)
         else:
-            res = solve_cost(inst.problem, options)
+            res = solve_cost(problem, options)
         seconds = time.perf_counter() - t0
         yield name, optima[(KIND[which], inst.name)], res.objective, res.gap, seconds, res.status
 

@@ -4,7 +4,7 @@ Every demand point is served by an open site that reaches it within the
 service level; the plan minimizes the sum of parcels/day × hours of travel
 (the p-median problem when the number of sites is fixed, the capacitated
 p-median when sites have capacity). The model, its constraints and its solve
-steps are those of the location engine in :mod:`hzlogistics.models.cost`.
+steps are those of the location engine in :mod:`hzlogistics.models.location`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ import logging
 
 import numpy as np
 
-from hzlogistics.models.cost import _cover_pairs, _pair_costs, _solve_location, _Spec, _validate
+from hzlogistics.models.location import (
+    LocationSpec,
+    cover_pairs,
+    pair_costs,
+    solve_location,
+    validate_location,
+)
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 
 logger = logging.getLogger(__name__)
@@ -96,13 +102,13 @@ def solve_median(problem: SitingProblem, options: SolveOptions | None = None) ->
     >>> r.status, r.objective, r.open.tolist()
     ('optimal', 4.0, [False, False, True])
     """
-    _validate(problem)
-    rows, cols = _cover_pairs(problem.cover)
-    pair_cost = _pair_costs(problem, rows, cols, per_parcel_h=1.0, what="median")
+    validate_location(problem)
+    rows, cols = cover_pairs(problem.cover)
+    pair_cost = pair_costs(problem, rows, cols, per_parcel_h=1.0, what="median")
     n = problem.n_sites
-    spec = _Spec(name="median", pair_cost=pair_cost, open_cost=np.zeros(n),
-                 area_cost=np.zeros(n))
-    return _solve_location(problem, options, spec)
+    spec = LocationSpec(name="median", pair_cost=pair_cost, open_cost=np.zeros(n),
+                        area_cost=np.zeros(n))
+    return solve_location(problem, options, spec)
 
 
 __all__ = ["solve_median"]

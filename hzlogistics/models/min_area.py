@@ -6,7 +6,7 @@ total floor area, or the fewest open sites. Without capacity this is partial
 set covering; with capacity each site serves at most ``capacity_per_m2`` ×
 its area (and/or ``site_capacity``) parcels/day and a demand point may be
 split between sites. The model, its site constraints and its solve steps are
-those of the location engine in :mod:`hzlogistics.models.cost`.
+those of the location engine in :mod:`hzlogistics.models.location`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from hzlogistics import settings
 from hzlogistics._errors import ValidationError
-from hzlogistics.models.cost import _solve_location, _Spec, _validate
+from hzlogistics.models.location import LocationSpec, solve_location, validate_location
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 
 logger = logging.getLogger(__name__)
@@ -109,14 +109,14 @@ def solve_min_area(
         raise ValidationError(f"required_share: {required_share}; expected a share in (0, 1]")
     if minimize not in ("area", "count"):
         raise ValidationError(f"minimize: {minimize!r}; expected 'area' or 'count'")
-    _validate(problem)
+    validate_location(problem)
     n = problem.n_sites
     ones, zeros = np.ones(n), np.zeros(n)
-    spec = _Spec(name="min-area", pair_cost=None,
-                 open_cost=ones if minimize == "count" else zeros,
-                 area_cost=zeros if minimize == "count" else ones,
-                 required_share=float(required_share))
-    return _solve_location(problem, options, spec)
+    spec = LocationSpec(name="min-area", pair_cost=None,
+                        open_cost=ones if minimize == "count" else zeros,
+                        area_cost=zeros if minimize == "count" else ones,
+                        required_share=float(required_share))
+    return solve_location(problem, options, spec)
 
 
 __all__ = ["solve_min_area"]

@@ -69,6 +69,52 @@ def select_sites(rho: np.ndarray, forced: np.ndarray, kmin: int, kmax: int
     return chosen, order, m
 
 
+def fix_by_rho(lam_sum: float, rho: np.ndarray, *, forced: np.ndarray, kmin: int, kmax: int,
+                threshold: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reduced-cost fixing for a Lagrangian subproblem that picks sites by ``rho``.
+
+    The subproblem's value is ``lam_sum`` plus the ``rho`` of the forced sites
+    and of the cheapest others within the count range. Forcing a site open or
+    closed changes it by a swap with the next best site; a site whose forced
+    value reaches ``threshold`` is fixed the other way. Returns the value, the
+    chosen sites, the sites that must be open, those that must be closed, and
+    the free sites not chosen, by increasing ``rho``.
+
+    Examples
+    --------
+    >>> value, chosen, must_open, must_close, rest = fix_by_rho(
+    ...     10.0, np.array([-5.0, -1.0, 3.0]), forced=np.zeros(3, bool), kmin=1, kmax=1,
+    ...     threshold=8.0)
+    >>> value, chosen.tolist(), must_open.tolist(), must_close.tolist()
+    (5.0, [True, False, False], [True, False, False], [False, True, True])
+    """
+    n = rho.size
+    chosen, order, m = select_sites(rho, forced, kmin, kmax)
+    k = int(chosen.sum())
+    value = float(lam_sum + rho[chosen].sum()) if kmin <= k <= kmax else math.inf
+    sel, rest = order[:m], order[m:]
+    last = float(rho[sel[-1]]) if m else None
+    nxt = float(rho[rest[0]]) if rest.size else None
+    must_close = np.zeros(n, dtype=bool)
+    must_open = np.zeros(n, dtype=bool)
+    if rest.size:
+        if k < kmax:
+            drop = max(last, 0.0) if last is not None else 0.0
+            with_i = value + rho[rest] - drop
+        elif last is not None:
+            with_i = value + rho[rest] - last
+        else:
+            with_i = np.full(rest.size, np.inf)
+        must_close[rest[with_i >= threshold]] = True
+    if m:
+        if k - 1 < kmin:
+            without_i = (value - rho[sel] + nxt) if nxt is not None else np.full(m, np.inf)
+        else:
+            without_i = value - rho[sel] + (min(nxt, 0.0) if nxt is not None else 0.0)
+        must_open[sel[without_i >= threshold]] = True
+    return value, chosen, must_open, must_close, rest
+
+
 def by_demand_then_cost(demand: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Order of the pairs by demand point, then by increasing cost.
 
@@ -239,8 +285,10 @@ def sparse_lagrangian(
         rest = pairs.cost > cheapest[pairs.demand]
         np.minimum.at(second, pairs.demand[rest], pairs.cost[rest])
         lam0 = np.where(np.isfinite(second), second, cheapest)
+    # a point in no pair (weight 0, left unserved) has no row to relax
+    in_pair = np.bincount(pairs.demand, minlength=n_d) > 0
     lam = np.minimum(np.asarray(lam0, dtype=float), pairs.cap)
-    lam = np.where(np.isfinite(lam), lam, 0.0)
+    lam = np.where(np.isfinite(lam) & in_pair, lam, 0.0)
     best, best_lam = -math.inf, lam.copy()
     theta, stall, it = theta0, 0, 0
     for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
@@ -256,7 +304,7 @@ def sparse_lagrangian(
         if time.perf_counter() > deadline or (callable(stopped) and stopped()):
             break
         served = chosen[pairs.site] & (pairs.cost < lam[pairs.demand])
-        g = 1.0 - np.bincount(pairs.demand[served], minlength=n_d)
+        g = np.where(in_pair, 1.0 - np.bincount(pairs.demand[served], minlength=n_d), 0.0)
         norm = float(g @ g)
         if norm == 0.0:  # the subproblem's plan serves everyone once: it is optimal
             break
@@ -271,5 +319,5 @@ def sparse_lagrangian(
     return SparseDual(bound=best, lam=best_lam, rho=rho, chosen=chosen, iterations=it)
 
 
-__all__ = ["SparseDual", "SparsePairs", "by_demand_then_cost", "cheapest_pairs", "select_sites",
-           "sparse_lagrangian"]
+__all__ = ["SparseDual", "SparsePairs", "by_demand_then_cost", "cheapest_pairs", "fix_by_rho",
+           "select_sites", "sparse_lagrangian"]

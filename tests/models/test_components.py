@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import hzlogistics.models.cost as cost_model
+import hzlogistics.models.location.engine as engine
 from hzlogistics.models.cost import solve_cost
 from hzlogistics.models.median import solve_median
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions
@@ -82,7 +82,7 @@ def brute(p: SitingProblem, pair: np.ndarray, site_cost: np.ndarray) -> float:
 @pytest.fixture
 def small_dense_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the toy blocks 'large', so that the component path runs."""
-    monkeypatch.setattr(cost_model, "_DENSE_LIMIT", 9)
+    monkeypatch.setattr(engine, "DENSE_LIMIT", 9)
 
 
 @settings(max_examples=120, deadline=None,
@@ -137,7 +137,7 @@ def test_components_path_used_and_optimal(small_dense_limit: None) -> None:
 def test_large_capacitated_plan_is_feasible_and_bounded(
         monkeypatch: pytest.MonkeyPatch, p: SitingProblem, objective: str) -> None:
     # every instance counts as large: its pairs are cut, the nearest plan within capacity runs
-    monkeypatch.setattr(cost_model, "_PAIR_LIMIT", 0)
+    monkeypatch.setattr(engine, "PAIR_LIMIT", 0)
     if objective == "median":
         expected = brute_cost(p, pair_cost(p, 1.0), site_cost=False)
         r = solve_median(p, OPTIONS)
@@ -153,7 +153,7 @@ def test_large_capacitated_plan_is_feasible_and_bounded(
 
 def test_nearest_plan_within_capacity_spills_to_the_next_site(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cost_model, "_PAIR_LIMIT", 0)
+    monkeypatch.setattr(engine, "PAIR_LIMIT", 0)
     # one big town next to site 0, which holds only 10 parcels/day at its largest size
     cover = sp.csr_matrix(np.ones((2, 2)))
     tt = sp.csr_matrix(np.array([[1.0, 1.0], [3.0, 3.0]]))
@@ -169,7 +169,7 @@ def test_nearest_plan_within_capacity_spills_to_the_next_site(
 
 
 def test_transfer_moves_a_site_to_where_it_is_worth_more() -> None:
-    from hzlogistics.models.cost import _Part, _transfer_sites
+    from hzlogistics.models.location.components import Part, transfer_sites
     from hzlogistics.solvers.sites import site_table
 
     # part 0: two sites 1 apart on one demand point of 10 parcels/day: the second site
@@ -179,9 +179,9 @@ def test_transfer_moves_a_site_to_where_it_is_worth_more() -> None:
     cost0 = np.array([[10.0], [10.0]])
     cost1 = np.array([[10.0, 90.0], [inf, 10.0]])
     parts = [
-        _Part(sites=np.array([0, 1]), demand=np.array([0]), cost=cost0, open_cost=np.zeros(2),
+        Part(sites=np.array([0, 1]), demand=np.array([0]), cost=cost0, open_cost=np.zeros(2),
               can=np.ones(2, bool), forced=np.zeros(2, bool), open_=np.array([True, True])),
-        _Part(sites=np.array([2, 3]), demand=np.array([1, 2]), cost=cost1,
+        Part(sites=np.array([2, 3]), demand=np.array([1, 2]), cost=cost1,
               open_cost=np.zeros(2), can=np.ones(2, bool), forced=np.zeros(2, bool),
               open_=np.array([True, False])),
     ]
@@ -190,7 +190,7 @@ def test_transfer_moves_a_site_to_where_it_is_worth_more() -> None:
                       count_max=3)
     table = site_table(p)
     before = parts[0].value() + parts[1].value()
-    changed = _transfer_sites(parts, table, np.array([True, True, True, False]),
+    changed = transfer_sites(parts, table, np.array([True, True, True, False]),
                               total=before, deadline=float("inf"), stop=None)
     assert changed == {0, 1}
     assert int(parts[0].open_.sum()) == 1 and parts[1].open_.tolist() == [True, True]
@@ -199,7 +199,7 @@ def test_transfer_moves_a_site_to_where_it_is_worth_more() -> None:
 
 def test_group_minimum_holds_when_a_component_mixes_groups(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cost_model, "_DENSE_LIMIT", 2)  # components of 2 and 1 pairs
+    monkeypatch.setattr(engine, "DENSE_LIMIT", 2)  # components of 2 and 1 pairs
     # component A: site 0 (group BB) and site 1 (group AA) reach point 0, site 0 nearer;
     # component B: site 2 (group BB) reaches point 1. AA needs one open site.
     cover = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1]], dtype=float))

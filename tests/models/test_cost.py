@@ -422,14 +422,14 @@ def test_uncapacitated_cost_equals_enumeration(data: tuple[np.ndarray, np.ndarra
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_continuous_knapsack_matches_lp(data: st.DataObject) -> None:
-    from hzlogistics.models.cost import _knapsack
+    from hzlogistics.solvers.subproblems import knapsack
 
     m = data.draw(st.integers(1, 8))
     v = np.array(data.draw(st.lists(st.integers(-9, 9), min_size=m, max_size=m)), dtype=float)
     v[np.array(data.draw(st.lists(st.booleans(), min_size=m, max_size=m)))] = np.inf
     w = np.array(data.draw(st.lists(st.integers(1, 6), min_size=m, max_size=m)), dtype=float)
     cap = float(data.draw(st.integers(0, 20)))
-    value, x = _knapsack(v[None, :], w, np.array([cap]))
+    value, x = knapsack(v[None, :], w, np.array([cap]))
     ok = np.isfinite(v)
     res = linprog(np.where(ok, v, 0.0), A_ub=w[None, :], b_ub=[cap],
                   bounds=[(0, 1 if o else 0) for o in ok], method="highs")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -163,7 +164,7 @@ def test_median_needs_times_or_costs() -> None:
 @given(data=pmedian())
 def test_branch_and_bound_from_a_poor_plan(data: tuple[np.ndarray, int, np.ndarray]) -> None:
     """The Lagrangian branch and bound alone, started from the worst plan, finds the optimum."""
-    from hzlogistics.models.cost import _branch_and_bound
+    from hzlogistics.models.location.uncapacitated import branch_and_bound
 
     d, k, w = data
     n, m = d.shape
@@ -177,9 +178,36 @@ def test_branch_and_bound_from_a_poor_plan(data: tuple[np.ndarray, int, np.ndarr
     start = np.zeros(n, dtype=bool)
     start[list(worst_set)] = True
     lam = np.where(np.isfinite(cost), cost, np.inf).min(axis=0)
-    out = _branch_and_bound(cost, np.zeros(n), forced=np.zeros(n, dtype=bool), kmin=k, kmax=k,
+    out = branch_and_bound(cost, np.zeros(n), forced=np.zeros(n, dtype=bool), kmin=k, kmax=k,
                             upper=float(worst), upper_open=start, lam=lam,
                             threshold_of=lambda u: u - 0.5, deadline=float("inf"), stop=None)
     assert out.proven
     assert out.value == best
     assert cost[out.open_].min(axis=0).sum() == best
+
+
+def test_components_leave_out_unreached_demand_of_weight_zero(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A weight-0 point no site reaches forms no component and does not bend the bound."""
+    import hzlogistics.models.location.engine as engine
+
+    rng = np.random.default_rng(1)
+    reach = np.zeros((6, 11), dtype=bool)
+    reach[:3, :5] = True
+    reach[3:, 5:10] = True
+    hours = np.where(reach, rng.uniform(1.0, 10.0, reach.shape), 0.0)
+    weight = np.ones(11)
+    weight[10] = 0.0
+    p = SitingProblem(weight=weight, cover=sp.csr_matrix(reach),
+                      travel_time_h=sp.csr_matrix(hours), tiers_m2=np.array([100.0]),
+                      max_area_m2=np.full(6, 100.0), count_min=2, count_max=2)
+    whole = solve_median(p, EXACT)
+    monkeypatch.setattr(engine, "DENSE_LIMIT", 20)  # the split applies, each part is dense
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        parts = solve_median(p, EXACT)
+    assert parts.info.get("components") == 2
+    assert parts.status == whole.status == "optimal"
+    assert parts.objective == pytest.approx(whole.objective, rel=1e-9)
+    assert parts.bound <= whole.objective + 1e-9
+    assert parts.served[:, 10].sum() == 0

@@ -9,8 +9,9 @@ import pytest
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.cost import solve_cost
+from hzlogistics.models.location.orlib import orlib_problem
 from hzlogistics.models.median import solve_median
-from hzlogistics.models.orlib import (
+from hzlogistics.orlib import (
     CAPACITY_VARIANTS,
     pmed_distance_matrix,
     read_cap,
@@ -55,7 +56,7 @@ def test_read_pmed_small_file(tmp_path: Path) -> None:
     inst = read_pmed(f)
     assert inst.kind == "pmedian" and inst.p == 2
     assert inst.cost.tolist() == [[0, 1, 6], [1, 0, 5], [6, 5, 0]]
-    p = inst.problem
+    p = orlib_problem(inst)
     assert p.count_min == 2 and p.count_max == 2
     assert p.cover.nnz == 9
     # the zero diagonal is kept as stored entries of assign_cost
@@ -87,10 +88,10 @@ def test_read_cap_small_file_and_capacity_word(tmp_path: Path) -> None:
     assert inst.name == "capx9" and inst.kind == "cflp"
     assert inst.demand.tolist() == [4, 6, 1]
     assert inst.cost.tolist() == [[1.5, 3, 7], [2.5, 4, 8]]
-    assert inst.problem.site_capacity.tolist() == [9, 9]
-    assert inst.problem.fixed_cost_usd_year.tolist() == [10.5, 20]
+    assert orlib_problem(inst).site_capacity.tolist() == [9, 9]
+    assert orlib_problem(inst).fixed_cost_usd_year.tolist() == [10.5, 20]
     unc = read_cap(f, uncapacitated=True)
-    assert unc.kind == "uflp" and unc.problem.site_capacity is None
+    assert unc.kind == "uflp" and orlib_problem(unc).site_capacity is None
 
 
 def test_read_cap_token_count(tmp_path: Path) -> None:
@@ -123,7 +124,7 @@ def test_read_published_files(optima: dict[tuple[str, str], float]) -> None:
 @pytest.mark.parametrize("name", [f"pmed{i}" for i in range(1, 11)])
 def test_pmedian_published_optimum(name: str, optima: dict[tuple[str, str], float]) -> None:
     inst = read_pmed(ORLIB / "pmed" / f"{name}.txt")
-    res = solve_median(inst.problem, SolveOptions(time_limit_s=120, gap=0))
+    res = solve_median(orlib_problem(inst), SolveOptions(time_limit_s=120, gap=0))
     assert res.status == "optimal"
     assert res.objective == optima[("pmedian", name)]
     assert res.bound == res.objective
@@ -140,7 +141,7 @@ CAP_FAST = [f"cap{g}{k}" for g in (4, 6, 7) for k in (1, 2, 3, 4)] + ["cap51"]
 @pytest.mark.parametrize("name", CAP_FAST)
 def test_cflp_published_optimum(name: str, optima: dict[tuple[str, str], float]) -> None:
     inst = read_cap(ORLIB / "cap" / f"{name}.txt")
-    res = solve_cost(inst.problem, SolveOptions(time_limit_s=120, gap=0))
+    res = solve_cost(orlib_problem(inst), SolveOptions(time_limit_s=120, gap=0))
     assert res.status == "optimal"
     assert close(res.objective, optima[("cflp", name)])
     assert res.bound <= res.objective + 1e-6
@@ -156,7 +157,7 @@ def test_cflp_published_optimum(name: str, optima: dict[tuple[str, str], float])
 @pytest.mark.parametrize("name", ["cap71", "cap101", "cap131", "cap134"])
 def test_uflp_published_optimum(name: str, optima: dict[tuple[str, str], float]) -> None:
     inst = read_cap(ORLIB / "cap" / f"{name}.txt", uncapacitated=True)
-    res = solve_cost(inst.problem, SolveOptions(time_limit_s=120, gap=0))
+    res = solve_cost(orlib_problem(inst), SolveOptions(time_limit_s=120, gap=0))
     assert res.status == "optimal"
     assert close(res.objective, optima[("uflp", name)])
     open_ = np.flatnonzero(res.open)

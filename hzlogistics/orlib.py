@@ -9,11 +9,11 @@ models are checked against published optima:
   with split demand; the same files, with capacities ignored, are the
   uncapacitated instances (Beasley 1993).
 
-Each reader returns an :class:`OrlibInstance`: a :class:`SitingProblem` ready
-for :func:`~hzlogistics.models.median.solve_median` or
-:func:`~hzlogistics.models.cost.solve_cost`, plus the raw arrays of the file.
-The instances have no floor area: every site gets a single tier of 1 m², no
-area budget and no rent.
+Each reader returns an :class:`OrlibInstance`: the arrays of the file (costs,
+demand, capacities, fixed costs, the number of medians).
+:func:`~hzlogistics.models.location.orlib.orlib_problem` turns one into a
+siting problem for :func:`~hzlogistics.models.median.solve_median` or
+:func:`~hzlogistics.models.cost.solve_cost`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.solvers.problem import SitingProblem
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +50,13 @@ class OrlibInstance:
         ``"capa8000"``, ``"capa"`` for the uncapacitated case).
     kind
         ``"pmedian"``, ``"cflp"`` (capacitated, split demand) or ``"uflp"``.
-    problem
-        The instance as a :class:`SitingProblem`. For p-median, ``count_min =
-        count_max = p`` and ``assign_cost`` holds the shortest-path distances;
-        for CFLP/UFLP ``fixed_cost_usd_year``, ``assign_cost`` and (CFLP only)
-        ``site_capacity`` hold the file's figures.
     cost
         Dense ``(n_sites, n_demand)`` matrix: the distance (p-median) or the
         cost of serving all of customer j from warehouse i (CFLP/UFLP).
     p
         Number of medians (p-median only).
     demand
-        ``(n_demand,)`` demand of each customer (CFLP/UFLP; ones for p-median).
+        ``(n_demand,)`` demand of each customer (ones for p-median).
     capacity
         ``(n_sites,)`` warehouse capacities (CFLP only).
     fixed_cost
@@ -71,10 +65,9 @@ class OrlibInstance:
 
     name: str
     kind: str
-    problem: SitingProblem
     cost: np.ndarray
+    demand: np.ndarray
     p: int | None = None
-    demand: np.ndarray | None = None
     capacity: np.ndarray | None = None
     fixed_cost: np.ndarray | None = None
 
@@ -127,40 +120,6 @@ def pmed_distance_matrix(n_vertices: int, edges: np.ndarray) -> np.ndarray:
     return shortest_path(graph, method="FW" if n_vertices <= 400 else "D", directed=False)
 
 
-def _full_pattern(values: np.ndarray) -> sp.csr_matrix:
-    """CSR matrix storing every entry of a dense matrix, zeros included."""
-    n_rows, n_cols = values.shape
-    indptr = np.arange(0, (n_rows + 1) * n_cols, n_cols, dtype=np.int64)
-    indices = np.tile(np.arange(n_cols, dtype=np.int32), n_rows)
-    return sp.csr_matrix((values.ravel().astype(float), indices, indptr), shape=values.shape)
-
-
-def _orlib_problem(
-    cost: np.ndarray,
-    weight: np.ndarray,
-    *,
-    count: int | None = None,
-    fixed_cost: np.ndarray | None = None,
-    capacity: np.ndarray | None = None,
-) -> SitingProblem:
-    n_sites, n_demand = cost.shape
-    cover = _full_pattern(np.ones((n_sites, n_demand), dtype=bool))
-    cover.data = cover.data.astype(bool)
-    return SitingProblem(
-        weight=np.asarray(weight, dtype=float),
-        cover=cover,
-        tiers_m2=np.array([1.0]),
-        area_budget_m2=None,
-        count_min=0 if count is None else int(count),
-        count_max=count,
-        site_ids=np.arange(1, n_sites + 1),
-        demand_ids=np.arange(1, n_demand + 1),
-        fixed_cost_usd_year=None if fixed_cost is None else np.asarray(fixed_cost, dtype=float),
-        site_capacity=None if capacity is None else np.asarray(capacity, dtype=float),
-        assign_cost=_full_pattern(cost),
-    )
-
-
 def read_pmed(path: str | Path) -> OrlibInstance:
     """Read an OR-Library p-median file (``pmedN.txt``).
 
@@ -172,8 +131,8 @@ def read_pmed(path: str | Path) -> OrlibInstance:
     Returns
     -------
     OrlibInstance
-        Kind ``"pmedian"``; the problem has ``count_min = count_max = p``,
-        weight 1 everywhere and the shortest-path distances as ``assign_cost``.
+        Kind ``"pmedian"``; ``cost`` holds the shortest-path distances and
+        ``demand`` is 1 everywhere.
 
     Raises
     ------
@@ -205,9 +164,7 @@ def read_pmed(path: str | Path) -> OrlibInstance:
     dist = pmed_distance_matrix(n, edges)
     if not np.isfinite(dist).all():
         raise ValidationError(f"{path}: the graph is not connected")
-    problem = _orlib_problem(dist, np.ones(n), count=p)
-    return OrlibInstance(name=path.stem, kind="pmedian", problem=problem, cost=dist, p=p,
-                         demand=np.ones(n))
+    return OrlibInstance(name=path.stem, kind="pmedian", cost=dist, demand=np.ones(n), p=p)
 
 
 def read_cap(
@@ -277,9 +234,8 @@ def read_cap(
     else:
         name = f"{path.stem}{int(capacity)}" if named and capacity is not None else path.stem
         kind = "cflp"
-    problem = _orlib_problem(cost, demand, fixed_cost=fixed, capacity=caps)
-    return OrlibInstance(name=name, kind=kind, problem=problem, cost=cost, demand=demand,
-                         capacity=caps, fixed_cost=fixed)
+    return OrlibInstance(name=name, kind=kind, cost=cost, demand=demand, capacity=caps,
+                         fixed_cost=fixed)
 
 
 def read_optima(path: str | Path) -> dict[tuple[str, str], float]:

@@ -1,0 +1,439 @@
+"""The one mixed-integer program runner: arrays in, HiGHS through OR-Tools MathOpt, a status out.
+
+A :class:`Mip` gathers a minimization MIP (or LP) as numpy arrays: variables
+in blocks with their bounds, integrality and objective; rows in blocks with
+their limits; coefficients as ``(row, column, value)`` triplets. :meth:`Mip.solve`
+turns the arrays into a MathOpt ``ModelProto`` in one pass (far faster than
+building expressions variable by variable) and solves it with HiGHS under a
+time limit, a gap target, a seed, an optional warm start (hint) and an
+optional stop event, reading the incumbent and bound from HiGHS's log as it
+runs (:func:`parse_progress`). The result is a :class:`MipOutcome`.
+
+This module sees only arrays and :class:`~hzlogistics.solvers.problem.SolveOptions`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from hzlogistics._errors import SolverError
+from hzlogistics.solvers.problem import SolveOptions
+
+logger = logging.getLogger(__name__)
+
+MipStatus = Literal["optimal", "feasible", "interrupted", "infeasible", "unknown", "error"]
+
+
+@dataclass
+class MipOutcome:
+    """What a MIP run produced, in the model's own units.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"`` (within the gap target), ``"feasible"`` (a solution, time
+        ran out), ``"interrupted"`` (the stop event was set), ``"infeasible"``,
+        ``"unknown"`` (no solution and no proof) or ``"error"``.
+    objective
+        Objective of the solution found (offset included; NaN without one).
+    bound
+        Proven lower bound (``-inf`` when none is known).
+    values
+        ``(n_vars,)`` values of the solution, or ``None``.
+    wall_s
+        Seconds the solve took.
+    engine
+        ``"highs"``.
+    detail
+        The engine's own words on why it stopped.
+    """
+
+    status: MipStatus
+    objective: float
+    bound: float
+    values: np.ndarray | None
+    wall_s: float
+    engine: str
+    detail: str = ""
+
+
+def _num(token: str) -> float:
+    """A number of the HiGHS log (``inf``, ``Large`` and percentages included)."""
+    t = token.strip().lower().rstrip("%")
+    if t in ("inf", "+inf", "infinity", "large"):
+        return math.inf
+    if t in ("-inf", "-infinity"):
+        return -math.inf
+    return float(t)
+
+
+def parse_progress(line: str) -> tuple[float, float] | None:
+    """``(incumbent, bound)`` from one progress line of the HiGHS MIP log.
+
+    Parameters
+    ----------
+    line
+        One line of the log.
+
+    Returns
+    -------
+    tuple of float or None
+        ``None`` for a line that is not a progress line.
+
+    Examples
+    --------
+    >>> parse_progress(" H       0       0         0   0.00%   12.5   20   37.50%"
+    ...                "        0      0      0        12     0.1s")
+    (20.0, 12.5)
+    >>> parse_progress("Presolving model") is None
+    True
+    """
+    tok = line.split()  # ... BestBound BestSol Gap Cuts InLp Confl. LpIters Time
+    if len(tok) < 11 or not tok[-1].endswith("s"):
+        return None
+    try:
+        float(tok[-1][:-1])
+        return _num(tok[-7]), _num(tok[-8])
+    except ValueError:
+        return None
+
+
+def _highs_parameters(options: SolveOptions, time_limit_s: float, integral: bool,
+                      highs_options: dict[str, object] | None) -> Any:
+    """MathOpt parameters: time limit, gap target, seed and raw HiGHS options."""
+    from ortools.math_opt.python import mathopt
+
+    params = mathopt.SolveParameters(
+        time_limit=timedelta(seconds=max(0.05, float(time_limit_s))),
+        relative_gap_tolerance=float(options.gap),
+        # with an integral objective a plan better by less than 1 does not exist
+        absolute_gap_tolerance=(1.0 - 1e-6) if integral else 1e-6,
+        random_seed=int(options.seed) % 2_147_483_647,
+    )
+    for key, value in (highs_options or {}).items():
+        if isinstance(value, bool):
+            params.highs.bool_options[key] = value
+        elif isinstance(value, int):
+            params.highs.int_options[key] = value
+        elif isinstance(value, float):
+            params.highs.double_options[key] = value
+        else:
+            params.highs.string_options[key] = str(value)
+    return params
+
+
+def _status(reason: int, has_values: bool, stopped: bool) -> MipStatus:
+    """Our status for a MathOpt termination reason."""
+    from ortools.math_opt import result_pb2 as R
+
+    status: MipStatus
+    if reason == R.TERMINATION_REASON_OPTIMAL:
+        status = "optimal"
+    elif reason == R.TERMINATION_REASON_FEASIBLE:
+        status = "interrupted" if stopped else "feasible"
+    elif reason == R.TERMINATION_REASON_NO_SOLUTION_FOUND:
+        status = "interrupted" if stopped else "unknown"
+    elif reason in (R.TERMINATION_REASON_INFEASIBLE,
+                    R.TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED):
+        status = "infeasible"
+    else:
+        status = "error"
+    if not has_values and status in ("optimal", "feasible"):
+        status = "unknown"
+    return status
+
+
+class Mip:
+    """A minimization MIP gathered as numpy arrays.
+
+    Variables and rows are added in blocks and referred to by integer ids;
+    coefficients are triplets (duplicates add up).
+
+    Attributes
+    ----------
+    n_vars, n_rows
+        Variables and rows so far.
+    offset
+        Constant added to the objective.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hzlogistics.solvers.problem import SolveOptions
+    >>> m = Mip()
+    >>> x = m.add_vars(2, ub=3.0, integer=True, obj=[-1.0, -2.0])
+    >>> _ = m.add_row(x, [1.0, 1.0], ub=4.0)
+    >>> out = m.solve(SolveOptions(time_limit_s=10, gap=0), time_limit_s=10)
+    >>> out.status, out.objective, out.values.tolist()
+    ('optimal', -7.0, [1.0, 3.0])
+    """
+
+    def __init__(self) -> None:
+        self._lb: list[np.ndarray] = []
+        self._ub: list[np.ndarray] = []
+        self._int: list[np.ndarray] = []
+        self._obj: list[np.ndarray] = []
+        self._rlb: list[np.ndarray] = []
+        self._rub: list[np.ndarray] = []
+        self._r: list[np.ndarray] = []
+        self._c: list[np.ndarray] = []
+        self._v: list[np.ndarray] = []
+        self._extra_obj: list[tuple[np.ndarray, np.ndarray]] = []
+        self.n_vars = 0
+        self.n_rows = 0
+        self.offset = 0.0
+
+    def add_vars(self, n: int, *, lb: object = 0.0, ub: object = 1.0, integer: bool = False,
+                 obj: object = 0.0) -> np.ndarray:
+        """Add ``n`` variables (bounds and objective scalars or ``(n,)``); their ids."""
+        n = int(n)
+        self._lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)))
+        self._ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)))
+        self._int.append(np.full(n, bool(integer)))
+        self._obj.append(np.broadcast_to(np.asarray(obj, dtype=float), (n,)))
+        ids = np.arange(self.n_vars, self.n_vars + n, dtype=np.int64)
+        self.n_vars += n
+        return ids
+
+    def add_rows(self, n: int, *, lb: object = -np.inf, ub: object = np.inf) -> np.ndarray:
+        """Add ``n`` empty rows ``lb <= . <= ub``; their ids."""
+        n = int(n)
+        self._rlb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)))
+        self._rub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)))
+        ids = np.arange(self.n_rows, self.n_rows + n, dtype=np.int64)
+        self.n_rows += n
+        return ids
+
+    def add_terms(self, rows: object, cols: object, vals: object) -> None:
+        """Add coefficients ``vals`` at ``(rows, cols)`` (same length; ``vals`` may be a scalar)."""
+        r = np.asarray(rows, dtype=np.int64).ravel()
+        c = np.asarray(cols, dtype=np.int64).ravel()
+        v = np.broadcast_to(np.asarray(vals, dtype=float), r.shape).ravel()
+        if r.shape != c.shape:
+            raise SolverError("internal: row and column arrays differ in length")
+        self._r.append(r)
+        self._c.append(c)
+        self._v.append(v)
+
+    def add_row(self, cols: object, vals: object, *, lb: float = -np.inf,
+                ub: float = np.inf) -> int:
+        """Add one row ``lb <= sum vals * x[cols] <= ub``; its id."""
+        c = np.asarray(cols, dtype=np.int64).ravel()
+        row = int(self.add_rows(1, lb=lb, ub=ub)[0])
+        self.add_terms(np.full(c.size, row), c, vals)
+        return row
+
+    def add_matrix(self, a: sp.spmatrix, cols: np.ndarray, *, lb: np.ndarray,
+                   ub: np.ndarray) -> np.ndarray:
+        """Add the rows of ``a`` (its column ``k`` is variable ``cols[k]``); their ids."""
+        coo = sp.coo_matrix(a)
+        ids = self.add_rows(coo.shape[0], lb=lb, ub=ub)
+        self.add_terms(ids[coo.row], np.asarray(cols, dtype=np.int64)[coo.col], coo.data)
+        return ids
+
+    def add_objective(self, cols: object, vals: object) -> None:
+        """Add ``vals`` to the objective coefficients of ``cols``."""
+        c = np.asarray(cols, dtype=np.int64).ravel()
+        self._extra_obj.append((c, np.broadcast_to(np.asarray(vals, dtype=float), c.shape)))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``lb, ub, integer, objective`` of every variable."""
+        def cat(parts: list[np.ndarray], dt: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dt) if parts else np.zeros(0, dtype=dt)
+
+        obj = cat(self._obj, float).copy()
+        for c, v in self._extra_obj:
+            np.add.at(obj, c, v)
+        return cat(self._lb, float), cat(self._ub, float), cat(self._int, bool), obj
+
+    def proto(self) -> Any:
+        """The model as a MathOpt ``ModelProto``."""
+        from ortools.math_opt import model_pb2
+
+        lb, ub, integer, obj = self.arrays()
+        mp = model_pb2.ModelProto()
+        mp.variables.ids.extend(range(self.n_vars))
+        mp.variables.lower_bounds.extend(lb.tolist())
+        mp.variables.upper_bounds.extend(ub.tolist())
+        mp.variables.integers.extend(integer.tolist())
+        nz = np.flatnonzero(obj)
+        mp.objective.maximize = False
+        mp.objective.offset = float(self.offset)
+        mp.objective.linear_coefficients.ids.extend(nz.tolist())
+        mp.objective.linear_coefficients.values.extend(obj[nz].tolist())
+        mp.linear_constraints.ids.extend(range(self.n_rows))
+        if self.n_rows:
+            mp.linear_constraints.lower_bounds.extend(np.concatenate(self._rlb).tolist())
+            mp.linear_constraints.upper_bounds.extend(np.concatenate(self._rub).tolist())
+        if self._r:
+            a = sp.csr_matrix(
+                (np.concatenate(self._v), (np.concatenate(self._r), np.concatenate(self._c))),
+                shape=(self.n_rows, self.n_vars),
+            )
+            a.sum_duplicates()
+            a.eliminate_zeros()
+            a.sort_indices()
+            rows = np.repeat(np.arange(self.n_rows, dtype=np.int64), np.diff(a.indptr))
+            m = mp.linear_constraint_matrix
+            m.row_ids.extend(rows.tolist())
+            m.column_ids.extend(a.indices.tolist())
+            m.coefficients.extend(a.data.tolist())
+        return mp
+
+    def solve(
+        self,
+        options: SolveOptions,
+        *,
+        time_limit_s: float,
+        hint: tuple[np.ndarray, np.ndarray] | None = None,
+        integral: bool = False,
+        on_progress: Callable[[float, float], None] | None = None,
+        highs_options: dict[str, object] | None = None,
+    ) -> MipOutcome:
+        """Solve with HiGHS through MathOpt.
+
+        Parameters
+        ----------
+        options
+            Gap target, seed, stop event and ``log`` (print HiGHS's log);
+            ``options.time_limit_s`` is not used.
+        time_limit_s
+            Seconds for this solve, building the model included.
+        hint
+            ``(variable ids, values)`` of a warm start. When HiGHS fails with it,
+            the model is solved again without it.
+        integral
+            The objective takes integer values on every solution: a gap below 1
+            is then closed.
+        on_progress
+            Called as ``on_progress(incumbent, bound)`` on each progress line.
+        highs_options
+            Raw HiGHS options (``{"presolve": "off"}``, ...).
+
+        Returns
+        -------
+        MipOutcome
+            HiGHS cannot be interrupted from Python: with a stop event, the solve
+            runs in a worker thread and, once the event is set, this returns at
+            once with status ``"interrupted"`` and no values (the abandoned solve
+            ends by its own time limit).
+
+        Raises
+        ------
+        SolverError
+            When HiGHS fails without a warm start.
+        """
+        t_build = time.perf_counter()
+        proto = self.proto()
+        time_limit_s -= time.perf_counter() - t_build  # building counts against the limit
+        params = _highs_parameters(options, time_limit_s, integral, highs_options)
+        t0 = time.perf_counter()
+        box = self._run(proto, params, hint, options, on_progress)
+        if "error" in box:
+            if hint is not None and len(hint[0]):
+                # HiGHS can fail on a warm start it cannot complete; the hint is only a help
+                logger.info("HiGHS failed with the warm start (%s); solving without it",
+                            box["error"])
+                left = time_limit_s - (time.perf_counter() - t0)
+                return self.solve(options, time_limit_s=max(left, 0.05), hint=None,
+                                  integral=integral, on_progress=on_progress,
+                                  highs_options=highs_options)
+            raise SolverError(f"MathOpt/HiGHS failed: {box['error']}") from box["error"]
+        wall = time.perf_counter() - t0
+        if "result" not in box:
+            return MipOutcome(status="interrupted", objective=math.nan, bound=box["bound"],
+                              values=None, wall_s=wall, engine="highs")
+        return self._outcome(box["result"], wall, stopped=bool(box["stopped"]))
+
+    def _run(self, proto: Any, params: Any, hint: tuple[np.ndarray, np.ndarray] | None,
+             options: SolveOptions, on_progress: Callable[[float, float], None] | None
+             ) -> dict[str, Any]:
+        """Run HiGHS (in a worker thread when there is a stop event to watch).
+
+        Returns ``{"result": ...}`` or ``{"error": ...}``, with ``"stopped"``
+        (the event was set) and ``"bound"`` (the last bound logged); only
+        ``"bound"`` when the solve was abandoned.
+        """
+        from ortools.math_opt import callback_pb2, parameters_pb2
+        from ortools.math_opt.core.python import solver as core
+        from ortools.math_opt.python import mathopt
+
+        model_params = mathopt.ModelSolveParameters().to_proto()
+        if hint is not None and len(hint[0]):
+            h = model_params.solution_hints.add()
+            order = np.argsort(hint[0])
+            h.variable_values.ids.extend(np.asarray(hint[0])[order].tolist())
+            h.variable_values.values.extend(np.asarray(hint[1], dtype=float)[order].tolist())
+        stopped = threading.Event()
+        box: dict[str, Any] = {"bound": -math.inf}
+
+        def on_lines(lines: list[str]) -> None:
+            if stopped.is_set():
+                return
+            for line in lines:
+                if options.log:
+                    print(line, file=sys.stdout)
+                parsed = parse_progress(line)
+                if parsed is not None:
+                    box["bound"] = parsed[1]
+                    if on_progress is not None:
+                        on_progress(*parsed)
+
+        def run() -> None:
+            try:
+                box["result"] = core.solve(
+                    proto, mathopt.SolverType.HIGHS.value,
+                    parameters_pb2.SolverInitializerProto(), params.to_proto(), model_params,
+                    on_lines, callback_pb2.CallbackRegistrationProto(), None, None)
+            except Exception as exc:  # the engine reports a bad model or fails
+                box["error"] = exc
+
+        stop = options.stop
+        wait = getattr(stop, "wait", None)
+        if callable(wait):
+            worker = threading.Thread(target=run, daemon=True, name="hzlogistics-highs")
+            worker.start()
+            while worker.is_alive():
+                if wait(0.05):
+                    stopped.set()
+                    break
+                worker.join(0.0)
+            if stopped.is_set() and worker.is_alive():
+                return {"bound": box["bound"]}  # abandoned: it ends by its own time limit
+            worker.join()
+        else:
+            run()
+        box["stopped"] = stopped.is_set()
+        return box
+
+    def _outcome(self, res: Any, wall: float, *, stopped: bool) -> MipOutcome:
+        """A :class:`MipOutcome` from a MathOpt ``SolveResultProto``."""
+        term = res.termination
+        values = None
+        if res.solutions:
+            ps = res.solutions[0].primal_solution
+            if ps.feasibility_status == 2 and len(ps.variable_values.ids):  # FEASIBLE
+                values = np.zeros(self.n_vars)
+                values[np.asarray(ps.variable_values.ids, dtype=np.int64)] = \
+                    np.asarray(ps.variable_values.values)
+        status = _status(term.reason, values is not None, stopped)
+        objective = float(term.objective_bounds.primal_bound) if values is not None else math.nan
+        bound = float(term.objective_bounds.dual_bound)
+        logger.debug("highs %s in %.2fs: objective %s bound %s (%s vars, %s rows)", status,
+                     wall, objective, bound, self.n_vars, self.n_rows)
+        return MipOutcome(status=status, objective=objective, bound=bound, values=values,
+                          wall_s=wall, engine="highs", detail=term.detail)
+
+
+__all__ = ["Mip", "MipOutcome", "MipStatus", "parse_progress"]

@@ -1,0 +1,97 @@
+"""The one MIP runner: known optima, warm starts, infeasibility, stop events, the HiGHS log."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from hzlogistics.solvers.mip import Mip, parse_progress
+from hzlogistics.solvers.problem import SolveOptions
+
+OPTIONS = SolveOptions(time_limit_s=20, gap=0.0)
+
+
+def knapsack_mip() -> tuple[Mip, np.ndarray]:
+    """Pick items of value 6, 10, 12 and weight 1, 2, 3 within weight 5: best 22 (items 1, 2)."""
+    m = Mip()
+    x = m.add_vars(3, integer=True, obj=[-6.0, -10.0, -12.0])
+    m.add_row(x, [1.0, 2.0, 3.0], ub=5.0)
+    return m, x
+
+
+def test_small_mip_reaches_its_known_optimum() -> None:
+    m, x = knapsack_mip()
+    out = m.solve(OPTIONS, time_limit_s=20, integral=True)
+    assert out.status == "optimal"
+    assert out.objective == pytest.approx(-22.0)
+    assert out.bound == pytest.approx(-22.0)
+    assert out.values is not None and np.round(out.values[x]).tolist() == [0.0, 1.0, 1.0]
+    assert out.engine == "highs" and out.wall_s >= 0
+
+
+def test_offset_objective_terms_and_ranged_rows() -> None:
+    m = Mip()
+    y = m.add_vars(2, lb=0.0, ub=10.0)
+    m.offset = 5.0
+    m.add_objective(y, [1.0, 1.0])
+    m.add_objective(y[:1], [2.0])  # objective 3 y0 + y1 + 5
+    rows = m.add_rows(1, lb=4.0, ub=6.0)
+    m.add_terms(np.repeat(rows, 2), y, 1.0)
+    assert m.n_vars == 2 and m.n_rows == 1
+    lb, ub, integer, obj = m.arrays()
+    assert obj.tolist() == [3.0, 1.0] and not integer.any() and ub.tolist() == [10.0, 10.0]
+    out = m.solve(OPTIONS, time_limit_s=20)
+    assert out.status == "optimal"
+    assert out.objective == pytest.approx(9.0)  # y1 = 4, y0 = 0
+    assert out.values is not None and out.values.tolist() == pytest.approx([0.0, 4.0])
+
+
+def test_hint_is_accepted_and_a_bad_hint_does_no_harm() -> None:
+    for values in ([0.0, 1.0, 1.0], [1.0, 1.0, 1.0]):  # the optimum, then an infeasible start
+        m, x = knapsack_mip()
+        out = m.solve(OPTIONS, time_limit_s=20, hint=(x, np.array(values)), integral=True)
+        assert out.status == "optimal"
+        assert out.objective == pytest.approx(-22.0)
+
+
+def test_infeasible_model_is_reported() -> None:
+    m = Mip()
+    x = m.add_vars(2, integer=True)
+    m.add_row(x, [1.0, 1.0], lb=3.0)  # two binaries cannot sum to 3
+    out = m.solve(OPTIONS, time_limit_s=20)
+    assert out.status == "infeasible"
+    assert out.values is None and math.isnan(out.objective)
+
+
+def test_stop_event_already_set_returns_at_once() -> None:
+    m, _ = knapsack_mip()
+    stop = threading.Event()
+    stop.set()
+    out = m.solve(SolveOptions(time_limit_s=20, gap=0.0, stop=stop), time_limit_s=20)
+    assert out.status in ("interrupted", "optimal")  # a tiny model may finish first
+    if out.status == "interrupted":
+        assert out.values is None
+
+
+def test_progress_lines_of_the_highs_log() -> None:
+    line = ("        0       0         0   0.00%   -inf            inf                inf"
+            "        0      0      0         0     0.0s")
+    assert parse_progress(line) == (math.inf, -math.inf)
+    line = (" T       0       0         0   0.00%   -25.5           -22                15.91%"
+            "        0      0      0         4     0.0s")
+    assert parse_progress(line) == (-22.0, -25.5)
+    assert parse_progress("Solving report") is None
+    assert parse_progress("a b c d e f g h i j 0.5") is None  # no seconds at the end
+
+
+def test_terms_of_different_lengths_are_an_error() -> None:
+    from hzlogistics._errors import SolverError
+
+    m = Mip()
+    m.add_vars(2)
+    m.add_rows(1)
+    with pytest.raises(SolverError, match="differ in length"):
+        m.add_terms([0, 0], [0], 1.0)
