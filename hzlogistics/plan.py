@@ -632,12 +632,9 @@ def run_scenario(
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap,
                            seed=scenario.seed, log=log, progress=on_incumbent, stop=stop,
                            hint=hint)
-    kwargs: dict[str, Any] = {}
-    if scenario.objective == "min-area":
-        kwargs["required_share"] = scenario.required_share
-    if scenario.objective == "cost":
-        kwargs["assignment"] = scenario.assignment
-    result = solve_reachable(problem, scenario.objective, options, **kwargs)
+    from hzlogistics.scenario import objective_kwargs
+
+    result = solve_reachable(problem, scenario.objective, options, **objective_kwargs(scenario))
     timings["solve_s"] = time.perf_counter() - t
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
@@ -693,7 +690,7 @@ def solve_plan(
     Plan
     """
     from hzlogistics import settings
-    from hzlogistics.scenario import Scenario
+    from hzlogistics.scenario import Scenario, objective_kwargs
 
     lo, hi = (0, None) if count is None else (
         (int(count), int(count)) if isinstance(count, int | np.integer) else
@@ -727,14 +724,9 @@ def solve_plan(
         cov = coverage  # type: ignore[assignment]
     t1 = time.perf_counter()
     problem = build_problem(scenario, inputs, cov)
-    kwargs: dict[str, Any] = {}
-    if objective == "min-area":
-        kwargs["required_share"] = required_share
-    if objective == "cost":
-        kwargs["assignment"] = assignment
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap, seed=seed,
                            progress=on_incumbent, stop=stop)
-    result = solve_reachable(problem, objective, options, **kwargs)
+    result = solve_reachable(problem, objective, options, **objective_kwargs(scenario))
     t2 = time.perf_counter()
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
