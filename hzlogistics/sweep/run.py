@@ -173,8 +173,7 @@ def sweep(
 
     Examples
     --------
-    >>> from hzlogistics._errors import ValidationError
-from hzlogistics.scenario import Scenario, scenario_problems, validate_scenario
+    >>> from hzlogistics.scenario import Scenario
     >>> table = sweep(Scenario(countries=["SG"]),
     ...               {"area_budget": "1000:3000:1000"})  # doctest: +SKIP
     >>> table[["area_budget_m2", "covered_share"]]  # doctest: +SKIP
