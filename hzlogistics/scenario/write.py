@@ -148,7 +148,7 @@ def keys_markdown(section: str) -> str:
         defaults = Scenario()  # type: ignore[assignment]
     rows = ["| Key | Unit / values | Default | Meaning |", "|---|---|---|---|"]
     for name, key in keys.items():
-        default = getattr(defaults, name, None)
+        default = getattr(defaults, name)
         shown = key.shown_default or ("not set" if default is None
                                       else f"`{toml_value(default)}`")
         rows.append(f"| `{name}` | {key.values} | {shown} | {key.meaning} |")
