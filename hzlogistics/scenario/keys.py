@@ -204,6 +204,8 @@ class Scenario:
     Each field's metadata holds its :class:`Key` (section, unit, check, docs).
     """
 
+    # (long because each key is described here, once, beside its field)
+
     # --- top level -------------------------------------------------------------------------
     name: str = _key(
         settings.DEFAULT_SCENARIO, None, "str", "text",

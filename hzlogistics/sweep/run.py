@@ -178,6 +178,7 @@ def sweep(
     ...               {"area_budget": "1000:3000:1000"})  # doctest: +SKIP
     >>> table[["area_budget_m2", "covered_share"]]  # doctest: +SKIP
     """
+    # (long only for its docstring: the body reads the stages in order)
     values = normalize_vary(vary)
     points, chain_list = plan_points(values, warm_start=warm_start, chains=chains)
     scenarios = point_scenarios(scenario, points)
