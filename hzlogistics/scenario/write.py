@@ -148,9 +148,11 @@ def keys_markdown(section: str) -> str:
         defaults = Scenario()  # type: ignore[assignment]
     rows = ["| Key | Unit / values | Default | Meaning |", "|---|---|---|---|"]
     for name, key in keys.items():
-        default = getattr(defaults, name)
-        shown = key.shown_default or ("not set" if default is None
-                                      else f"`{toml_value(default)}`")
+        if key.shown_default is not None:  # e.g. count, which is not a field
+            shown = key.shown_default
+        else:
+            default = getattr(defaults, name)
+            shown = "not set" if default is None else f"`{toml_value(default)}`"
         rows.append(f"| `{name}` | {key.values} | {shown} | {key.meaning} |")
     return "\n".join(rows) + "\n"
 
