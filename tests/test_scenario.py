@@ -409,3 +409,14 @@ def test_check_key_words_a_value_as_a_file_does(tmp_path: Path) -> None:
     assert check_key("count", [5, 2])[1] == ["must be >= count_min (5), got 2"]
     path = write(tmp_path, "[network]\ncount = [5, 2]\n")
     assert problems_of(path) == [f"{path}:2: network.count: must be >= count_min (5), got 2"]
+
+
+def test_doc_command_checks_and_rewrites_the_key_tables(tmp_path: Path) -> None:
+    from hzlogistics.scenario.write import main
+
+    doc = (REPO / "docs" / "scenario.md").read_text(encoding="utf-8")
+    path = write(tmp_path, doc.replace("| `seed` |", "| `old_seed` |"), "scenario.md")
+    assert main(["--check-doc", str(path)]) == 1
+    assert main(["--write-doc", str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == doc
+    assert main(["--check-doc", str(path)]) == 0
