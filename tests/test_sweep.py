@@ -152,6 +152,18 @@ def test_sweep_rejects_a_point_that_breaks_a_rule_between_keys(toy):
     assert toy.coverage_calls == []
 
 
+def test_sweep_parameters_are_the_scenario_keys_marked_for_sweeps():
+    from hzlogistics.scenario import KEYS
+
+    assert set(sw.SWEEP_PARAMETERS) == {k for k, key in KEYS.items() if key.sweep is not None}
+    assert sw.SWEEP_ALIASES["budget"] == "area_budget_m2"
+    assert {a for k in sw.SWEEP_PARAMETERS for a in KEYS[k].sweep or ()} == set(sw.SWEEP_ALIASES)
+    # the coverage keys rebuild the coverage; the others reuse it
+    assert sw.SWEEP_PARAMETERS["service_level"].coverage
+    assert not sw.SWEEP_PARAMETERS["area_budget_m2"].coverage
+    assert "road_graph" not in sw.SWEEP_PARAMETERS  # a key without a sweep entry
+
+
 def test_normalize_vary_accepts_lists_strings_and_aliases():
     out = sw.normalize_vary({"area_budget": "100:300:100", "service_level": ["next-day"],
                              "count": (5, 6)})
