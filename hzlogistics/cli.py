@@ -670,7 +670,8 @@ def _cmd_validate(args: argparse.Namespace, console: _Console, state: dict[str, 
 
 def _cmd_compare(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
     from hzlogistics.io import write_atomic
-    from hzlogistics.report import compare_plans, read_plan
+    from hzlogistics.report import compare_plans
+    from hzlogistics.saved_plan import read_plan
 
     if args.map is not None:
         if not args.map.strip():

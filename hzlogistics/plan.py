@@ -3,12 +3,11 @@
 Each step is callable on its own from a notebook; the command line is a thin
 caller of the same steps.
 
-A :class:`Plan` is data and KPIs. Writing it is the job of the layer above:
+A :class:`Plan` is data and KPIs. Writing it is the job of the layer below,
+which reads a plan without importing this module:
 :func:`hzlogistics.report.write_plan` writes its files and
-:func:`hzlogistics.maps.plan_map` draws its map, each reading the plan.
-:meth:`Plan.to_map` and :meth:`Plan.to_files` are thin conveniences for a
-notebook that import those modules inside the method; they are the only
-upward calls of this module, and nothing here depends on them.
+:func:`hzlogistics.maps.plan_map` draws its map. :meth:`Plan.to_map` and
+:meth:`Plan.to_files` are thin conveniences over them for a notebook.
 """
 
 from __future__ import annotations
@@ -188,10 +187,6 @@ class Plan:
         **kwargs
             Passed to :func:`hzlogistics.maps.plan_map`.
 
-        Notes
-        -----
-        A convenience: it imports :mod:`hzlogistics.maps` (a higher layer) inside
-        the method, one of the two allowed upward calls of this module.
         """
         from hzlogistics import maps
 
@@ -205,10 +200,6 @@ class Plan:
         dict
             The paths written, by kind.
 
-        Notes
-        -----
-        A convenience: it imports :mod:`hzlogistics.report` (a higher layer)
-        inside the method, one of the two allowed upward calls of this module.
         """
         from hzlogistics import report
 
@@ -765,12 +756,9 @@ def run_scenario(
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap,
                            seed=scenario.seed, log=log, progress=on_incumbent, stop=stop,
                            hint=hint)
-    kwargs: dict[str, Any] = {}
-    if scenario.objective == "min-area":
-        kwargs["required_share"] = scenario.required_share
-    if scenario.objective == "cost":
-        kwargs["assignment"] = scenario.assignment
-    result = solve_reachable(problem, scenario.objective, options, **kwargs)
+    from hzlogistics.scenario import objective_kwargs
+
+    result = solve_reachable(problem, scenario.objective, options, **objective_kwargs(scenario))
     timings["solve_s"] = time.perf_counter() - t
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
@@ -835,7 +823,7 @@ def solve_plan(
         When no plan satisfies the constraints.
     """
     from hzlogistics import settings
-    from hzlogistics.scenario import Scenario, validate_scenario
+    from hzlogistics.scenario import Scenario, objective_kwargs, validate_scenario
 
     lo, hi = (0, None) if count is None else (
         (int(count), int(count)) if isinstance(count, int | np.integer) else
@@ -877,14 +865,9 @@ def solve_plan(
         cov = coverage  # type: ignore[assignment]
     t1 = time.perf_counter()
     problem = build_problem(scenario, inputs, cov)
-    kwargs: dict[str, Any] = {}
-    if objective == "min-area":
-        kwargs["required_share"] = required_share
-    if objective == "cost":
-        kwargs["assignment"] = assignment
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap, seed=seed,
                            progress=on_incumbent, stop=stop)
-    result = solve_reachable(problem, objective, options, **kwargs)
+    result = solve_reachable(problem, objective, options, **objective_kwargs(scenario))
     t2 = time.perf_counter()
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])

@@ -13,9 +13,9 @@
 The files are first written into a hidden staging folder inside the target
 and moved into place only when all of them are complete, so a failed or
 interrupted run never leaves a half-written file nor replaces the files of an
-earlier plan. :func:`read_plan` reads such a folder back into a
-:class:`~hzlogistics.plan.Plan`, and :func:`compare_plans` sets two plans side
-by side.
+earlier plan. :func:`hzlogistics.saved_plan.read_plan` reads such a folder
+back into a :class:`~hzlogistics.plan.Plan`, and :func:`compare_plans` sets two
+plans side by side.
 """
 
 from __future__ import annotations
@@ -35,11 +35,10 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.io import csv_text, gdal_readable, temp_path_for, write_atomic, write_gdal
+from hzlogistics.io import csv_text, temp_path_for, write_atomic, write_gdal
 
 if TYPE_CHECKING:  # pragma: no cover
     from hzlogistics.plan import Plan
@@ -132,7 +131,7 @@ def write_plan(
 
     See Also
     --------
-    read_plan : reads the folder back into a Plan.
+    hzlogistics.saved_plan.read_plan : reads the folder back into a Plan.
     """
     out = Path(out_dir)
     try:
@@ -449,109 +448,8 @@ def report_markdown(plan: Plan) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Reading back and comparing
+# Comparing
 # ---------------------------------------------------------------------------
-def read_plan(out_dir: str | os.PathLike[str]) -> Plan:
-    """Read a plan folder written by :func:`write_plan` back into a Plan.
-
-    Parameters
-    ----------
-    out_dir
-        The folder holding ``plan.gpkg`` and ``summary.json``.
-
-    Returns
-    -------
-    Plan
-        With sites, demand, countries, assignments and a result rebuilt from
-        the summary; ``problem`` and ``coverage`` are ``None``; ``scenario`` is
-        read from ``scenario.toml`` when present and valid.
-
-    Raises
-    ------
-    ValidationError
-        When the folder or one of its files is missing or unreadable.
-    """
-    from hzlogistics.plan import Plan
-    from hzlogistics.solvers.problem import SolveResult
-
-    folder = Path(out_dir)
-    gpkg = folder / PLAN_FILES["gpkg"]
-    summary_path = folder / PLAN_FILES["summary"]
-    missing = [p.name for p in (gpkg, summary_path) if not p.is_file()]
-    if not folder.is_dir():
-        raise ValidationError(f"{folder}: no such plan folder; expected the output folder of "
-                              "`hzlogistics plan` (holding plan.gpkg and summary.json)")
-    if missing:
-        raise ValidationError(f"{folder}: not a plan folder, missing {', '.join(missing)}")
-    cleanup: Callable[[], None] = lambda: None  # noqa: E731
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        readable, cleanup = gdal_readable(gpkg)
-        layers = {layer: gpd.read_file(readable, layer=layer)
-                  for layer in ("sites", "demand", "assignments", "countries")}
-    except (OSError, ValueError) as exc:
-        raise ValidationError(f"{folder}: cannot read the plan files ({exc})") from None
-    except Exception as exc:  # pyogrio's DataSourceError and friends
-        raise ValidationError(f"{gpkg}: cannot read the GeoPackage ({exc})") from None
-    finally:
-        cleanup()
-    sites, demand = layers["sites"], layers["demand"]
-    for frame in (sites, demand):
-        frame["id"] = frame["id"].astype(str)
-    assignments = pd.DataFrame(layers["assignments"].drop(columns="geometry"))
-    for col in ("site_id", "demand_id"):
-        assignments[col] = assignments[col].astype(str)
-    site_index = pd.Series(np.arange(len(sites)), index=sites["id"].to_numpy())
-    demand_index = pd.Series(np.arange(len(demand)), index=demand["id"].to_numpy())
-    served = sp.csr_matrix(
-        (assignments["weight"].to_numpy(dtype=float),
-         (site_index.reindex(assignments["site_id"]).to_numpy(dtype=np.int64),
-          demand_index.reindex(assignments["demand_id"]).to_numpy(dtype=np.int64))),
-        shape=(len(sites), len(demand)),
-    )
-
-    def num(key: str) -> float:
-        v = summary.get(key)
-        return float("nan") if v is None else float(v)
-
-    result = SolveResult(
-        status=summary.get("status", "feasible"),
-        objective=num("objective"),
-        bound=num("bound"),
-        gap=num("gap"),
-        wall_s=num("wall_s"),
-        area_m2=sites["area_m2"].to_numpy(dtype=float),
-        served=served,
-        sense=summary.get("sense", "max"),
-        objective_name=summary.get("objective_name", "coverage"),
-    )
-    scenario = None
-    scenario_path = folder / PLAN_FILES["scenario"]
-    if scenario_path.is_file():
-        from hzlogistics.scenario import loads_scenario
-
-        try:
-            scenario = loads_scenario(scenario_path.read_text(encoding="utf-8"),
-                                      source=str(scenario_path))
-        except ValidationError as exc:
-            logger.warning("%s: not read back (%s)", scenario_path, exc)
-    countries = layers["countries"]
-    if not isinstance(countries, gpd.GeoDataFrame):  # pragma: no cover - table without geometry
-        countries = gpd.GeoDataFrame(countries, geometry=gpd.GeoSeries([None] * len(countries),
-                                                                        crs="EPSG:4326"))
-    return Plan(
-        name=summary.get("name", folder.name),
-        title=summary.get("title", folder.name),
-        sites=sites,
-        demand=demand,
-        countries=countries,
-        assignments=assignments,
-        result=result,
-        scenario=scenario,
-        timings={k: float(v) for k, v in (summary.get("timings") or {}).items()},
-    )
-
-
 @dataclass
 class PlanComparison:
     """Two plans side by side.
@@ -693,7 +591,6 @@ __all__ = [
     "clean_staging",
     "compare_plans",
     "plan_summary",
-    "read_plan",
     "report_markdown",
     "sites_table",
     "write_plan",

@@ -38,6 +38,20 @@ SEED: int = 0
 #: 200,000 m² budget binds on the default data; see README, "Capacity").
 CAPACITY_PER_M2: float = 8.0
 
+#: Objectives a scenario may ask for (one model each in :mod:`hzlogistics.models`).
+OBJECTIVES: tuple[str, ...] = ("coverage", "median", "cost", "min-area")
+
+#: Scenario keys passed to an objective's model as keyword arguments, by objective.
+OBJECTIVE_OPTIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+    {"min-area": ("required_share",), "cost": ("assignment",)}
+)
+
+#: How coverage is computed: on the delivery network, or by geodesic distance.
+COVERAGE_MODES: tuple[str, ...] = ("network", "geodesic")
+
+#: How the cost objective may assign demand to sites: split, or each point to one site.
+ASSIGNMENTS: tuple[str, ...] = ("split", "single")
+
 #: Name of the built-in scenario.
 DEFAULT_SCENARIO: str = "hangzhou-2020"
 

@@ -27,7 +27,8 @@ from hzlogistics._errors import ValidationError
 from hzlogistics.coverage import coverage_from_pairs
 from hzlogistics.io import read_demand_csv, read_sites_csv, write_atomic
 from hzlogistics.plan import Inputs, Plan, build_problem, run_scenario, solve_plan
-from hzlogistics.report import PLAN_FILES, read_plan, report_markdown, write_plan
+from hzlogistics.report import PLAN_FILES, report_markdown, write_plan
+from hzlogistics.saved_plan import read_plan
 from hzlogistics.scenario import Scenario
 from tests import test_cli
 from tests.test_cli import FakeSolve, run, tree

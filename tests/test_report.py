@@ -23,10 +23,10 @@ from hzlogistics.report import (
     assignment_lines,
     clean_staging,
     compare_plans,
-    read_plan,
     report_markdown,
     write_plan,
 )
+from hzlogistics.saved_plan import read_plan
 from hzlogistics.scenario import Scenario, loads_scenario
 from hzlogistics.solvers.problem import SitingProblem, SolveResult
 

@@ -360,7 +360,7 @@ def test_docs_describe_every_key() -> None:
 
 
 def test_docs_give_the_current_defaults() -> None:
-    from hzlogistics.scenario import _toml_value
+    from hzlogistics.scenario.write import toml_value
 
     doc = (REPO / "docs" / "scenario.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip().strip("`"): line.split("|")[3]
@@ -372,7 +372,52 @@ def test_docs_give_the_current_defaults() -> None:
         if f.name not in rows or value is None or isinstance(value, list | dict) \
                 or f.name in ("name", "title"):
             continue
-        text = _toml_value(value)
+        text = toml_value(value)
         assert f"`{text}`" in rows[f.name] or f"`{text.strip(chr(34))}`" in rows[f.name], f.name
         checked += 1
     assert checked >= 15
+
+
+def test_docs_key_tables_are_generated_from_the_keys() -> None:
+    from hzlogistics.scenario import render_doc
+
+    doc = (REPO / "docs" / "scenario.md").read_text(encoding="utf-8")
+    assert render_doc(doc) == doc, (
+        "docs/scenario.md is stale: run python -m hzlogistics.scenario --write-doc "
+        "docs/scenario.md")
+    # every section's table is generated, and a changed key would show
+    assert doc.count("<!-- keys: ") == len(SECTIONS) + 1
+    stale = doc.replace("Total floor area of all open sites.", "Old text.")
+    assert render_doc(stale) == doc
+
+
+def test_tables_of_keys_are_derived_from_the_field_metadata() -> None:
+    from hzlogistics.scenario import KEY_DOCS, KEYS
+
+    fields = [f.name for f in dataclasses.fields(Scenario) if f.name != "quotas"]
+    assert [k for k in KEYS if k != "count"] == fields
+    assert [k for keys in SECTIONS.values() for k in keys] == list(KEYS)
+    assert set(KEY_DOCS) == set(KEYS) | set(QUOTA_KEYS)
+    assert KEYS["count"].fields == ("count_min", "count_max")
+    assert KEYS["area_budget_m2"].section == "network"
+    assert KEYS["service_level"].coverage and not KEYS["area_budget_m2"].coverage
+
+
+def test_check_key_words_a_value_as_a_file_does(tmp_path: Path) -> None:
+    from hzlogistics.scenario import check_key
+
+    assert check_key("area_budget_m2", "none") == (None, [])
+    assert check_key("count", [5, 2])[1] == ["must be >= count_min (5), got 2"]
+    path = write(tmp_path, "[network]\ncount = [5, 2]\n")
+    assert problems_of(path) == [f"{path}:2: network.count: must be >= count_min (5), got 2"]
+
+
+def test_doc_command_checks_and_rewrites_the_key_tables(tmp_path: Path) -> None:
+    from hzlogistics.scenario.write import main
+
+    doc = (REPO / "docs" / "scenario.md").read_text(encoding="utf-8")
+    path = write(tmp_path, doc.replace("| `seed` |", "| `old_seed` |"), "scenario.md")
+    assert main(["--check-doc", str(path)]) == 1
+    assert main(["--write-doc", str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == doc
+    assert main(["--check-doc", str(path)]) == 0

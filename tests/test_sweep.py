@@ -22,9 +22,13 @@ from hzlogistics._errors import ValidationError
 from hzlogistics.plan import Inputs
 from hzlogistics.scenario import Scenario
 from hzlogistics.solvers.problem import SitingProblem, SolveResult, relative_gap
+from hzlogistics.solvers.sites import plan_violations
 
-# the package exports the function ``sweep`` under the module's name: import the module itself
+# the package exports the function ``sweep`` under the package's name: import the package itself
 sw = importlib.import_module("hzlogistics.sweep")
+# the modules whose imports the tests replace
+sw_run = importlib.import_module("hzlogistics.sweep.run")
+sw_point = importlib.import_module("hzlogistics.sweep.point")
 
 
 # ---------------------------------------------------------------------------
@@ -46,7 +50,8 @@ def test_parse_vary_lists_ranges_none_and_duplicates():
     assert sw.parse_vary("cross_border=none,EU,gcc+EU") == (
         "cross_border_groups", [(), ("EU",), ("EU", "GCC")])
     # float steps that do not divide exactly still reach the stop
-    assert sw.parse_vary("gap=0:0.3:0.1")[1] == [0.0, 0.1, 0.2, 0.3]
+    assert sw.parse_vary("required_share=0.1:0.4:0.1")[1] == [0.1, 0.2, 0.3, 0.4]
+    assert sw.parse_vary("count=none,5") == ("count", [None, 5])
     assert sw.parse_vary("count=3:5") == ("count", [3, 4, 5])
 
 
@@ -62,9 +67,11 @@ def test_parse_vary_collects_every_bad_value():
         sw.parse_vary("count=10,abc,2.5,-3")
     text = str(err.value)
     assert "3 problems" in text
-    assert "'abc' is not a whole number" in text
-    assert "'2.5' is not a whole number" in text
-    assert "-3 is below the minimum 0" in text
+    assert "--vary count: must be a whole number N, a range [min, max] or \"none\", got 'abc'" \
+        in text
+    assert "--vary count: must be a whole number N, a range [min, max] or \"none\", got 2.5" \
+        in text
+    assert "--vary count: must be a whole number >= 0, got -3" in text
 
 
 @pytest.mark.parametrize(
@@ -76,14 +83,86 @@ def test_parse_vary_collects_every_bad_value():
         ("service_level=next-dya", "did you mean 'next-day'"),
         ("service_level=a:b:c", "values are names"),
         ("cross_border=EU+ASEAN", "ASEAN"),
-        ("seed=none", "a value is required"),
-        ("required_share=1.5", "above the maximum 1"),
+        ("seed=none", "seed: must be a whole number, got 'none'"),
+        ("required_share=1.5", "required_share: must be > 0 and <= 1, got 1.5"),
+        ("area_budget=0", "area_budget_m2: must be a positive number, got 0.0"),
+        ("gap=0.5:1.5:0.5", "gap: must be >= 0 and < 1 (0: prove the optimum), got 1.0"),
+        ("count_max=0", "count_max: must be a whole number >= 1, got 0"),
         ("area_budget=0:1e9:1", "more than 10,000"),
     ],
 )
 def test_parse_vary_rejects_with_a_clear_message(spec, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         sw.parse_vary(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "toml"),
+    [
+        ("area_budget=0", "[network]\narea_budget_m2 = 0"),
+        ("budget=-5e3", "[network]\narea_budget_m2 = -5e3"),
+        ("count=0", "[network]\ncount = 0"),
+        ("count=-3", "[network]\ncount = -3"),
+        ("count=2.5", "[network]\ncount = 2.5"),
+        ("count_max=0", "[network]\ncount_max = 0"),
+        ("min_sites=-1", "[network]\nmin_sites_per_country = -1"),
+        ("capacity=0", "[network]\ncapacity_per_m2 = 0"),
+        ("rent_cap=-1", "[network]\nrent_cap_usd_year = -1"),
+        ("required_share=0", "[model]\nrequired_share = 0"),
+        ("time_limit=0", "[solver]\ntime_limit_s = 0"),
+        ("gap=1", "[solver]\ngap = 1"),
+        ("seed=abc", '[solver]\nseed = "abc"'),
+        ("seed=1.5", "[solver]\nseed = 1.5"),
+        ("seed=2147483648", "[solver]\nseed = 2147483648"),
+        ("cutoff=-1", "[coverage]\ncutoff_h = -1"),
+        ("radius=inf", "[coverage]\nradius_km = inf"),
+        ("circuity=0.5", "[coverage]\ncircuity = 0.5"),
+        ("service_level=next-dya", '[coverage]\nservice_level = "next-dya"'),
+        ("coverage_mode=road", '[coverage]\ncoverage_mode = "road"'),
+        ("cross_border=ASEAN", '[coverage]\ncross_border_groups = ["ASEAN"]'),
+    ],
+)
+def test_vary_rejects_a_value_as_the_scenario_file_does(spec, toml):
+    from hzlogistics.scenario import loads_scenario
+
+    with pytest.raises(ValidationError) as vary_err:
+        sw.parse_vary(spec)
+    with pytest.raises(ValidationError) as file_err:
+        loads_scenario(toml, source="t.toml")
+    (vary_message,) = vary_err.value.problems
+    (file_message,) = file_err.value.problems
+    # "--vary area_budget_m2: <message>" and "t.toml:2: network.area_budget_m2: <message>"
+    vary_key, vary_text = vary_message.removeprefix("--vary ").split(": ", 1)
+    _, file_key, file_text = file_message.split(": ", 2)
+    assert vary_key == file_key.split(".")[-1]
+    assert vary_text == file_text
+    # the same value given as a list in Python is rejected in the same words
+    name, _, value = spec.partition("=")
+    with pytest.raises(ValidationError) as list_err:
+        sw.normalize_vary({name: [value]})
+    assert list_err.value.problems == [vary_message]
+
+
+def test_sweep_rejects_a_point_that_breaks_a_rule_between_keys(toy):
+    # count_max below the base's count_min: each value is fine, the combination is not
+    base = Scenario(name="toy", count_min=5, count_max=None, size_tiers_m2=[100.0])
+    with pytest.raises(ValidationError) as err:
+        sw.sweep(base, {"count_max": [3, 8]})
+    assert err.value.problems == [
+        "--vary point 0 (count_max=3): count_max: must be >= count_min (5), got 3"]
+    assert toy.coverage_calls == []
+
+
+def test_sweep_parameters_are_the_scenario_keys_marked_for_sweeps():
+    from hzlogistics.scenario import KEYS
+
+    assert set(sw.SWEEP_PARAMETERS) == {k for k, key in KEYS.items() if key.sweep is not None}
+    assert sw.SWEEP_ALIASES["budget"] == "area_budget_m2"
+    assert {a for k in sw.SWEEP_PARAMETERS for a in KEYS[k].sweep or ()} == set(sw.SWEEP_ALIASES)
+    # the coverage keys rebuild the coverage; the others reuse it
+    assert sw.SWEEP_PARAMETERS["service_level"].coverage
+    assert not sw.SWEEP_PARAMETERS["area_budget_m2"].coverage
+    assert "road_graph" not in sw.SWEEP_PARAMETERS  # a key without a sweep entry
 
 
 def test_normalize_vary_accepts_lists_strings_and_aliases():
@@ -176,7 +255,7 @@ def test_adapt_hint_shrinks_a_plan_into_a_smaller_budget(seed, budget):
     area[:3] = 1000.0
     small = SitingProblem(**{**big.__dict__, "area_budget_m2": budget})
     hint = sw.adapt_hint(small, area)
-    assert sw.plan_violations(small, hint) == []
+    assert plan_violations(small, hint) == []
     assert hint.sum() <= budget
     assert np.all(hint[:3] >= 200.0)  # existing sites stay open with their area
     assert hint[-1] == 0.0  # forbidden site closed
@@ -199,14 +278,14 @@ def test_adapt_hint_keeps_a_feasible_plan_unchanged_and_meets_counts():
     area[:3] = 200.0
     free = [i for i in np.flatnonzero(np.isinf(p.max_area_m2)) if 3 <= i < p.n_sites - 1]
     area[free[:3]] = 500.0
-    assert sw.plan_violations(p, area) == []
+    assert plan_violations(p, area) == []
     assert np.array_equal(sw.adapt_hint(p, area), area)
     fewer = SitingProblem(**{**p.__dict__, "count_max": 4})
     hint = sw.adapt_hint(fewer, area)
-    assert (hint > 0).sum() == 4 and sw.plan_violations(fewer, hint) == []
+    assert (hint > 0).sum() == 4 and plan_violations(fewer, hint) == []
     more = SitingProblem(**{**p.__dict__, "count_min": 9})
     hint = sw.adapt_hint(more, area)
-    assert (hint > 0).sum() == 9 and sw.plan_violations(more, hint) == []
+    assert (hint > 0).sum() == 9 and plan_violations(more, hint) == []
     assert np.all(hint[area > 0] == area[area > 0])  # opened sites, kept the others
 
 
@@ -217,7 +296,7 @@ def test_adapt_hint_respects_group_limits_and_rent_cap():
                                "group_area_max_m2": np.array([np.inf, 1_000.0, np.inf]),
                                "rent_cap_usd_year": 600_000.0})
     hint = sw.adapt_hint(limited, area)
-    assert sw.plan_violations(limited, hint) == []
+    assert plan_violations(limited, hint) == []
     assert ((hint > 0) & (p.group == 0)).sum() <= 3
     assert hint[p.group == 1].sum() <= 1_000.0
     assert (hint * p.rent_usd_m2_year).sum() <= 600_000.0
@@ -228,24 +307,33 @@ def test_adapt_hint_rejects_wrong_length():
         sw.adapt_hint(random_problem(0), np.zeros(4))
 
 
-def test_plan_violations_names_each_broken_constraint():
+def test_a_carried_plan_is_checked_by_the_solvers_checker_and_for_its_service():
     p = SitingProblem(weight=np.array([5.0, 5.0]), cover=sp.csr_matrix(np.array([[1, 0],
                                                                                  [0, 1]])),
                       tiers_m2=np.array([100.0, 200.0]), max_area_m2=np.array([100.0, np.inf]),
                       existing_area_m2=np.array([0.0, 200.0]), area_budget_m2=250.0,
                       capacity_per_m2=0.01, count_max=1)
-    msgs = sw.plan_violations(p, np.array([150.0, 0.0]),
-                              sp.csr_matrix(np.array([[3.0, 1.0], [0.0, 0.0]])))
+    # the sweep has no checker of its own: it uses the solvers' one
+    assert not hasattr(sw, "plan_violations")
+    area = np.array([150.0, 0.0])
+    msgs = plan_violations(p, area) + sw.service_violations(
+        p, area, sp.csr_matrix(np.array([[3.0, 1.0], [0.0, 0.0]])))
     text = " | ".join(msgs)
-    assert "existing site closed" in text
-    assert "area 150 m² is not one of [100.0]" in text
+    assert "existing site 1 (200 m²) is closed" in text
+    assert "site 0 has area 150 m² (allowed: ['100'])" in text
     assert "outside the service level" in text
     assert "beyond their capacity" in text
-    ok = sw.plan_violations(p, np.array([0.0, 200.0]), sp.csr_matrix(np.array([[0.0, 0.0],
-                                                                                [0.0, 2.0]])))
-    assert ok == []
-    assert sw.plan_violations(p, np.array([100.0, 200.0])) == [
-        "total area 300 m² > budget 250 m²", "2 sites > maximum 1"]
+    area = np.array([0.0, 200.0])
+    assert plan_violations(p, area) == []
+    served = sp.csr_matrix(np.array([[0.0, 0.0], [0.0, 2.0]]))
+    assert sw.service_violations(p, area, served) == []
+    assert plan_violations(p, np.array([100.0, 200.0])) == [
+        "2 open sites > count_max 1", "total area 300 m² > area budget 250 m²"]
+    # a closed site that serves, and demand served beyond its weight (and the capacity 2)
+    assert sw.service_violations(p, np.array([0.0, 200.0]),
+                                 sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 6.0]]))) == [
+        "closed sites serve demand", "demand served beyond its weight",
+        "sites serve beyond their capacity"]
 
 
 # ---------------------------------------------------------------------------
@@ -353,9 +441,9 @@ class ToyPipeline:
 @pytest.fixture
 def toy(monkeypatch):
     pipe = ToyPipeline()
-    monkeypatch.setattr(sw, "load_inputs", pipe.load_inputs)
-    monkeypatch.setattr(sw, "build_scenario_coverage", pipe.build_scenario_coverage)
-    monkeypatch.setattr(sw, "solve_reachable", pipe.solve)
+    monkeypatch.setattr(sw_run, "load_inputs", pipe.load_inputs)
+    monkeypatch.setattr(sw_run, "build_scenario_coverage", pipe.build_scenario_coverage)
+    monkeypatch.setattr(sw_point, "solve_reachable", pipe.solve)
     return pipe
 
 
@@ -403,9 +491,9 @@ def test_sweep_warm_starts_from_the_neighbour_adapted_to_the_new_budget(toy):
 
 def test_sweep_keeps_the_neighbours_plan_when_the_solver_finds_worse(monkeypatch):
     pipe = ToyPipeline(poor_after=1)
-    monkeypatch.setattr(sw, "load_inputs", pipe.load_inputs)
-    monkeypatch.setattr(sw, "build_scenario_coverage", pipe.build_scenario_coverage)
-    monkeypatch.setattr(sw, "solve_reachable", pipe.solve)
+    monkeypatch.setattr(sw_run, "load_inputs", pipe.load_inputs)
+    monkeypatch.setattr(sw_run, "build_scenario_coverage", pipe.build_scenario_coverage)
+    monkeypatch.setattr(sw_point, "solve_reachable", pipe.solve)
     df = sw.sweep(TOY, {"area_budget": [300.0, 400.0, 200.0]})
     # 400 m²: the 300 m² plan still fits, so it is kept over the solver's poorer plan
     assert list(df["start"]) == ["cold", "carried", "warm"]
@@ -436,7 +524,7 @@ def test_sweep_stop_leaves_the_remaining_points_out(toy, monkeypatch):
             stop.set()
         return real(problem, objective, options, **kw)
 
-    monkeypatch.setattr(sw, "solve_reachable", solve_then_stop)
+    monkeypatch.setattr(sw_point, "solve_reachable", solve_then_stop)
     df = sw.sweep(TOY, {"area_budget": [200.0, 300.0, 400.0, 500.0]}, stop=stop)
     assert list(df["status"]) == ["optimal", "optimal", "not run", "not run"]
     assert df["objective"].iloc[2:].isna().all()
@@ -562,13 +650,13 @@ def test_sweep_on_dask_builds_coverage_on_the_cluster(local_cluster, monkeypatch
     _need_solver()
     _, client = local_cluster
     seen = []
-    real = sw.build_scenario_coverage
+    real = sw_run.build_scenario_coverage
 
     def spy(scenario, inputs, *, progress=False, map_fn=map):
         seen.append(map_fn)
         return real(scenario, inputs, progress=progress, map_fn=map_fn)
 
-    monkeypatch.setattr(sw, "build_scenario_coverage", spy)
+    monkeypatch.setattr(sw_run, "build_scenario_coverage", spy)
     calls = []
     mapper = sw.dask_map(client)
 
@@ -577,7 +665,7 @@ def test_sweep_on_dask_builds_coverage_on_the_cluster(local_cluster, monkeypatch
         calls.append(len(out))
         return out
 
-    monkeypatch.setattr(sw, "dask_map", lambda client, retries=2: counting)
+    monkeypatch.setattr(sw_run, "dask_map", lambda client, retries=2: counting)
     df = sw.sweep(SMALL, {"area_budget": [300.0, 500.0]}, client=client)
     assert seen == [counting]
     assert calls == [3]  # one task per country (SG, QA, KW)

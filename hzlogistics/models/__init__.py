@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from hzlogistics._errors import ValidationError
+from hzlogistics.settings import OBJECTIVES
 from hzlogistics.solvers.problem import (
     Objective,
     SitingProblem,
@@ -25,8 +26,6 @@ from hzlogistics.solvers.problem import (
     SolveResult,
     relative_gap,
 )
-
-OBJECTIVES: tuple[str, ...] = ("coverage", "median", "cost", "min-area")
 
 
 def solve(
