@@ -522,7 +522,7 @@ def _cmd_plan(args: argparse.Namespace, console: _Console, state: dict[str, Any]
                 with dask_client(scheduler=scheduler, local_workers=local_workers) as client:
                     plan = run_scenario(scenario, progress=console.tty, on_stage=on_stage,
                                         on_incumbent=display.incumbent, stop=stop,
-                                        map_fn=dask_map(client))
+                                        map_fn=map if client is None else dask_map(client))
             else:
                 plan = run_scenario(scenario, progress=console.tty, on_stage=on_stage,
                                     on_incumbent=display.incumbent, stop=stop)
