@@ -226,3 +226,19 @@ def test_plan_command_spreads_coverage_over_dask(small_world, tmp_path, capsys):
     sites = {label: (tmp_path / label / "sites.csv").read_text(encoding="utf-8")
              for label in results}
     assert sites["dask"] == sites["local"]
+
+
+def test_map_legend_says_what_a_large_plan_caps():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from hzlogistics.maps import _drawn_notes
+
+    demand = pd.DataFrame({"weight": [1.0] * 30 + [0.0] * 5, "covered": [True] * 20 + [False] * 15})
+    plan = SimpleNamespace(demand=demand)
+    notes = _drawn_notes(plan, max_heat_points=10, max_uncovered_points=4)
+    assert notes[0] == "heat map: 30 demand points merged into at most 10 grid cells"
+    assert notes[1] == "uncovered: the 4 largest of 15 points"
+    assert notes[2].startswith("warehouses clustered when zoomed out; borders simplified to")
+    assert _drawn_notes(plan, max_heat_points=100, max_uncovered_points=100) == []

@@ -600,6 +600,7 @@ _CSS = f"""<style>
 .hz-legend .hz-h:first-child {{margin-top: 0;}}
 .hz-sw {{display: inline-block; vertical-align: middle; margin-right: 6px;}}
 .hz-row {{white-space: nowrap;}}
+.hz-legend .hz-note {{color: #555; font-size: 11px;}}
 .hz-popup, .hz-tip {{font: 12px/1.4 {_FONT};}}
 .hz-popup-title {{font-size: 14px; font-weight: 600; margin-bottom: 4px;}}
 .leaflet-control-layers {{font: 12px/1.5 {_FONT};}}
@@ -639,7 +640,8 @@ def _add_panels(m: folium.Map, title: str, rows: list[tuple[str, str]], legend_h
         name="hz_legend")
 
 
-def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool) -> str:
+def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool,
+                 drawn: Sequence[str] = ()) -> str:
     tiers = _tiers(plan)
     colors = _ramp(TIER_COLORS, len(tiers))
     radius = _tier_radius(np.arange(len(tiers)), len(tiers))
@@ -665,7 +667,28 @@ def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool) -> str:
         parts.append(_legend_row(
             f'<span class="hz-sw" style="width:18px;border-top:2px dashed {_LANE};"></span>',
             f"sea lane from {settings.SEA_ORIGIN_NAME}"))
+    if drawn:
+        parts.append('<div class="hz-h">Drawn at this scale</div>')
+        parts += [f'<div class="hz-note">{escape_text(line)}</div>' for line in drawn]
     return "".join(parts)
+
+
+def _drawn_notes(plan: Plan, max_heat_points: int, max_uncovered_points: int) -> list[str]:
+    """What a large plan's map simplifies, caps or clusters (empty for a small plan)."""
+    d = plan.demand
+    n_heat = int((np.asarray(d["weight"], dtype=float) > 0).sum()) if len(d) else 0
+    n_uncovered = int((~np.asarray(d["covered"], dtype=bool)).sum()) if len(d) else 0
+    notes = []
+    if n_heat > max_heat_points:
+        notes.append(f"heat map: {n_heat:,} demand points merged into at most "
+                     f"{max_heat_points:,} grid cells")
+    if n_uncovered > max_uncovered_points:
+        notes.append(f"uncovered: the {max_uncovered_points:,} largest of {n_uncovered:,} "
+                     "points")
+    if notes:
+        notes.append(f"warehouses clustered when zoomed out; borders simplified to "
+                     f"{settings.MAP_SIMPLIFY_DEG:g}°")
+    return notes
 
 
 def _headline_rows(plan: Plan) -> list[tuple[str, str]]:
@@ -810,7 +833,8 @@ def plan_map(
             layer.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     _add_panels(m, plan.title, _headline_rows(plan),
-                _plan_legend(plan, lanes=lanes is not None, uncovered=uncovered is not None),
+                _plan_legend(plan, lanes=lanes is not None, uncovered=uncovered is not None,
+                             drawn=_drawn_notes(plan, max_heat_points, max_uncovered_points)),
                 sea=not tiles)
     _use_assets(m, self_contained=self_contained)
     if path is not None:
