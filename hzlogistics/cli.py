@@ -685,9 +685,6 @@ def _cmd_countries(args: argparse.Namespace, console: _Console, state: dict[str,
 def _cmd_data(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
     from hzlogistics.databuild import build_data
 
-    if args.min_population is not None and args.min_population < 1:
-        raise ValidationError(f"--min-population {args.min_population}: give a number of "
-                              "inhabitants >= 500")
     selection = {key: value for key, value in (
         ("countries", args.countries), ("min_population", args.min_population),
         ("name", args.name), ("data_dir", args.data_dir)) if value is not None}
