@@ -235,8 +235,13 @@ def user_data_dir() -> Path:
 
     Examples
     --------
-    >>> user_data_dir().name in ("hzlogistics", "Cache") or True
-    True
+    >>> import os
+    >>> saved = os.environ.pop("HZLOGISTICS_DATA", None)
+    >>> os.environ["HZLOGISTICS_DATA"] = "/srv/hz-data"
+    >>> user_data_dir().as_posix()
+    '/srv/hz-data'
+    >>> _ = os.environ.pop("HZLOGISTICS_DATA") if saved is None else os.environ.update(
+    ...     HZLOGISTICS_DATA=saved)
     """
     env = os.environ.get(USER_DATA_ENV)
     if env:
