@@ -246,3 +246,15 @@ def test_map_legend_says_what_a_large_plan_caps():
     assert notes[1] == "uncovered: the 4 largest of 15 points"
     assert notes[2].startswith("warehouses clustered when zoomed out; borders simplified to")
     assert _drawn_notes(plan, max_heat_points=100, max_uncovered_points=100) == []
+
+
+@pytest.mark.slow
+@needs_data_packages
+def test_a_data_set_built_on_first_use(tmp_path, monkeypatch):
+    monkeypatch.setattr(databuild, "AUTO_DATASETS", {"tiny": ("LU", 500)})
+    folder = ensure_dataset("tiny", data_dir=tmp_path)
+    assert folder == tmp_path / "tiny"
+    assert dataset_names(folder) == {"LU": "Luxembourg"}
+    stamp = (folder / "demand.csv").stat().st_mtime_ns
+    assert ensure_dataset("tiny", data_dir=tmp_path) == folder  # found, not rebuilt
+    assert (folder / "demand.csv").stat().st_mtime_ns == stamp
