@@ -615,10 +615,25 @@ def _cmd_plan(args: argparse.Namespace, console: _Console, state: dict[str, Any]
             raise _Interrupted(name)
         display.stage(name)
 
+    if getattr(args, "data_dir", None):
+        from hzlogistics.countries import USER_DATA_ENV
+
+        os.environ[USER_DATA_ENV] = str(args.data_dir)  # also seen by local Dask workers
+    scheduler, local_workers = getattr(args, "scheduler", None), getattr(args, "dask_local", None)
+
     def work(stop: threading.Event) -> tuple[Plan, dict[str, Path]]:
         try:
-            plan = planning.run_scenario(scenario, progress=console.tty, on_stage=on_stage,
-                                         on_incumbent=display.incumbent, stop=stop)
+            if scheduler is not None or local_workers is not None:
+                from hzlogistics.sweep import dask_client, dask_map
+
+                with dask_client(scheduler=scheduler, local_workers=local_workers) as client:
+                    plan = planning.run_scenario(
+                        scenario, progress=console.tty, on_stage=on_stage,
+                        on_incumbent=display.incumbent, stop=stop,
+                        map_fn=map if client is None else dask_map(client))
+            else:
+                plan = planning.run_scenario(scenario, progress=console.tty, on_stage=on_stage,
+                                             on_incumbent=display.incumbent, stop=stop)
         except InfeasibleError:
             raise
         except HzLogisticsError:
@@ -766,9 +781,10 @@ def _cmd_init(args: argparse.Namespace, console: _Console, state: dict[str, Any]
 
 
 def _cmd_countries(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
-    from hzlogistics.countries import country_table
+    from hzlogistics.countries import country_table, find_dataset
 
-    table = country_table()
+    table = country_table(data_dir=find_dataset(getattr(args, "dataset", None),
+                                                data_dir=getattr(args, "data_dir", None)))
     records = table.to_dict("records")
     console.json(records)
     total = {"code": "", "name": f"{len(table)} countries",
@@ -784,10 +800,14 @@ def _cmd_countries(args: argparse.Namespace, console: _Console, state: dict[str,
 def _cmd_data(args: argparse.Namespace, console: _Console, state: dict[str, Any]) -> int:
     from hzlogistics import databuild
 
-    if args.out_dir is not None:
-        _check_not_empty(args, "out_dir")
-        _check_writable(Path(args.out_dir), "data folder")
-    report = databuild.build_data(args.out_dir, check=args.check, progress=console.tty)
+    _check_not_empty(args, "out", "out_dir")
+    target = args.out or args.out_dir
+    if target is not None:
+        _check_writable(Path(target), "data folder")
+    selection = {key: value for key, value in (
+        ("countries", args.countries), ("min_population", args.min_population),
+        ("name", args.name), ("data_dir", args.data_dir)) if value is not None}
+    report = databuild.build_data(target, check=args.check, progress=console.tty, **selection)
     console.json({"ok": report.ok, "checked": report.checked, "out_dir": str(report.out_dir),
                   "files": report.files, "changed_files": report.changed_files,
                   "changed_countries": report.changed_countries})
@@ -998,6 +1018,14 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--map-dir", metavar="DIR",
                    help="folder of the map (default: the scenario's map_dir)")
     o.add_argument("--no-map", action="store_true", help="do not draw the map")
+    d = p.add_argument_group("where to build coverage")
+    d.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="spread the per-country coverage build over a running Dask cluster")
+    d.add_argument("--dask-local", type=int, metavar="N",
+                   help="spread the coverage build over N local Dask worker processes")
+    d.add_argument("--data-dir", metavar="DIR",
+                   help="user data directory holding the scenario's data set (default: "
+                        "$HZLOGISTICS_DATA or the platform's cache directory)")
     _common_options(p, top=False)
     p.set_defaults(func=_cmd_plan)
 
@@ -1028,7 +1056,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(p, top=False)
     p.set_defaults(func=_cmd_init)
 
-    p = sub.add_parser("countries", help="list the 50 countries with their data counts")
+    p = sub.add_parser("countries", help="list the countries of a data set with their counts")
+    p.add_argument("--dataset", metavar="NAME|DIR",
+                   help="a data set built with `data build` (default: the built-in 50)")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="user data directory holding the data sets (default: "
+                        "$HZLOGISTICS_DATA or the platform's cache directory)")
     _common_options(p, top=False)
     p.set_defaults(func=_cmd_countries)
 
@@ -1039,6 +1072,18 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--check", action="store_true",
                    help="build into a temporary folder and compare (exit 1 if they differ)")
     b.add_argument("--out-dir", metavar="DIR", help="data folder (default: the one in use)")
+    b.add_argument("--countries", metavar="all|CODES",
+                   help="build these countries (comma-separated ISO codes, or all) instead of "
+                        "the built-in 50, into the user data directory")
+    b.add_argument("--min-population", type=int, metavar="N",
+                   help="smallest place used as a demand point, inhabitants (>= 500)")
+    b.add_argument("--out", metavar="DIR", help="write the data set into DIR")
+    b.add_argument("--name", metavar="NAME",
+                   help="data set name in the user data directory (default: world for all, "
+                        "else the codes, e.g. kh-la-th-vn)")
+    b.add_argument("--data-dir", metavar="DIR",
+                   help="user data directory (default: $HZLOGISTICS_DATA or the platform's "
+                        "cache directory)")
     _common_options(b, top=False)
     b.set_defaults(func=_cmd_data)
     return parser

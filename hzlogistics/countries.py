@@ -1,10 +1,16 @@
-"""The 50 markets: boundaries, demand points and candidate warehouse sites.
+"""Country data sets: boundaries, demand points and candidate warehouse sites.
 
 The data are built offline from pinned packages by :mod:`hzlogistics.databuild`
 and shipped as plain files (``boundaries.geojson``, ``demand.csv``, ``sites.csv``,
-``provenance.json``); ``data/countries/README.md`` documents their sources,
-licences and the demand formula. The loaders here find those files, check them
-and return GeoDataFrames in EPSG:4326.
+``sea_distances.csv``, ``provenance.json``); ``data/countries/README.md``
+documents their sources, licences and the demand formula. The loaders here find
+those files, check them and return GeoDataFrames in EPSG:4326.
+
+The built-in data set holds the 50 markets of the default scenario. Other data
+sets (any countries Natural Earth has, built with ``hzlogistics data build
+--countries ...``) live in folders of the user data directory
+(:func:`user_data_dir`) and are named by :func:`find_dataset`; a data set holds
+exactly the countries of its ``boundaries.geojson``.
 
 The data directory is looked up in this order:
 
@@ -20,14 +26,16 @@ loader returns a fresh copy, so callers may modify what they get.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import logging
 import os
 import re
+import sys
 import sysconfig
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -121,11 +129,14 @@ PLAN_COUNTRY_CODES: tuple[str, ...] = (
 
 #: Environment variable naming a directory that holds the data files.
 DATA_DIR_ENV: str = "HZLOGISTICS_DATA_DIR"
+#: Environment variable naming the user data directory, which holds built data sets.
+USER_DATA_ENV: str = "HZLOGISTICS_DATA"
 
 BOUNDARIES_FILE: str = "boundaries.geojson"
 DEMAND_FILE: str = "demand.csv"
 SITES_FILE: str = "sites.csv"
 PROVENANCE_FILE: str = "provenance.json"
+SEA_DISTANCES_FILE: str = "sea_distances.csv"
 
 #: Kinds of candidate site in ``sites.csv``.
 SITE_KINDS: tuple[str, ...] = ("town", "airport", "port", "existing")
@@ -135,6 +146,11 @@ BOUNDARY_COLUMNS: tuple[str, ...] = ("country", "name", "population", "gdp_musd"
 DEMAND_COLUMNS: tuple[str, ...] = ("id", "name", "country", "lon", "lat", "population", "weight")
 SITE_COLUMNS: tuple[str, ...] = ("id", "name", "country", "kind", "lon", "lat",
                                  "rent_usd_m2_year", "max_area_m2", "existing_area_m2")
+SEA_DISTANCE_COLUMNS: tuple[str, ...] = ("origin", "port", "country", "name", "candidate",
+                                         "distance_km")
+
+_CODE_RE = re.compile(r"^[A-Z]{2}$")
+_DATASET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 
 _CHECKOUT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "countries"
 _SHARE_SUBDIR = Path("share") / "hzlogistics" / "countries"
@@ -206,24 +222,198 @@ def find_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
-def validate_codes(codes: str | Iterable[str] | None) -> list[str]:
+def user_data_dir() -> Path:
+    """The user data directory, which holds the data sets built by ``hzlogistics data build``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``HZLOGISTICS_DATA`` when set; otherwise the platform's cache directory:
+        ``$XDG_CACHE_HOME/hzlogistics`` (``~/.cache/hzlogistics``) on Linux,
+        ``~/Library/Caches/hzlogistics`` on macOS, ``%LOCALAPPDATA%\\hzlogistics\\Cache``
+        on Windows. It need not exist yet.
+
+    Examples
+    --------
+    >>> import os
+    >>> saved = os.environ.pop("HZLOGISTICS_DATA", None)
+    >>> os.environ["HZLOGISTICS_DATA"] = "/srv/hz-data"
+    >>> user_data_dir().as_posix()
+    '/srv/hz-data'
+    >>> _ = os.environ.pop("HZLOGISTICS_DATA") if saved is None else os.environ.update(
+    ...     HZLOGISTICS_DATA=saved)
+    """
+    env = os.environ.get(USER_DATA_ENV)
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "hzlogistics" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "hzlogistics"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hzlogistics"
+
+
+def is_dataset_path(dataset: str) -> bool:
+    """Whether a ``dataset`` value is a folder path rather than a name.
+
+    Examples
+    --------
+    >>> is_dataset_path("world"), is_dataset_path("./my-data"), is_dataset_path("/data/x")
+    (False, True, True)
+    """
+    return ("/" in dataset or "\\" in dataset or dataset.startswith((".", "~"))
+            or Path(dataset).is_absolute())
+
+
+def dataset_dir(name: str, *, data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of a named data set in the user data directory (it need not exist).
+
+    Parameters
+    ----------
+    name
+        Data set name: letters, digits, ``-``, ``_`` and ``.``.
+    data_dir
+        The user data directory (default: :func:`user_data_dir`).
+
+    Raises
+    ------
+    ValidationError
+        If the name is not usable as a folder name.
+
+    Examples
+    --------
+    >>> dataset_dir("world", data_dir="/tmp/hz").as_posix()
+    '/tmp/hz/world'
+    """
+    if not isinstance(name, str) or not _DATASET_NAME_RE.match(name) or ".." in name:
+        raise ValidationError(
+            f"data set name {name!r}: use 1-100 letters, digits, '-', '_' or '.', or give a "
+            "folder path"
+        )
+    return (Path(data_dir).expanduser() if data_dir is not None else user_data_dir()) / name
+
+
+def find_dataset(
+    dataset: str | os.PathLike[str] | None = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Return the folder of a data set.
+
+    Parameters
+    ----------
+    dataset
+        ``None`` for the built-in data (see :func:`find_data_dir`); a name, for a
+        data set built into the user data directory; or a folder path.
+    data_dir
+        The user data directory (default: :func:`user_data_dir`).
+
+    Returns
+    -------
+    pathlib.Path
+        A folder holding ``boundaries.geojson``.
+
+    Raises
+    ------
+    ValidationError
+        If the data set is not there, with the command that builds it.
+
+    Examples
+    --------
+    >>> find_dataset() == find_data_dir()
+    True
+    """
+    if dataset is None:
+        return find_data_dir()
+    text = os.fspath(dataset)
+    if is_dataset_path(text):
+        path = Path(text).expanduser()
+    else:
+        path = dataset_dir(text, data_dir=data_dir)
+    if (path / BOUNDARIES_FILE).is_file():
+        return path
+    if is_dataset_path(text):
+        raise ValidationError(f"data set {text}: no {BOUNDARIES_FILE} in that folder; build one "
+                              f"with `hzlogistics data build --countries CODES --out {text}`")
+    command = ("hzlogistics data build --countries all --min-population 1000" if text == "world"
+               else f"hzlogistics data build --countries CODES --name {text}")
+    where = "" if data_dir is None else f" --data-dir {data_dir}"
+    raise ValidationError(
+        f"data set {text!r} not found in {path.parent} (the user data directory; set "
+        f"{USER_DATA_ENV} or --data-dir for another); build it with `{command}{where}`"
+    )
+
+
+def list_datasets(*, data_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """Names of the data sets built into the user data directory, sorted.
+
+    Examples
+    --------
+    >>> list_datasets(data_dir="/nonexistent")
+    []
+    """
+    root = Path(data_dir).expanduser() if data_dir is not None else user_data_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / BOUNDARIES_FILE).is_file())
+
+
+def dataset_names(data_dir: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """Codes and names of the countries a data folder holds, sorted by code.
+
+    Parameters
+    ----------
+    data_dir
+        A data folder (see :func:`find_data_dir`; default: the built-in data).
+
+    Returns
+    -------
+    dict
+        ISO code -> English short name, from its ``boundaries.geojson``.
+
+    Raises
+    ------
+    ValidationError
+        If the boundaries file is missing or damaged.
+
+    Examples
+    --------
+    >>> names = dataset_names()
+    >>> len(names), names["SG"]
+    (50, 'Singapore')
+    """
+    path = find_data_dir(data_dir) / BOUNDARIES_FILE
+    frame = _read_boundaries(_stamp(path))
+    return dict(zip(frame["country"], frame["name"], strict=True))
+
+
+def validate_codes(
+    codes: str | Iterable[str] | None,
+    *,
+    valid: Mapping[str, str] | None = None,
+) -> list[str]:
     """Check country codes and return them upper-cased, without repeats.
 
     Parameters
     ----------
     codes
-        ISO 3166-1 alpha-2 codes among :data:`COUNTRY_CODES` (any case), or one
-        string of comma-separated codes; ``None`` means all 50.
+        ISO 3166-1 alpha-2 codes among the valid ones (any case), or one
+        string of comma-separated codes; ``None`` means all of them.
+    valid
+        Code -> name of the valid countries (those of a data set, see
+        :func:`dataset_names`); default: the 50 markets.
 
     Returns
     -------
     list of str
-        The codes in the order given (all 50, sorted, for ``None``).
+        The codes in the order given (all valid codes, sorted, for ``None``).
 
     Raises
     ------
     ValidationError
-        Listing every unknown code with a close match and the valid codes.
+        Listing every unknown code with the nearest valid codes.
 
     Examples
     --------
@@ -232,8 +422,9 @@ def validate_codes(codes: str | Iterable[str] | None) -> list[str]:
     >>> validate_codes(["fr", "FR"])
     ['FR']
     """
+    names = COUNTRY_NAMES if valid is None else valid
     if codes is None:
-        return list(COUNTRY_CODES)
+        return sorted(names)
     if isinstance(codes, str):
         items = codes.split(",")
     else:
@@ -245,29 +436,71 @@ def validate_codes(codes: str | Iterable[str] | None) -> list[str]:
             problems.append(f"country code {item!r} is not a text code such as 'US'")
             continue
         code = item.strip().upper()
-        if code in COUNTRY_NAMES:
+        if code in names:
             if code not in result:
                 result.append(code)
             continue
-        problems.append(f"unknown country code {item.strip()!r}" + _suggestion(item.strip()))
+        problems.append(f"unknown country code {item.strip()!r}"
+                        + _suggestion(item.strip(), names))
     if not items:
         problems.append("no country code given")
     if problems:
-        problems.append("valid codes are " + ", ".join(COUNTRY_CODES))
+        if len(names) <= 60:
+            problems.append("valid codes are " + ", ".join(sorted(names)))
+        else:
+            problems.append(f"the data set holds {len(names)} countries; "
+                            "`hzlogistics countries --dataset NAME` lists them")
         raise ValidationError(problems)
     return result
 
 
-def _suggestion(text: str) -> str:
+def nearest_codes(text: str, valid: Mapping[str, str], n: int = 3) -> list[str]:
+    """The valid codes nearest to an unknown code or country name, nearest first.
+
+    Parameters
+    ----------
+    text
+        What was given (a code or a country name).
+    valid
+        Code -> name of the valid countries.
+    n
+        How many to return at most.
+
+    Examples
+    --------
+    >>> nearest_codes("Germany", {"DE": "Germany", "DK": "Denmark"})
+    ['DE']
+    >>> nearest_codes("UK", {"GB": "United Kingdom", "UA": "Ukraine", "US": "United States"})
+    ['US', 'UA']
+    """
+    by_name = {name: code for code, name in valid.items()}
+    if len(text) > 2:
+        names = difflib.get_close_matches(text, list(by_name), n=n, cutoff=0.6)
+        found = [by_name[name] for name in names]
+        lowered = text.lower()
+        found += [c for nm, c in by_name.items() if lowered in nm.lower() and c not in found]
+        if found:
+            return found[:n]
+    upper = text.upper()
+    codes = difflib.get_close_matches(upper, sorted(valid), n=n, cutoff=0.5)
+    return codes
+
+
+def _suggestion(text: str, valid: Mapping[str, str] = COUNTRY_NAMES) -> str:
     """' (did you mean ...?)' for an unknown code, matching codes and country names."""
-    by_name = {name: code for code, name in COUNTRY_NAMES.items()}
-    name = close_match(text, by_name, cutoff=0.6) if len(text) > 2 else None
-    if name is not None:
-        return f" (did you mean '{by_name[name]}' for {name}?)"
-    code = close_match(text.upper(), COUNTRY_CODES, cutoff=0.5)
-    if code is not None:
-        return f" (did you mean '{code}' for {COUNTRY_NAMES[code]}?)"
-    return ""
+    if valid is COUNTRY_NAMES:
+        by_name = {name: code for code, name in COUNTRY_NAMES.items()}
+        name = close_match(text, by_name, cutoff=0.6) if len(text) > 2 else None
+        if name is not None:
+            return f" (did you mean '{by_name[name]}' for {name}?)"
+        code = close_match(text.upper(), COUNTRY_CODES, cutoff=0.5)
+        if code is not None:
+            return f" (did you mean '{code}' for {COUNTRY_NAMES[code]}?)"
+        return ""
+    near = nearest_codes(text, valid)
+    if not near:
+        return ""
+    return " (nearest: " + ", ".join(f"'{c}' for {valid[c]}" for c in near) + ")"
 
 
 # ----------------------------------------------------------------------------- reading
@@ -323,7 +556,10 @@ def _read_boundaries(stamp: _Stamp) -> gpd.GeoDataFrame:
         ) from None
     df = pd.DataFrame(gdf.drop(columns="geometry"))
     problems = check_columns(df, BOUNDARY_COLUMNS, source)
-    problems += check_choice(df, "country", COUNTRY_CODES, source)
+    if "country" in df.columns:
+        bad = [i for i, v in enumerate(df["country"]) if not _CODE_RE.match(str(v))]
+        problems += [f"{source}, feature {i + 1}, field 'country': {df['country'].iloc[i]!r} is "
+                     "not an ISO 3166-1 alpha-2 code such as 'DE'" for i in bad[:5]]
     problems += check_unique(df, "country", source)
     problems += check_numeric(df, "population", source, min_value=0, min_inclusive=False)
     problems += check_numeric(df, "gdp_musd", source, min_value=0, min_inclusive=False)
@@ -346,14 +582,22 @@ def _read_boundaries(stamp: _Stamp) -> gpd.GeoDataFrame:
     return out.sort_values("country", kind="stable").reset_index(drop=True)
 
 
+def _folder_codes(folder: Path) -> tuple[str, ...]:
+    """Codes of the folder's boundaries; the 50 markets when they cannot be read."""
+    try:
+        return tuple(sorted(_read_boundaries(_stamp(folder / BOUNDARIES_FILE))["country"]))
+    except ValidationError:
+        return COUNTRY_CODES
+
+
 @functools.lru_cache(maxsize=16)
-def _read_demand(stamp: _Stamp) -> gpd.GeoDataFrame:
+def _read_demand(stamp: _Stamp, codes: tuple[str, ...] = COUNTRY_CODES) -> gpd.GeoDataFrame:
     path = Path(stamp.path)
     source = path.name
     df = _read_csv(path, ("id", "name", "country"))
     problems = check_columns(df, DEMAND_COLUMNS, source)
     problems += check_unique(df, "id", source)
-    problems += check_choice(df, "country", COUNTRY_CODES, source)
+    problems += check_choice(df, "country", codes, source)
     problems += check_points(df, source)
     problems += check_numeric(df, "population", source, min_value=0)
     problems += check_numeric(df, "weight", source, min_value=0)
@@ -365,13 +609,13 @@ def _read_demand(stamp: _Stamp) -> gpd.GeoDataFrame:
 
 
 @functools.lru_cache(maxsize=16)
-def _read_sites(stamp: _Stamp) -> gpd.GeoDataFrame:
+def _read_sites(stamp: _Stamp, codes: tuple[str, ...] = COUNTRY_CODES) -> gpd.GeoDataFrame:
     path = Path(stamp.path)
     source = path.name
     df = _read_csv(path, ("id", "name", "country", "kind"))
     problems = check_columns(df, SITE_COLUMNS, source)
     problems += check_unique(df, "id", source)
-    problems += check_choice(df, "country", COUNTRY_CODES, source)
+    problems += check_choice(df, "country", codes, source)
     problems += check_choice(df, "kind", SITE_KINDS, source)
     problems += check_points(df, source)
     problems += check_numeric(df, "rent_usd_m2_year", source, min_value=0, min_inclusive=False)
@@ -402,10 +646,11 @@ def _read_sites(stamp: _Stamp) -> gpd.GeoDataFrame:
                               "max_area_m2", "existing_area_m2"])
 
 
-def _select(gdf: gpd.GeoDataFrame, codes: str | Iterable[str] | None) -> gpd.GeoDataFrame:
+def _select(gdf: gpd.GeoDataFrame, codes: str | Iterable[str] | None,
+            valid: Mapping[str, str] | None = None) -> gpd.GeoDataFrame:
     if codes is None:
         return gdf.copy()
-    wanted = validate_codes(codes)
+    wanted = validate_codes(codes, valid=valid)
     order = {code: i for i, code in enumerate(wanted)}
     mask = gdf["country"].isin(wanted).to_numpy()
     out = gdf.loc[mask].copy()
@@ -415,14 +660,28 @@ def _select(gdf: gpd.GeoDataFrame, codes: str | Iterable[str] | None) -> gpd.Geo
 
 
 def _load_layer(
-    reader: Callable[[_Stamp], gpd.GeoDataFrame],
+    reader: Callable[..., gpd.GeoDataFrame],
     file_name: str,
     codes: str | Iterable[str] | None,
     data_dir: str | os.PathLike[str] | None,
 ) -> gpd.GeoDataFrame:
     """Read one data file through its cached ``reader`` and keep the rows of ``codes``."""
-    path = find_data_dir(data_dir) / file_name
-    return _select(reader(_stamp(path)), codes)
+    folder = find_data_dir(data_dir)
+    path = folder / file_name
+    if reader is _read_boundaries:
+        frame = reader(_stamp(path))
+        valid = dict(zip(frame["country"], frame["name"], strict=True))
+        return _select(frame, codes, _valid_names(valid))
+    folder_codes = _folder_codes(folder)
+    frame = reader(_stamp(path), folder_codes)
+    if codes is None:
+        return frame.copy()
+    return _select(frame, codes, _valid_names(dataset_names(folder)))
+
+
+def _valid_names(names: Mapping[str, str]) -> Mapping[str, str]:
+    """The 50 markets' own table when a folder holds exactly them (for their messages)."""
+    return COUNTRY_NAMES if set(names) == set(COUNTRY_CODES) else names
 
 
 #: Docstring sections shared by the loaders of one data layer, by placeholder name.
@@ -430,7 +689,7 @@ _LAYER_DOC_SECTIONS = {
     "layer_parameters": """Parameters
 ----------
 codes
-    Country codes (see :func:`validate_codes`); ``None`` for all 50.
+    Country codes (see :func:`validate_codes`); ``None`` for every country of the data set.
 data_dir
     Directory holding the data files (see :func:`find_data_dir`).""",
     "layer_raises": """Raises
@@ -588,7 +847,7 @@ def load_provenance(*, data_dir: str | os.PathLike[str] | None = None) -> dict[s
 
 
 def country_table(*, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Summarise the 50 markets, one row per country.
+    """Summarise a data set (by default the 50 markets), one row per country.
 
     Parameters
     ----------
@@ -637,13 +896,22 @@ __all__ = [
     "COUNTRY_CODES",
     "COUNTRY_NAMES",
     "DATA_DIR_ENV",
+    "SEA_DISTANCES_FILE",
+    "USER_DATA_ENV",
     "DEMAND_FILE",
     "PLAN_COUNTRY_CODES",
     "PROVENANCE_FILE",
     "SITES_FILE",
     "SITE_KINDS",
     "country_table",
+    "dataset_dir",
+    "dataset_names",
     "find_data_dir",
+    "find_dataset",
+    "is_dataset_path",
+    "list_datasets",
+    "nearest_codes",
+    "user_data_dir",
     "load_countries",
     "load_demand",
     "load_provenance",

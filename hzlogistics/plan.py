@@ -383,12 +383,20 @@ def load_inputs(scenario: Scenario) -> Inputs:
     """Load the demand, candidate sites and countries a scenario names.
 
     A scenario's ``demand_file`` / ``sites_file`` replace the built-in data
-    (bring your own); otherwise the bundled 50-country data set is used,
-    restricted to ``scenario.countries``.
+    (bring your own); otherwise its ``dataset`` (by default the bundled
+    50-country data set) is used, restricted to ``scenario.countries``. The
+    ``world`` data set is built into the user data directory on first use.
     """
-    from hzlogistics.countries import load_countries, load_demand, load_sites
+    from functools import partial
+
+    from hzlogistics import countries as data
+    from hzlogistics.databuild import ensure_dataset
 
     codes = scenario.countries
+    folder = ensure_dataset(scenario.dataset) if scenario.dataset is not None else None
+    load_countries = partial(data.load_countries, data_dir=folder)
+    load_demand = partial(data.load_demand, data_dir=folder)
+    load_sites = partial(data.load_sites, data_dir=folder)
     if scenario.sites_file or scenario.demand_file:
         from hzlogistics.io import read_demand_csv, read_sites_csv
 

@@ -454,3 +454,36 @@ def test_cache_sees_a_changed_file(small_data_dir):
     _rewrite_csv(directory / "demand.csv", lambda rows: _set_field(rows, 1, "weight", "x"))
     with pytest.raises(ValidationError, match="'x' is not a number"):
         load_demand(data_dir=directory)
+
+
+# ----------------------------------------------------------------------------- sea distances
+
+
+def test_committed_sea_distances(sites):
+    from hzlogistics.countries import SEA_DISTANCE_COLUMNS, SEA_DISTANCES_FILE
+
+    path = find_data_dir() / SEA_DISTANCES_FILE
+    with open(path, encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames or ()) == SEA_DISTANCE_COLUMNS
+        rows = list(reader)
+    origins = ["port-CNNGB", "port-CNSHA", "port-CNSZX"]
+    assert sorted({r["origin"] for r in rows}) == origins
+    ports = {o: {r["port"] for r in rows if r["origin"] == o} for o in origins}
+    assert ports["port-CNNGB"] == ports["port-CNSHA"] == ports["port-CNSZX"]
+    assert len(rows) == 3 * len(ports["port-CNNGB"])
+    site_ids = set(sites["id"])
+    port_sites = set(sites.loc[sites["kind"] == "port", "id"])
+    assert port_sites <= ports["port-CNNGB"]  # every port site has its distances
+    for r in rows:
+        assert r["country"] in COUNTRY_CODES and r["port"].startswith(f"port-{r['country']}")
+        assert (r["candidate"] == "1") == (r["port"] in site_ids)
+        assert 0 < float(r["distance_km"]) < 30_000
+    km = {(r["origin"], r["port"]): float(r["distance_km"]) for r in rows}
+    # Ningbo to Rotterdam through Suez: about 19,500 km; Busan is a short hop
+    assert 18_000 < km[("port-CNNGB", "port-NLRTM")] < 21_500
+    assert km[("port-CNNGB", "port-KRPUS")] < 1_500
+    assert km[("port-CNSZX", "port-SGSIN")] < km[("port-CNNGB", "port-SGSIN")]
+    provenance = load_provenance()
+    assert provenance["parameters"]["sea_origins"]["port-CNNGB"] == "Ningbo-Zhoushan"
+    assert provenance["sources"]["sea_distances"]["package"] == "searoute"

@@ -95,10 +95,11 @@ def test_missing_package_names_the_extra(monkeypatch, tmp_path):
 def test_check_names_changed_files_and_countries(monkeypatch, tmp_path):
     """The comparison, without the cost of a build: the "build" copies the committed files."""
 
-    def copy_committed(out_dir: Path, progress: bool) -> dict[str, CountryCounts]:
+    def copy_committed(out_dir: Path, progress: bool,
+                       **selection: object) -> tuple[dict[str, CountryCounts], list[str]]:
         for name in BUILT_FILES:
             shutil.copyfile(DATA_DIR / name, out_dir / name)
-        return {code: CountryCounts() for code in COUNTRY_CODES}
+        return {code: CountryCounts() for code in COUNTRY_CODES}, []
 
     monkeypatch.setattr(databuild, "_write_all", copy_committed)
     monkeypatch.setattr(databuild, "_locate_sources", lambda: None)

@@ -261,6 +261,7 @@ _CSS = f"""<style>
 .hz-legend .hz-h:first-child {{margin-top: 0;}}
 .hz-sw {{display: inline-block; vertical-align: middle; margin-right: 6px;}}
 .hz-row {{white-space: nowrap;}}
+.hz-legend .hz-note {{color: #555; font-size: 11px;}}
 .hz-popup, .hz-tip {{font: 12px/1.4 {_FONT};}}
 .hz-popup-title {{font-size: 14px; font-weight: 600; margin-bottom: 4px;}}
 .leaflet-control-layers {{font: 12px/1.5 {_FONT};}}

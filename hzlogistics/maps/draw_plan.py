@@ -381,7 +381,8 @@ def _lanes_layer(plan: Plan) -> DataLayer | None:
                      name=f"Sea lanes from {origin} ({len(lanes)})")
 
 
-def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool) -> str:
+def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool,
+                 drawn: Sequence[str] = ()) -> str:
     tiers = plan_tiers(plan)
     colors = _ramp(TIER_COLORS, len(tiers))
     radius = tier_radius(np.arange(len(tiers)), len(tiers))
@@ -407,7 +408,28 @@ def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool) -> str:
         parts.append(legend_row(
             f'<span class="hz-sw" style="width:18px;border-top:2px dashed {_LANE};"></span>',
             f"sea lane from {settings.SEA_ORIGIN_NAME}"))
+    if drawn:
+        parts.append('<div class="hz-h">Drawn at this scale</div>')
+        parts += [f'<div class="hz-note">{escape_text(line)}</div>' for line in drawn]
     return "".join(parts)
+
+
+def drawn_notes(plan: Plan, max_heat_points: int, max_uncovered_points: int) -> list[str]:
+    """What a large plan's map simplifies, caps or clusters (empty for a small plan)."""
+    d = plan.demand
+    n_heat = int((np.asarray(d["weight"], dtype=float) > 0).sum()) if len(d) else 0
+    n_uncovered = int((~np.asarray(d["covered"], dtype=bool)).sum()) if len(d) else 0
+    notes = []
+    if n_heat > max_heat_points:
+        notes.append(f"heat map: {n_heat:,} demand points merged into at most "
+                     f"{max_heat_points:,} grid cells")
+    if n_uncovered > max_uncovered_points:
+        notes.append(f"uncovered: the {max_uncovered_points:,} largest of {n_uncovered:,} "
+                     "points")
+    if notes:
+        notes.append(f"warehouses clustered when zoomed out; borders simplified to "
+                     f"{settings.MAP_SIMPLIFY_DEG:g}°")
+    return notes
 
 
 def _headline_rows(plan: Plan) -> list[tuple[str, str]]:
@@ -516,7 +538,8 @@ def plan_map(
             layer.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     add_panels(m, plan.title, _headline_rows(plan),
-                _plan_legend(plan, lanes=lanes is not None, uncovered=uncovered is not None),
+                _plan_legend(plan, lanes=lanes is not None, uncovered=uncovered is not None,
+                             drawn=drawn_notes(plan, max_heat_points, max_uncovered_points)),
                 sea=not tiles)
     use_assets(m, self_contained=self_contained)
     if path is not None:

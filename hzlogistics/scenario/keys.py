@@ -359,6 +359,16 @@ class Scenario:
         check=_when(lambda v: not is_number(v) or not 0 <= v <= 1,
                     "must be between 0 and 1, got {value!r}"))
     # --- [data] ----------------------------------------------------------------------------
+    dataset: str | None = _key(
+        None, "data", "str?", "name or folder",
+        "country data set built by `hzlogistics data build`: a name in the user data "
+        "directory or a folder (\"none\" = the built-in 50 markets)",
+        "Country data set built by `hzlogistics data build --countries all|CODES`: a name in "
+        "the user data directory (`$HZLOGISTICS_DATA`, `--data-dir`, or the platform's cache "
+        "directory, e.g. `~/.cache/hzlogistics`) or a folder path (relative to the scenario "
+        "file). `countries` may then name any code the data set holds (`hzlogistics countries "
+        "--dataset NAME` lists them). `world` is built on first use.",
+        shown_default="not set (the built-in 50 markets)")
     demand_file: str | None = _key(
         None, "data", "path?", "file path", "CSV of your own demand points (id,lon,lat,weight)",
         "Demand points replacing the built-in data: CSV `id,lon,lat,weight` (weight in "

@@ -104,6 +104,10 @@ class _Reader:
         if err:
             self.problem(path, err)
             return
+        if key == "dataset" and v is not None and self.base_dir is not None \
+                and ("/" in v or "\\" in v or v.startswith((".", "~"))):
+            # a folder path, not a name in the user data directory
+            v = str((Path(self.base_dir) / Path(v).expanduser()).resolve())
         if KEYS[key].kind == "path?" and v is not None and self.base_dir is not None:
             p = Path(v).expanduser()
             v = str(p if p.is_absolute() else (Path(self.base_dir) / p).resolve())

@@ -84,10 +84,25 @@ def coerce_count(value: Any) -> tuple[tuple[int, int | None] | None, str | None]
 # ---------------------------------------------------------------------------
 # Validation of values
 # ---------------------------------------------------------------------------
-def known_country_codes() -> tuple[str, ...]:
-    from hzlogistics.countries import COUNTRY_CODES
+def known_country_codes(dataset: str | None = None) -> tuple[str, ...] | None:
+    """Codes of the scenario's data set; ``None`` when that data set is not built yet."""
+    from hzlogistics.countries import COUNTRY_CODES, dataset_names, find_dataset
 
-    return tuple(COUNTRY_CODES)
+    if dataset is None:
+        return tuple(COUNTRY_CODES)
+    try:
+        return tuple(dataset_names(find_dataset(dataset)))
+    except ValidationError:
+        return None
+
+
+def _nearest_countries(value: str, dataset: str | None) -> str:
+    """' (nearest: ...)' naming the valid codes nearest to an unknown one."""
+    from hzlogistics.countries import COUNTRY_NAMES, dataset_names, find_dataset, nearest_codes
+
+    names = COUNTRY_NAMES if dataset is None else dataset_names(find_dataset(dataset))
+    near = nearest_codes(str(value), names)
+    return (" (nearest: " + ", ".join(f"{c} {names[c]}" for c in near) + ")") if near else ""
 
 
 def _count_order(count_min: Any, count_max: Any) -> str | None:
@@ -126,38 +141,43 @@ def scenario_problems(scenario: Scenario) -> list[tuple[str, str]]:
            for message in key.check(getattr(s, name))]
     codes: tuple[str, ...] | None = None
     if s.countries is not None or s.quotas:
-        codes = known_country_codes()
-    out += [("countries", m) for m in _country_problems(s.countries, codes or ())]
+        codes = known_country_codes(s.dataset)
+    out += [("countries", m) for m in _country_problems(s.countries, codes, s.dataset)]
     order_problem = _count_order(s.count_min, s.count_max)
     if order_problem:
         out.append(("count_max", order_problem))
     for code, quota in s.quotas.items():
-        out += _quota_problems(code, quota, codes or (), s.countries)
+        out += _quota_problems(code, quota, codes, s.countries)
     order = {f.name: k for k, f in enumerate(dataclasses.fields(Scenario))}
     out.sort(key=lambda p: order.get(p[0].split(".")[0], len(order)))
     return out
 
 
-def _country_problems(countries: list[str] | None, codes: tuple[str, ...]) -> list[str]:
+def _country_problems(countries: list[str] | None, codes: tuple[str, ...] | None,
+                      dataset: str | None) -> list[str]:
+    """Problems of the ``countries`` list; codes are not checked when the data set is
+    not built yet (``codes`` is ``None``: it is built, and checked, on first use)."""
     if countries is None:
         return []
     out = []
     if not countries:
         out.append("must name at least one country (omit the key for all 50)")
+    see = ("see `hzlogistics countries` for the 50 codes" if dataset is None
+           else f"see `hzlogistics countries --dataset {dataset}`")
     for c in countries:
-        if c not in codes:
-            out.append(f"unknown country code {c!r}{suggest(c, codes)}; "
-                       "see `hzlogistics countries` for the 50 codes")
+        if codes is not None and c not in codes:
+            hint = suggest(c, codes) or _nearest_countries(c, dataset)
+            out.append(f"unknown country code {c!r}{hint}; {see}")
     dupes = sorted({c for c in countries if countries.count(c) > 1})
     if dupes:
         out.append(f"lists {', '.join(dupes)} more than once")
     return out
 
 
-def _quota_problems(code: str, quota: CountryQuota, codes: tuple[str, ...],
+def _quota_problems(code: str, quota: CountryQuota, codes: tuple[str, ...] | None,
                     countries: list[str] | None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    if code not in codes:
+    if codes is not None and code not in codes:
         out.append((f"quotas.{code}", f"unknown country code {code!r}{suggest(code, codes)}"))
     elif countries is not None and code not in countries:
         out.append((f"quotas.{code}", f"{code} is not among the scenario's countries"))

@@ -153,7 +153,8 @@ def keys_markdown(section: str) -> str:
         else:
             default = getattr(defaults, name)
             shown = "not set" if default is None else f"`{toml_value(default)}`"
-        rows.append(f"| `{name}` | {key.values} | {shown} | {key.meaning} |")
+        cells = (f"`{name}`", key.values, shown, key.meaning)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"
 
 
