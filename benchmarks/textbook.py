@@ -566,12 +566,15 @@ def _solve_cpsat(model: ArrayModel, *, time_limit_s: float, gap: float, seed: in
         proto.variables.add().domain.extend([lo, hi])
     a = model.a
     big = 2 ** 62
+    frac = np.abs(a.data - np.round(a.data)) > 1e-9 * np.maximum(1.0, np.abs(a.data))
+    needs_scale = np.add.reduceat(frac, a.indptr[:-1]) > 0 if a.nnz else np.zeros(0, bool)
+    needs_scale &= np.diff(a.indptr) > 0
     for k in range(model.n_rows):
         s, e = a.indptr[k], a.indptr[k + 1]
         if s == e:
             continue
         coefs = a.data[s:e]
-        scale = _row_scale(coefs)
+        scale = _row_scale(coefs) if needs_scale[k] else 1.0
         ic = np.round(coefs * scale).astype(np.int64)
         lo = model.row_lb[k] * scale
         hi = model.row_ub[k] * scale

@@ -29,7 +29,7 @@ from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from textbook import solve_textbook  # noqa: E402
+from textbook import solve_textbook
 
 GAP = 1e-3
 #: Floating-point slack of the comparisons (relative).
