@@ -131,14 +131,18 @@ def capacitated_instance(seed: int) -> SitingProblem:
 
 
 def pmedian_instance(seed: int) -> SitingProblem:
-    """Family 5 in miniature: p-median on given travel times."""
+    """Family 5 in miniature: p-median on given (road-like) travel times."""
     rng = np.random.default_rng(seed)
-    n, m = int(rng.integers(8, 31)), int(rng.integers(30, 151))
+    n, m = int(rng.integers(8, 21)), int(rng.integers(20, 101))
     p = int(rng.integers(2, max(3, n // 3) + 1))
-    cover = _backbone_cover(rng, n, m, p, float(rng.uniform(0.2, 0.7)))
-    tt = sp.csr_matrix(cover.multiply(np.round(rng.uniform(0.1, 10.0, (n, m)), 3)))
-    return SitingProblem(weight=np.round(rng.lognormal(3, 0.8, m), 1) + 0.1, cover=cover,
-                         travel_time_h=tt, tiers_m2=np.array([100.0]), area_budget_m2=None,
+    sites, points = rng.uniform(0, 100, (n, 2)), rng.uniform(0, 100, (m, 2))
+    km = np.hypot(*(sites[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    cover = _backbone_cover(rng, n, m, p, 0.0).toarray() | (km <= rng.uniform(30, 80))
+    hours = np.round(km * rng.uniform(1.2, 1.5, (n, m)) / 60.0, 4) + 0.01
+    return SitingProblem(weight=np.round(rng.lognormal(3, 0.8, m), 1) + 0.1,
+                         cover=sp.csr_matrix(cover),
+                         travel_time_h=sp.csr_matrix(np.where(cover, hours, 0.0)),
+                         tiers_m2=np.array([100.0]), area_budget_m2=None,
                          count_min=p, count_max=p)
 
 
