@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -190,21 +189,18 @@ def test_sparse_count_only_with_quotas(seed: int) -> None:
     check_rule(sparse_instance(seed), "coverage")
 
 
-@pytest.mark.slow
 @RULE
 @given(seeds)
 def test_default_like_coverage(seed: int) -> None:
     check_rule(default_like_instance(seed), "coverage")
 
 
-@pytest.mark.slow
 @RULE
 @given(seeds)
 def test_capacitated_cost(seed: int) -> None:
     check_rule(capacitated_instance(seed), "cost")
 
 
-@pytest.mark.slow
 @RULE
 @given(seeds)
 def test_capacitated_median(seed: int) -> None:
