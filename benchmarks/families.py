@@ -300,6 +300,7 @@ def family_4(seeds: int, quick: bool) -> Iterator[Case]:
     base: dict[str, object] = {"capacity_per_m2": 8.0, "count_min": 0, "count_max": None,
                                "area_budget_m2": None, "min_sites_per_country": 0}
     for seed in range(seeds):
+        subsets: list[tuple[str, list[str] | None]]
         if quick:
             subsets = [("quick", QUICK_COUNTRIES)]
         else:

@@ -221,4 +221,5 @@ def test_textbook_agrees_with_a_hand_optimum() -> None:
                       tiers_m2=np.array([100.0]), area_budget_m2=None, count_min=1, count_max=1)
     for solver in ("highs", "cpsat"):
         r = solve_textbook(p, "coverage", solver=solver, time_limit_s=10, gap=0.0, workers=1)
+        assert r.area_m2 is not None
         assert (r.status, r.objective, r.area_m2.tolist()) == ("optimal", 8.0, [100.0, 0.0])
