@@ -306,8 +306,8 @@ def family_4(seeds: int, quick: bool) -> Iterator[Case]:
         else:
             rng = np.random.default_rng([4, seed])
             k = int(rng.integers(5, 11))
-            codes = sorted(rng.choice(sorted(COUNTRY_CODES), size=k, replace=False).tolist())
-            subsets = [(f"{k}c-s{seed}", codes)]
+            chosen = sorted(rng.choice(sorted(COUNTRY_CODES), size=k, replace=False).tolist())
+            subsets = [(f"{k}c-s{seed}", chosen)]
             if seed == 0:
                 subsets.insert(0, ("full", None))
         for tag, codes in subsets:
