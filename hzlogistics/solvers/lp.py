@@ -217,12 +217,9 @@ def _solve_model_builder(lp: LinearProgram, *, time_limit_s: float, solver: str,
     return LpSolution(OTHER, np.nan, None, None)
 
 
-def _solve_mathopt(lp: LinearProgram, *, time_limit_s: float,
-                   interrupter: object | None) -> LpSolution:
-    """HiGHS through MathOpt, the model written straight into its proto from the arrays."""
-    from datetime import timedelta
-
-    from ortools.math_opt import model_pb2, result_pb2
+def _mathopt_model(lp: LinearProgram, integer: np.ndarray | None = None) -> object:
+    """The MathOpt model of ``lp``, written straight into its proto from the arrays."""
+    from ortools.math_opt import model_pb2
     from ortools.math_opt.python import mathopt
 
     n_rows, n_cols = lp.shape
@@ -231,7 +228,8 @@ def _solve_mathopt(lp: LinearProgram, *, time_limit_s: float,
     var.ids.extend(range(n_cols))
     var.lower_bounds.extend(np.asarray(lp.col_lo, dtype=float).tolist())
     var.upper_bounds.extend(np.asarray(lp.col_hi, dtype=float).tolist())
-    var.integers.extend([False] * n_cols)
+    var.integers.extend(([False] * n_cols) if integer is None
+                        else np.asarray(integer, dtype=bool).tolist())
     proto.objective.maximize = True
     c = np.asarray(lp.c, dtype=float)
     nz = np.flatnonzero(c)
@@ -248,13 +246,25 @@ def _solve_mathopt(lp: LinearProgram, *, time_limit_s: float,
     mat.row_ids.extend(np.repeat(np.arange(n_rows), np.diff(A.indptr)).tolist())
     mat.column_ids.extend(A.indices.tolist())
     mat.coefficients.extend(A.data.tolist())
-    model = mathopt.Model.from_model_proto(proto)
+    return mathopt.Model.from_model_proto(proto)
+
+
+def _solve_mathopt(lp: LinearProgram, *, time_limit_s: float,
+                   interrupter: object | None) -> LpSolution:
+    """HiGHS through MathOpt (GLOP when OR-Tools was built without HiGHS)."""
+    from datetime import timedelta
+
+    from ortools.math_opt import result_pb2
+    from ortools.math_opt.python import mathopt
+
+    n_rows, n_cols = lp.shape
+    model = _mathopt_model(lp)
     params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.1, time_limit_s)))
     try:
-        result = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params,
+        result = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params,  # type: ignore[arg-type]
                                interrupter=interrupter)  # type: ignore[arg-type]
     except (RuntimeError, ValueError):  # pragma: no cover - OR-Tools built without HiGHS
-        result = mathopt.solve(model, mathopt.SolverType.GLOP, params=params,
+        result = mathopt.solve(model, mathopt.SolverType.GLOP, params=params,  # type: ignore[arg-type]
                                interrupter=interrupter)  # type: ignore[arg-type]
     rp = result.to_proto()
     if rp.termination.reason == result_pb2.TERMINATION_REASON_INFEASIBLE:
@@ -272,6 +282,103 @@ def _solve_mathopt(lp: LinearProgram, *, time_limit_s: float,
     objective = (float(sol.primal_solution.objective_value)
                  if sol.HasField("primal_solution") else np.nan)
     return LpSolution(OPTIMAL if optimal else FEASIBLE, objective, duals, x)
+
+
+@dataclass
+class MipSolution:
+    """What :func:`solve_mip` returns.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"`` (within the gap asked), ``"feasible"`` (stopped with a
+        solution), ``"infeasible"`` or ``"other"`` (no solution).
+    objective
+        The best solution's objective (``nan`` without one).
+    bound
+        The solver's upper bound (``inf`` when it has none).
+    x
+        ``(n_cols,)`` values of the best solution, or ``None``.
+    """
+
+    status: str
+    objective: float
+    bound: float
+    x: np.ndarray | None
+
+
+def solve_mip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float,
+              relative_gap: float = 0.0, absolute_gap: float = 0.0,
+              hint: np.ndarray | None = None,
+              interrupter: object | None = None) -> MipSolution:
+    """Solve ``lp`` (maximize) with the columns ``integer`` integral, by HiGHS through MathOpt.
+
+    The solve releases the GIL and stops when ``interrupter`` fires, so it can
+    run in a thread beside CP-SAT.
+
+    Parameters
+    ----------
+    lp
+        The linear program.
+    integer
+        ``(n_cols,)`` bool: which columns must take integer values.
+    time_limit_s
+        Solver time limit (at least 0.1 s is given).
+    relative_gap, absolute_gap
+        Gaps at which the solver stops.
+    hint
+        ``(n_cols,)`` values of a known solution, or ``None``.
+    interrupter
+        An ``ortools.util.python.solve_interrupter.SolveInterrupter``.
+
+    Returns
+    -------
+    MipSolution
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> lp = LinearProgram(c=np.array([3., 2.]), A=sp.csr_matrix([[1., 1.]]),
+    ...                    row_lo=np.array([-np.inf]), row_hi=np.array([1.5]),
+    ...                    col_lo=np.zeros(2), col_hi=np.ones(2))
+    >>> sol = solve_mip(lp, np.array([True, True]), time_limit_s=5)
+    >>> sol.status, sol.objective, sol.x.tolist()
+    ('optimal', 3.0, [1.0, 0.0])
+    """
+    from datetime import timedelta
+
+    from ortools.math_opt import result_pb2
+    from ortools.math_opt.python import mathopt
+
+    n_cols = lp.shape[1]
+    model = _mathopt_model(lp, integer)
+    params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.1, time_limit_s)),
+                                     relative_gap_tolerance=max(0.0, float(relative_gap)),
+                                     absolute_gap_tolerance=max(0.0, float(absolute_gap)))
+    model_params = None
+    if hint is not None:
+        variables = list(model.variables())  # type: ignore[attr-defined]
+        values = {variables[k]: float(v) for k, v in enumerate(np.asarray(hint, dtype=float))}
+        model_params = mathopt.ModelSolveParameters(
+            solution_hints=[mathopt.SolutionHint(variable_values=values)])
+    result = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params,  # type: ignore[arg-type]
+                           model_params=model_params,
+                           interrupter=interrupter)  # type: ignore[arg-type]
+    rp = result.to_proto()
+    reason = rp.termination.reason
+    if reason == result_pb2.TERMINATION_REASON_INFEASIBLE:
+        return MipSolution(INFEASIBLE, np.nan, -np.inf, None)
+    bound = float(rp.termination.objective_bounds.dual_bound)
+    if not np.isfinite(bound):
+        bound = np.inf
+    if not rp.solutions or not rp.solutions[0].HasField("primal_solution"):
+        return MipSolution(OTHER, np.nan, bound, None)
+    sol = rp.solutions[0].primal_solution
+    x = np.zeros(n_cols)
+    x[np.asarray(sol.variable_values.ids, dtype=np.int64)] = np.asarray(
+        sol.variable_values.values, dtype=float)
+    status = OPTIMAL if reason == result_pb2.TERMINATION_REASON_OPTIMAL else FEASIBLE
+    return MipSolution(status, float(sol.objective_value), bound, x)
 
 
 def lp_bound(lp: LinearProgram, *, time_limit_s: float = 30.0, solver: str = "GLOP",
