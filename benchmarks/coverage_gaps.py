@@ -13,6 +13,7 @@ Run::
     python benchmarks/coverage_gaps.py --seeds 0 1 2 --time-limit 60
     python benchmarks/coverage_gaps.py --demand 3000 --sites 400 --k 7 --p 40 --seeds 0 1
     python benchmarks/coverage_gaps.py --random --seeds 3 4 5 6   # sizes drawn per seed
+    python benchmarks/coverage_gaps.py --weights uniform --seeds 0 2 --highs
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Instance:
 
 
 def make_instance(seed: int, n_demand: int, n_sites: int, k: float, p: int,
-                  clustered: bool) -> Instance:
+                  clustered: bool, weights: str = "lognormal") -> Instance:
     """One dense regional instance; the same arguments give the same instance."""
     rng = np.random.default_rng(seed)
     side = 200.0
@@ -51,13 +52,17 @@ def make_instance(seed: int, n_demand: int, n_sites: int, k: float, p: int,
     else:
         pts = rng.uniform(0, side, size=(n_demand, 2))
     sites = rng.uniform(0, side, size=(n_sites, 2))
-    weight = np.round(rng.lognormal(mean=8.0, sigma=1.2, size=n_demand))
+    if weights == "uniform":
+        weight = rng.integers(1, 101, size=n_demand).astype(float)
+    else:
+        weight = np.round(rng.lognormal(mean=8.0, sigma=1.2, size=n_demand))
     d = np.sqrt(((sites[:, None, :] - pts[None, :, :]) ** 2).sum(axis=2))
     # The radius giving k covering sites per point on average.
     radius = float(np.partition(d.ravel(), int(k * n_demand))[int(k * n_demand)])
     cover = sp.csr_matrix(d <= radius)
     kind = "clu" if clustered else "uni"
-    return Instance(f"{kind}-{n_demand}x{n_sites}-k{k:g}-p{p}-s{seed}", weight, cover, p)
+    name = f"{kind}-{n_demand}x{n_sites}-k{k:g}-p{p}-{weights[:3]}-s{seed}"
+    return Instance(name, weight, cover, p)
 
 
 def random_instance(seed: int) -> Instance:
@@ -112,6 +117,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--random", action="store_true", help="draw the sizes from each seed")
     ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--weights", choices=["lognormal", "uniform"], default="lognormal")
     ap.add_argument("--gap", type=float, default=0.001, help="our gap target")
     ap.add_argument("--highs", action="store_true", help="also run plain HiGHS")
     args = ap.parse_args()
@@ -119,7 +125,7 @@ def main() -> None:
     for seed in args.seeds:
         inst = (random_instance(seed) if args.random else
                 make_instance(seed, args.demand, args.sites, args.k, args.p,
-                              clustered=bool(seed % 2)))
+                              clustered=bool(seed % 2), weights=args.weights))
         obj, bound, gap, secs, n_open = solve_ours(inst, args.time_limit, seed, args.gap)
         if n_open > inst.p:
             raise SystemExit(f"{inst.name}: {n_open} sites open, more than {inst.p}")

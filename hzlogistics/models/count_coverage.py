@@ -36,7 +36,12 @@ The solve runs in stages sharing one time limit:
 6. **Exact finish.** Candidates that provably cannot be part of a better plan
    (the LP's Lagrangian bound with the candidate forced in or out is below the
    plan) are fixed, and CP-SAT solves what is left with the plan as a hint.
-   Small problems go straight to this stage.
+   With two or more workers HiGHS (a branch-and-cut MIP solver) solves the
+   same integer program in a thread beside it, from the same hint
+   (:class:`MipRace`); the first to prove the gap target stops the other, and
+   the plan is the prover's. The two solvers prove different instances
+   fastest (CP-SAT's search, HiGHS's cuts). Small problems go straight to
+   this stage.
 
 CP-SAT runs with its presolve off: presolve turns the covering rows into
 clauses and loses their LP strength, which is what proves optimality here.
@@ -46,7 +51,8 @@ reduction and the first plans (1, 2), :mod:`hzlogistics.models.count_search`
 the bounds and the exact solves (3, 4, 6) and
 :mod:`hzlogistics.models.count_regions` the region search (5). The LP goes
 through :func:`hzlogistics.solvers.lp.solve_lp`, CP-SAT through
-:mod:`hzlogistics.solvers.cpsat`, and the best plan and bound are kept by one
+:mod:`hzlogistics.solvers.cpsat`, HiGHS through
+:func:`hzlogistics.solvers.lp.solve_mip`, and the best plan and bound are kept by one
 :class:`hzlogistics.solvers.track.Tracker`.
 """
 
@@ -157,7 +163,9 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     Lagrangian of the covering rows), the integer Lagrangian of the count and
     quota rows over the connected components, and CP-SAT's bound on the
     reduced problem. A fixed seed gives the same plan whenever the solve ends
-    on the gap target rather than on the wall-clock limit.
+    on the gap target rather than on the wall-clock limit, and with one worker
+    or when the same solver of the exact finish proves the target first
+    (CP-SAT or HiGHS, each deterministic).
 
     Examples
     --------
