@@ -108,6 +108,7 @@ SMALL_SITES = 400
 EXACT_FREE = 1500
 #: HiGHS races the exact CP-SAT solve on cores up to this many nonzeros.
 MIP_NONZEROS = 400_000
+_MIP_THREAD = "hzlogistics-mip"
 #: Region batches run on one thread while the LP solves on the other, one per
 #: this many nonzeros of the core (about the LP's time); then the search waits
 #: for the LP (a count rather than a clock keeps the solve repeatable).
@@ -331,8 +332,10 @@ class MipRace:
     Used as a context manager around the CP-SAT solve, which is given
     ``race.options`` (whose stop event also fires once HiGHS has proven the
     gap target, ``race.done``). On leaving, HiGHS is interrupted if still
-    running, and its plan goes to the tracker only if it finished on its own
-    (its bound always). So the plan is that of the solver that proved the
+    running (HiGHS through MathOpt may only stop at its time limit: the
+    thread then ends on its own, and no other race starts until it has), and
+    its plan goes to the tracker only if it finished on its own (its bound
+    always). So the plan is that of the solver that proved the
     target first, each being deterministic. Cores above ``MIP_NONZEROS``
     nonzeros (or with one worker) run without the race.
     """
@@ -351,10 +354,13 @@ class MipRace:
         self.thread: threading.Thread | None = None
         self.stopped = False
         workers = int(options.workers or max(1, os.cpu_count() or 1))
-        if core.cover.nnz <= MIP_NONZEROS and workers > 1 and core.n:
+        # HiGHS does not always stop when interrupted: its thread may outlive the solve
+        # (until it finishes or reaches the deadline); no second one starts meanwhile.
+        busy = any(t.name == _MIP_THREAD and t.is_alive() for t in threading.enumerate())
+        if core.cover.nnz <= MIP_NONZEROS and workers > 1 and core.n and not busy:
             self.thread = threading.Thread(target=self._run, args=(best_plan(tracker),
                                                                     float(options.gap)),
-                                           name="hzlogistics-mip", daemon=True)
+                                           name=_MIP_THREAD, daemon=True)
 
     def _run(self, plan: CountPlan, gap_target: float) -> None:
         t = time.perf_counter()
