@@ -313,8 +313,9 @@ def solve_mip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float,
               interrupter: object | None = None) -> MipSolution:
     """Solve ``lp`` (maximize) with the columns ``integer`` integral, by HiGHS through MathOpt.
 
-    The solve releases the GIL and stops when ``interrupter`` fires, so it can
-    run in a thread beside CP-SAT.
+    The solve releases the GIL, so it can run in a thread beside CP-SAT. It
+    stops when ``interrupter`` fires, though HiGHS may only notice at the end
+    of its current phase (or at its time limit).
 
     Parameters
     ----------
