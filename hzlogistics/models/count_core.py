@@ -376,6 +376,17 @@ class CountPlan:
         return CountPlan(self.y.copy(), self.pad.copy(), self.value)
 
 
+def fits(core: Core, plan: CountPlan) -> bool:
+    """Whether a plan keeps the total count and every group within their bounds."""
+    counts = np.bincount(core.group[plan.y], minlength=core.n_groups) + plan.pad
+    total = int(counts.sum())
+    return bool(plan.y.shape == (core.n,) and np.all(plan.pad >= 0)
+                and np.all(plan.pad <= core.n_pads)
+                and core.total_lo <= total <= core.total
+                and (not core.quotas or (np.all(counts >= core.xlo)
+                                         and np.all(counts <= core.xhi))))
+
+
 def greedy(core: Core, start: np.ndarray | None = None) -> CountPlan:
     """Lazy greedy respecting the group bounds; ``start`` sites are taken first."""
     n = core.n

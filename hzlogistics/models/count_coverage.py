@@ -36,7 +36,12 @@ The solve runs in stages sharing one time limit:
 6. **Exact finish.** Candidates that provably cannot be part of a better plan
    (the LP's Lagrangian bound with the candidate forced in or out is below the
    plan) are fixed, and CP-SAT solves what is left with the plan as a hint.
-   Small problems go straight to this stage.
+   With two or more workers HiGHS (a branch-and-cut MIP solver) solves the
+   same integer program in a thread beside it, from the same hint
+   (:class:`MipRace`); the first to prove the gap target stops the other, and
+   the plan is the prover's. The two solvers prove different instances
+   fastest (CP-SAT's search, HiGHS's cuts). Small problems go straight to
+   this stage.
 
 CP-SAT runs with its presolve off: presolve turns the covering rows into
 clauses and loses their LP strength, which is what proves optimality here.
@@ -46,12 +51,14 @@ reduction and the first plans (1, 2), :mod:`hzlogistics.models.count_search`
 the bounds and the exact solves (3, 4, 6) and
 :mod:`hzlogistics.models.count_regions` the region search (5). The LP goes
 through :func:`hzlogistics.solvers.lp.solve_lp`, CP-SAT through
-:mod:`hzlogistics.solvers.cpsat`, and the best plan and bound are kept by one
+:mod:`hzlogistics.solvers.cpsat`, HiGHS through
+:func:`hzlogistics.solvers.mip.solve_mip`, and the best plan and bound are kept by one
 :class:`hzlogistics.solvers.track.Tracker`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -63,8 +70,10 @@ import scipy.sparse as sp
 
 from hzlogistics.models.count_core import (
     Core,
+    CountPlan,
     Prepared,
     best_plan,
+    fits,
     greedy,
     offer,
     prepare,
@@ -77,6 +86,7 @@ from hzlogistics.models.count_search import (
     CoreLp,
     component_lagrangian,
     core_lp,
+    core_mip,
     easy_bound,
     exact_finish,
     fixing,
@@ -96,6 +106,9 @@ logger = logging.getLogger(__name__)
 SMALL_SITES = 400
 #: The exact finish starts once fixing leaves at most this many candidates free.
 EXACT_FREE = 1500
+#: HiGHS races the exact CP-SAT solve on cores up to this many nonzeros.
+MIP_NONZEROS = 400_000
+_MIP_THREAD = "hzlogistics-mip"
 #: Region batches run on one thread while the LP solves on the other, one per
 #: this many nonzeros of the core (about the LP's time); then the search waits
 #: for the LP (a count rather than a clock keeps the solve repeatable).
@@ -151,7 +164,9 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     Lagrangian of the covering rows), the integer Lagrangian of the count and
     quota rows over the connected components, and CP-SAT's bound on the
     reduced problem. A fixed seed gives the same plan whenever the solve ends
-    on the gap target rather than on the wall-clock limit.
+    on the gap target rather than on the wall-clock limit, and with one worker
+    or when the same solver of the exact finish proves the target first
+    (CP-SAT or HiGHS, each deterministic).
 
     Examples
     --------
@@ -205,7 +220,8 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     t = stage("swap", t)
 
     if core.n <= SMALL_SITES:
-        exact_finish(core, tracker, options, deadline, fix=None)
+        with MipRace(core, tracker, options, deadline, fix=None, info=info) as race:
+            exact_finish(core, tracker, race.options, deadline, fix=None, beaten=race.done)
         t = stage("exact", t)
     elif not reached(tracker, options.gap) and not stop():
         _large(core, tracker, options, deadline, workers, info, stages)
@@ -271,7 +287,9 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
             fix = fixing(core, lp, tracker) if lp is not None else None
             if fix is not None and (converged or int((fix < 0).sum()) <= EXACT_FREE):
                 info["fixed_sites"] = int((fix >= 0).sum())
-                exact_finish(core, tracker, options, deadline, fix=fix)
+                with MipRace(core, tracker, options, deadline, fix=fix, info=info) as race:
+                    exact_finish(core, tracker, race.options, deadline, fix=fix,
+                                 beaten=race.done)
                 t = stage("exact", t)
                 break
             if converged:
@@ -287,6 +305,107 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
             if thread.is_alive():
                 logger.debug("LP interrupted; its thread ends in the background")
         info["regions"] = dict(state.stats)
+
+
+class _Either:
+    """A stop event set when either of two events is (the caller's or the race's own)."""
+
+    def __init__(self, first: object | None, second: threading.Event) -> None:
+        self.first, self.second = first, second
+
+    def is_set(self) -> bool:
+        return stop_requested(self.first) or self.second.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        end = time.perf_counter() + (timeout if timeout is not None else math.inf)
+        while not self.is_set():
+            left = end - time.perf_counter()
+            if left <= 0:
+                return False
+            self.second.wait(min(0.05, left))
+        return True
+
+
+class MipRace:
+    """HiGHS on the core's integer program in a thread, racing the exact CP-SAT solve.
+
+    Used as a context manager around the CP-SAT solve, which is given
+    ``race.options`` (whose stop event also fires once HiGHS has proven the
+    gap target, ``race.done``). On leaving, HiGHS is interrupted if still
+    running (HiGHS through MathOpt may only stop at its time limit: the
+    thread then ends on its own, and no other race starts until it has), and
+    its plan goes to the tracker only if it finished on its own (its bound
+    always). So the plan is that of the solver that proved the
+    target first, each being deterministic. Cores above ``MIP_NONZEROS``
+    nonzeros (or with one worker) run without the race.
+    """
+
+    def __init__(self, core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
+                 fix: np.ndarray | None, info: dict[str, object]) -> None:
+        from ortools.util.python.solve_interrupter import SolveInterrupter
+
+        self.core, self.tracker, self.deadline, self.fix, self.info = (core, tracker, deadline,
+                                                                       fix, info)
+        self.done = threading.Event()
+        self.options = dataclasses.replace(options, stop=_Either(options.stop, self.done))
+        self.interrupter = SolveInterrupter()
+        self.box: dict[str, object] = {}
+        self.floor = tracker.best  # a fixed core's bound holds for better plans only
+        self.thread: threading.Thread | None = None
+        self.stopped = False
+        workers = int(options.workers or max(1, os.cpu_count() or 1))
+        # HiGHS does not always stop when interrupted: its thread may outlive the solve
+        # (until it finishes or reaches the deadline); no second one starts meanwhile.
+        busy = any(t.name == _MIP_THREAD and t.is_alive() for t in threading.enumerate())
+        if core.cover.nnz <= MIP_NONZEROS and workers > 1 and core.n and not busy:
+            self.thread = threading.Thread(target=self._run, args=(best_plan(tracker),
+                                                                    float(options.gap)),
+                                           name=_MIP_THREAD, daemon=True)
+
+    def _run(self, plan: CountPlan, gap_target: float) -> None:
+        t = time.perf_counter()
+        try:
+            out, bound = core_mip(self.core, plan, self.fix,
+                                  max(0.1, self.deadline - time.perf_counter()), gap_target,
+                                  self.interrupter)
+            self.box.update(plan=out, bound=bound)
+            if out is not None:
+                value = self.core.constant + max(out.value, self.floor)
+                top = self.core.constant + max(bound, self.floor, out.value)
+                if relative_gap(value, top) <= gap_target + 1e-12:
+                    self.done.set()
+        except Exception as exc:  # pragma: no cover - reported, the solve goes on
+            self.box["error"] = exc
+        self.box["wall_s"] = round(time.perf_counter() - t, 3)
+
+    def __enter__(self) -> MipRace:
+        if self.thread is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread is None:
+            return
+        if self.thread.is_alive():
+            self.stopped = True
+            self.interrupter.interrupt()
+            self.thread.join(0.05)
+        if "error" in self.box:
+            logger.warning("HiGHS on the core failed: %s", self.box["error"])
+        out = self.box.get("plan")
+        if isinstance(out, CountPlan) and not self.stopped:
+            if fits(self.core, out):
+                offer(self.tracker, out)
+            else:  # pragma: no cover - a solver tolerance; the plan is not used
+                logger.warning("HiGHS returned a plan outside the count bounds; not used")
+        bound = self.box.get("bound")
+        if isinstance(bound, float) and not math.isnan(bound):
+            offer(self.tracker, bound=max(bound, self.floor) if self.fix is not None else bound)
+        self.info["mip"] = {"wall_s": self.box.get("wall_s"),
+                            "value": None if not isinstance(out, CountPlan) else
+                            self.core.constant + out.value,
+                            "bound": None if not isinstance(bound, float) else
+                            self.core.constant + bound}
 
 
 def _result(problem: SitingProblem, prep: Prepared, core: Core, tracker: Tracker,

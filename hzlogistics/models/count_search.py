@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ from ortools.sat.python import cp_model
 from hzlogistics.models.count_core import Core, CountPlan, best_plan, offer, swap_search
 from hzlogistics.solvers.cpsat import solve_cpsat, solve_model
 from hzlogistics.solvers.lp import LinearProgram, solve_lp
+from hzlogistics.solvers.mip import solve_mip
 from hzlogistics.solvers.problem import SolveOptions
 from hzlogistics.solvers.track import Tracker, stop_requested
 
@@ -40,6 +42,8 @@ logger = logging.getLogger(__name__)
 SUB_DTIME = 0.6
 #: Components above this many candidates keep their LP share of the bound.
 LAGRANGIAN_SITES = 900
+#: HiGHS's absolute MIP gap tolerance: a plan proven optimal within it counts as optimal.
+_MIP_ABS_TOL = 1e-6
 #: Deterministic time (CP-SAT units) spent on the components in all.
 _LAGRANGIAN_DTIME = 25.0
 
@@ -118,13 +122,12 @@ class CoreLp:
     optimal: bool
 
 
-def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None) -> CoreLp | None:
-    """Solve the LP relaxation of the core (HiGHS, see :func:`~hzlogistics.solvers.lp.solve_lp`).
+def core_program(core: Core) -> LinearProgram:
+    """The LP relaxation of the core as arrays.
 
     Columns: the sites, the classes and one filler count per group; rows: the
     covering rows ``z_j - sum_{i in N(j)} y_i <= 0``, the total count and the
-    group quotas. The solve releases the GIL, so it can run in a thread next
-    to CP-SAT. Returns ``None`` when the solver gave no dual solution.
+    group quotas (when they bind).
     """
     n, m, ng = core.n, core.m, core.n_groups
     npads = core.n_pads
@@ -145,9 +148,21 @@ def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None) 
         v.append(np.ones(n + ng))
     A = sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
                       shape=(m + 1 + n_quota, nv))
-    lp = LinearProgram(c=np.r_[core.own, core.weight, np.zeros(ng)], A=A, row_lo=row_lo,
+    return LinearProgram(c=np.r_[core.own, core.weight, np.zeros(ng)], A=A, row_lo=row_lo,
                        row_hi=row_hi, col_lo=np.zeros(nv),
                        col_hi=np.r_[np.ones(n + m), npads.astype(float)])
+
+
+def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None) -> CoreLp | None:
+    """Solve the LP relaxation of the core (HiGHS, see :func:`~hzlogistics.solvers.lp.solve_lp`).
+
+    The LP is :func:`core_program`. The solve releases the GIL, so it can run
+    in a thread next to CP-SAT. Returns ``None`` when the solver gave no dual
+    solution.
+    """
+    n, m, ng = core.n, core.m, core.n_groups
+    n_quota = ng if core.quotas else 0
+    lp = core_program(core)
     sol = solve_lp(lp, time_limit_s=time_limit_s, solver="HIGHS", interrupter=interrupter)
     if sol.duals is None or sol.x is None:
         return None
@@ -166,6 +181,41 @@ def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None) 
     bound, _, _ = dual_bound(core, pi)
     return CoreLp(bound=bound, pi=pi, y=yv[:n], pen=pen, pen_const=float(const),
                   pad_pen=pad_pen, optimal=sol.status == "optimal")
+
+
+def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: float,
+             gap: float, interrupter: object | None = None) -> tuple[CountPlan | None, float]:
+    """Solve the core as an integer program with HiGHS, ``plan`` as the hint.
+
+    ``fix`` (-1 free, 0 closed, 1 open) may fix sites that cannot be part of a
+    plan better than ``plan``; the bound returned is then valid for plans
+    better than ``plan`` only (the caller keeps the larger of the two).
+    Returns the best plan found (``None`` if none) and the solver's bound
+    (``inf`` without one; ``-inf`` when nothing beats the fixing).
+    """
+    n, m, ng = core.n, core.m, core.n_groups
+    lp = core_program(core)
+    if fix is not None:
+        lp.col_lo[:n] = np.where(fix == 1, 1.0, 0.0)
+        lp.col_hi[:n] = np.where(fix == 0, 0.0, 1.0)
+    cnt = np.asarray(core.cover_t @ plan.y.astype(np.float64)).ravel()
+    hint = np.r_[plan.y.astype(float), (cnt > 0).astype(float), plan.pad.astype(float)]
+    if fix is not None and np.any((fix >= 0) & (plan.y != (fix == 1))):
+        hint = None  # the plan breaks the fixing (it is not the one the fixing used)
+    integer = np.r_[np.ones(n, dtype=bool), np.zeros(m, dtype=bool), np.ones(ng, dtype=bool)]
+    sol = solve_mip(lp, integer, time_limit_s=time_limit_s, gap=gap, hint=hint,
+                    interrupter=interrupter)
+    if sol.status == "infeasible":
+        return None, -math.inf
+    if sol.values is None:
+        return None, sol.bound if math.isfinite(sol.bound) else math.inf
+    y = sol.values[:n] > 0.5
+    out = CountPlan(y, np.round(sol.values[n + m:]).astype(np.int64), 0.0)
+    out.value = core.value(y)
+    bound = sol.bound
+    if sol.status == "optimal" and bound - out.value <= _MIP_ABS_TOL + 1e-9 * abs(out.value):
+        bound = out.value  # proven up to HiGHS's absolute gap tolerance
+    return out, bound
 
 
 def scale_for(values: np.ndarray) -> float:
@@ -243,8 +293,13 @@ def sub_solve(model: cp_model.CpModel, seed: int, dtime: float,
 
 
 def exact_finish(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
-           fix: np.ndarray | None) -> None:
-    """CP-SAT on the core (``fix``: -1 free, 0 closed, 1 open), the plan as a hint."""
+                 fix: np.ndarray | None, beaten: threading.Event | None = None) -> None:
+    """CP-SAT on the core (``fix``: -1 free, 0 closed, 1 open), the plan as a hint.
+
+    ``beaten`` is set when another solver has proven the gap target first: the
+    search, stopped then, offers nothing, so that what it found by the time it
+    was stopped cannot change the plan.
+    """
 
     remaining = deadline - time.perf_counter()
     if remaining <= 0.05 or stop_requested(options.stop):
@@ -281,6 +336,8 @@ def exact_finish(core: Core, tracker: Tracker, options: SolveOptions, deadline: 
     opts = SolveOptions(time_limit_s=remaining, gap=options.gap, seed=options.seed,
                         workers=1, log=options.log, progress=None, stop=options.stop)
     out = solve_cpsat(model, opts, scale=sm.scale, extra_params=extra)
+    if out.status == "interrupted" and beaten is not None and beaten.is_set():
+        return
     if out.status in ("optimal", "feasible", "interrupted"):
         y = opened.copy()
         y[free] = np.array([out.solver.value(v) for v in sm.y], dtype=bool)

@@ -217,12 +217,9 @@ def _solve_model_builder(lp: LinearProgram, *, time_limit_s: float, solver: str,
     return LpSolution(OTHER, np.nan, None, None)
 
 
-def _solve_mathopt(lp: LinearProgram, *, time_limit_s: float,
-                   interrupter: object | None) -> LpSolution:
-    """HiGHS through MathOpt, the model written straight into its proto from the arrays."""
-    from datetime import timedelta
-
-    from ortools.math_opt import model_pb2, result_pb2
+def _mathopt_model(lp: LinearProgram) -> object:
+    """The MathOpt model of ``lp``, written straight into its proto from the arrays."""
+    from ortools.math_opt import model_pb2
     from ortools.math_opt.python import mathopt
 
     n_rows, n_cols = lp.shape
@@ -248,13 +245,25 @@ def _solve_mathopt(lp: LinearProgram, *, time_limit_s: float,
     mat.row_ids.extend(np.repeat(np.arange(n_rows), np.diff(A.indptr)).tolist())
     mat.column_ids.extend(A.indices.tolist())
     mat.coefficients.extend(A.data.tolist())
-    model = mathopt.Model.from_model_proto(proto)
+    return mathopt.Model.from_model_proto(proto)
+
+
+def _solve_mathopt(lp: LinearProgram, *, time_limit_s: float,
+                   interrupter: object | None) -> LpSolution:
+    """HiGHS through MathOpt (GLOP when OR-Tools was built without HiGHS)."""
+    from datetime import timedelta
+
+    from ortools.math_opt import result_pb2
+    from ortools.math_opt.python import mathopt
+
+    n_rows, n_cols = lp.shape
+    model = _mathopt_model(lp)
     params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.1, time_limit_s)))
     try:
-        result = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params,
+        result = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params,  # type: ignore[arg-type]
                                interrupter=interrupter)  # type: ignore[arg-type]
     except (RuntimeError, ValueError):  # pragma: no cover - OR-Tools built without HiGHS
-        result = mathopt.solve(model, mathopt.SolverType.GLOP, params=params,
+        result = mathopt.solve(model, mathopt.SolverType.GLOP, params=params,  # type: ignore[arg-type]
                                interrupter=interrupter)  # type: ignore[arg-type]
     rp = result.to_proto()
     if rp.termination.reason == result_pb2.TERMINATION_REASON_INFEASIBLE:

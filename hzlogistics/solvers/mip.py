@@ -6,14 +6,17 @@ their limits; coefficients as ``(row, column, value)`` triplets. :meth:`Mip.solv
 turns the arrays into a MathOpt ``ModelProto`` in one pass (far faster than
 building expressions variable by variable) and solves it with HiGHS under a
 time limit, a gap target, a seed, an optional warm start (hint) and an
-optional stop event, reading the incumbent and bound from HiGHS's log as it
-runs (:func:`parse_progress`). The result is a :class:`MipOutcome`.
+optional stop event or interrupter, reading the incumbent and bound from
+HiGHS's log as it runs (:func:`parse_progress`). The result is a
+:class:`MipOutcome`. :func:`solve_mip` solves a
+:class:`~hzlogistics.solvers.lp.LinearProgram` with integer columns this way.
 
 This module sees only arrays and :class:`~hzlogistics.solvers.problem.SolveOptions`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import sys
@@ -28,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hzlogistics._errors import SolverError
+from hzlogistics.solvers.lp import LinearProgram
 from hzlogistics.solvers.problem import SolveOptions
 
 logger = logging.getLogger(__name__)
@@ -194,13 +198,13 @@ class Mip:
         self.n_rows = 0
         self.offset = 0.0
 
-    def add_vars(self, n: int, *, lb: object = 0.0, ub: object = 1.0, integer: bool = False,
+    def add_vars(self, n: int, *, lb: object = 0.0, ub: object = 1.0, integer: object = False,
                  obj: object = 0.0) -> np.ndarray:
-        """Add ``n`` variables (bounds and objective scalars or ``(n,)``); their ids."""
+        """Add ``n`` variables (bounds, integrality, objective: scalars or ``(n,)``); ids."""
         n = int(n)
         self._lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)))
         self._ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)))
-        self._int.append(np.full(n, bool(integer)))
+        self._int.append(np.broadcast_to(np.asarray(integer, dtype=bool), (n,)))
         self._obj.append(np.broadcast_to(np.asarray(obj, dtype=float), (n,)))
         ids = np.arange(self.n_vars, self.n_vars + n, dtype=np.int64)
         self.n_vars += n
@@ -300,6 +304,7 @@ class Mip:
         integral: bool = False,
         on_progress: Callable[[float, float], None] | None = None,
         highs_options: dict[str, object] | None = None,
+        interrupter: Any | None = None,
     ) -> MipOutcome:
         """Solve with HiGHS through MathOpt.
 
@@ -320,6 +325,11 @@ class Mip:
             Called as ``on_progress(incumbent, bound)`` on each progress line.
         highs_options
             Raw HiGHS options (``{"presolve": "off"}``, ...).
+        interrupter
+            An OR-Tools ``SolveInterrupter`` another thread may fire, handed to
+            MathOpt. HiGHS through MathOpt (OR-Tools 9.x) does not watch it: the
+            solve then ends at its time limit. A stop event in ``options`` is
+            what returns at once.
 
         Returns
         -------
@@ -339,7 +349,7 @@ class Mip:
         time_limit_s -= time.perf_counter() - t_build  # building counts against the limit
         params = _highs_parameters(options, time_limit_s, integral, highs_options)
         t0 = time.perf_counter()
-        box = self._run(proto, params, hint, options, on_progress)
+        box = self._run(proto, params, hint, options, on_progress, interrupter)
         if "error" in box:
             if hint is not None and len(hint[0]):
                 # HiGHS can fail on a warm start it cannot complete; the hint is only a help
@@ -348,7 +358,7 @@ class Mip:
                 left = time_limit_s - (time.perf_counter() - t0)
                 return self.solve(options, time_limit_s=max(left, 0.05), hint=None,
                                   integral=integral, on_progress=on_progress,
-                                  highs_options=highs_options)
+                                  highs_options=highs_options, interrupter=interrupter)
             raise SolverError(f"MathOpt/HiGHS failed: {box['error']}") from box["error"]
         wall = time.perf_counter() - t0
         if "result" not in box:
@@ -357,17 +367,22 @@ class Mip:
         return self._outcome(box["result"], wall, stopped=bool(box["stopped"]))
 
     def _run(self, proto: Any, params: Any, hint: tuple[np.ndarray, np.ndarray] | None,
-             options: SolveOptions, on_progress: Callable[[float, float], None] | None
-             ) -> dict[str, Any]:
+             options: SolveOptions, on_progress: Callable[[float, float], None] | None,
+             interrupter: Any | None) -> dict[str, Any]:
         """Run HiGHS (in a worker thread when there is a stop event to watch).
 
         Returns ``{"result": ...}`` or ``{"error": ...}``, with ``"stopped"``
         (the event was set) and ``"bound"`` (the last bound logged); only
-        ``"bound"`` when the solve was abandoned.
+        ``"bound"`` when the solve was abandoned. A stop event also fires the
+        interrupter, for a MathOpt engine that watches it.
         """
         from ortools.math_opt import callback_pb2, parameters_pb2
         from ortools.math_opt.core.python import solver as core
         from ortools.math_opt.python import mathopt
+        from ortools.util.python.solve_interrupter import SolveInterrupter
+
+        if interrupter is None:
+            interrupter = SolveInterrupter()
 
         model_params = mathopt.ModelSolveParameters().to_proto()
         if hint is not None and len(hint[0]):
@@ -395,7 +410,8 @@ class Mip:
                 box["result"] = core.solve(
                     proto, mathopt.SolverType.HIGHS.value,
                     parameters_pb2.SolverInitializerProto(), params.to_proto(), model_params,
-                    on_lines, callback_pb2.CallbackRegistrationProto(), None, None)
+                    on_lines, callback_pb2.CallbackRegistrationProto(), None,
+                    interrupter.pybind_interrupter)
             except Exception as exc:  # the engine reports a bad model or fails
                 box["error"] = exc
 
@@ -407,6 +423,7 @@ class Mip:
             while worker.is_alive():
                 if wait(0.05):
                     stopped.set()
+                    interrupter.interrupt()
                     break
                 worker.join(0.0)
             if stopped.is_set() and worker.is_alive():
@@ -436,4 +453,55 @@ class Mip:
                           wall_s=wall, engine="highs", detail=term.detail)
 
 
-__all__ = ["Mip", "MipOutcome", "MipStatus", "parse_progress"]
+def solve_mip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, gap: float = 0.0,
+              seed: int = 0, hint: np.ndarray | None = None,
+              interrupter: Any | None = None) -> MipOutcome:
+    """Maximize ``lp.c @ x`` over ``lp`` with the columns ``integer`` integral, by a :class:`Mip`.
+
+    The solve releases the GIL, so it can run in a thread beside CP-SAT.
+
+    Parameters
+    ----------
+    lp
+        The linear program (a maximization).
+    integer
+        ``(n_cols,)`` bool: which columns must take integer values.
+    time_limit_s
+        Solver time limit, seconds.
+    gap
+        Relative gap at which HiGHS stops.
+    seed
+        HiGHS's random seed.
+    hint
+        ``(n_cols,)`` values of a known solution, or ``None``.
+    interrupter
+        Handed to :meth:`Mip.solve` (which see: HiGHS may not watch it).
+
+    Returns
+    -------
+    MipOutcome
+        Objective and bound in the program's own (maximization) sense: the
+        bound is an upper bound.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> lp = LinearProgram(c=np.array([3., 2.]), A=sp.csr_matrix([[1., 1.]]),
+    ...                    row_lo=np.array([-np.inf]), row_hi=np.array([1.5]),
+    ...                    col_lo=np.zeros(2), col_hi=np.ones(2))
+    >>> out = solve_mip(lp, np.array([True, True]), time_limit_s=5)
+    >>> out.status, out.objective, out.values.tolist()
+    ('optimal', 3.0, [1.0, 0.0])
+    """
+    m = Mip()
+    x = m.add_vars(lp.shape[1], lb=lp.col_lo, ub=lp.col_hi, integer=integer,
+                   obj=-np.asarray(lp.c, dtype=float))
+    m.add_matrix(lp.A, x, lb=lp.row_lo, ub=lp.row_hi)
+    options = SolveOptions(time_limit_s=max(float(time_limit_s), 0.05), gap=gap, seed=seed)
+    out = m.solve(options, time_limit_s=time_limit_s,
+                  hint=None if hint is None else (x, np.asarray(hint, dtype=float)),
+                  interrupter=interrupter)
+    return dataclasses.replace(out, objective=-out.objective, bound=-out.bound)
+
+
+__all__ = ["Mip", "MipOutcome", "MipStatus", "parse_progress", "solve_mip"]

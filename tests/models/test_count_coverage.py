@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.models import count_coverage, count_regions, count_search
+from hzlogistics.models import count_core, count_coverage, count_regions, count_search
 from hzlogistics.models.count_core import dominated
 from hzlogistics.models.count_coverage import solve_count_only
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions
@@ -300,6 +301,52 @@ def test_one_worker_large_path_optimum_equals_enumeration(force_large_path, prob
         assert result.status == "optimal"
         assert result.objective == pytest.approx(best, abs=1e-6)
         assert violations(problem, result.area_m2 > 0) == []
+
+
+@pytest.fixture
+def highs_only(monkeypatch):
+    """The exact CP-SAT solve only waits: HiGHS on the core must prove the optimum alone."""
+
+    def wait(*args, **kw):
+        while any(t.name == "hzlogistics-mip" and t.is_alive() for t in threading.enumerate()):
+            time.sleep(0.01)
+
+    monkeypatch.setattr(count_coverage, "exact_finish", wait)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seeded_instances())
+def test_highs_on_the_core_gives_the_optimum(highs_only, problem):
+    check_against_enumeration(problem)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seeded_instances())
+def test_highs_on_the_fixed_core_gives_the_optimum(highs_only, force_large_path, problem):
+    check_against_enumeration(problem)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(instances())
+def test_highs_on_the_core_honours_existing_forbidden_and_quotas(highs_only, problem):
+    check_against_enumeration(problem)
+
+
+def test_core_mip_plans_fit_the_counts_and_bound_the_greedy():
+    problem = big_instance(seed=4, n=200, m=800)
+    prep, reasons = count_core.prepare(problem)
+    assert prep is not None and not reasons
+    core = count_core.reduce_core(prep)
+    start = count_core.greedy(core)
+    plan, bound = count_search.core_mip(core, start, None, 30.0, 0.0)
+    assert plan is not None
+    assert count_core.fits(core, plan)
+    assert plan.value >= start.value - 1e-6
+    assert bound >= plan.value - 1e-6
+    assert plan.value == pytest.approx(bound, rel=1e-6)
 
 
 @st.composite

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hzlogistics.solvers.mip import Mip, parse_progress
+from hzlogistics.solvers.lp import LinearProgram
+from hzlogistics.solvers.mip import Mip, parse_progress, solve_mip
 from hzlogistics.solvers.problem import SolveOptions
+from tests.solvers.test_lp import small_lp
 
 OPTIONS = SolveOptions(time_limit_s=20, gap=0.0)
 
@@ -95,3 +101,57 @@ def test_terms_of_different_lengths_are_an_error() -> None:
     m.add_rows(1)
     with pytest.raises(SolverError, match="differ in length"):
         m.add_terms([0, 0], [0], 1.0)
+
+
+@st.composite
+def binary_programs(draw):
+    """Small pure 0/1 programs: ``max c x`` under a few ``<=``/``>=`` rows."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = int(rng.integers(1, 8))
+    k = int(rng.integers(1, 4))
+    A = rng.integers(-3, 6, size=(k, n)).astype(float)
+    hi = rng.integers(0, 3 * n, size=k).astype(float)
+    lo = np.where(rng.random(k) < 0.3, np.minimum(rng.integers(-2, 3, size=k), hi), -np.inf)
+    c = rng.integers(-4, 10, size=n).astype(float)
+    return LinearProgram(c=c, A=sp.csr_matrix(A), row_lo=lo, row_hi=hi, col_lo=np.zeros(n),
+                         col_hi=np.ones(n))
+
+
+def enumerate_best(lp: LinearProgram) -> float | None:
+    best = None
+    for bits in itertools.product([0.0, 1.0], repeat=lp.shape[1]):
+        x = np.array(bits)
+        ax = lp.A @ x
+        if np.all(ax <= lp.row_hi + 1e-9) and np.all(ax >= lp.row_lo - 1e-9):
+            v = float(lp.c @ x)
+            best = v if best is None else max(best, v)
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(binary_programs(), st.booleans())
+def test_solve_mip_equals_enumeration(lp, with_hint):
+    n = lp.shape[1]
+    best = enumerate_best(lp)
+    hint = np.zeros(n) if with_hint else None
+    sol = solve_mip(lp, np.ones(n, dtype=bool), time_limit_s=10, hint=hint)
+    if best is None:
+        assert sol.status == "infeasible"
+        assert sol.values is None
+        return
+    assert sol.status == "optimal"
+    assert sol.values is not None
+    assert np.all(np.isin(np.round(sol.values, 6), [0.0, 1.0]))
+    ax = lp.A @ np.round(sol.values)
+    assert np.all(ax <= lp.row_hi + 1e-6) and np.all(ax >= lp.row_lo - 1e-6)
+    assert sol.objective == pytest.approx(best, abs=1e-6)
+    assert sol.bound >= best - 1e-6
+
+
+def test_solve_mip_keeps_continuous_columns_continuous():
+    lp = small_lp()
+    sol = solve_mip(lp, np.array([False, True]), time_limit_s=10)
+    # y integral at 1, x continuous at 0.5
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(2.5, abs=1e-6)
+    assert sol.values.tolist() == pytest.approx([0.5, 1.0], abs=1e-6)
