@@ -52,7 +52,7 @@ the bounds and the exact solves (3, 4, 6) and
 :mod:`hzlogistics.models.count_regions` the region search (5). The LP goes
 through :func:`hzlogistics.solvers.lp.solve_lp`, CP-SAT through
 :mod:`hzlogistics.solvers.cpsat`, HiGHS through
-:func:`hzlogistics.solvers.mip.solve_mip`, and the best plan and bound are kept by one
+:func:`hzlogistics.solvers.mip.solve_integer_program`, and the best plan and bound are kept by one
 :class:`hzlogistics.solvers.track.Tracker`.
 """
 

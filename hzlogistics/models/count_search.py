@@ -32,7 +32,7 @@ from ortools.sat.python import cp_model
 from hzlogistics.models.count_core import Core, CountPlan, best_plan, offer, swap_search
 from hzlogistics.solvers.cpsat import solve_cpsat, solve_model
 from hzlogistics.solvers.lp import LinearProgram, solve_lp
-from hzlogistics.solvers.mip import solve_mip
+from hzlogistics.solvers.mip import solve_integer_program
 from hzlogistics.solvers.problem import SolveOptions
 from hzlogistics.solvers.track import Tracker, stop_requested
 
@@ -203,7 +203,7 @@ def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: 
     if fix is not None and np.any((fix >= 0) & (plan.y != (fix == 1))):
         hint = None  # the plan breaks the fixing (it is not the one the fixing used)
     integer = np.r_[np.ones(n, dtype=bool), np.zeros(m, dtype=bool), np.ones(ng, dtype=bool)]
-    sol = solve_mip(lp, integer, time_limit_s=time_limit_s, gap=gap, hint=hint,
+    sol = solve_integer_program(lp, integer, time_limit_s=time_limit_s, gap=gap, hint=hint,
                     interrupter=interrupter)
     if sol.status == "infeasible":
         return None, -math.inf

@@ -8,7 +8,7 @@ building expressions variable by variable) and solves it with HiGHS under a
 time limit, a gap target, a seed, an optional warm start (hint) and an
 optional stop event or interrupter, reading the incumbent and bound from
 HiGHS's log as it runs (:func:`parse_progress`). The result is a
-:class:`MipOutcome`. :func:`solve_mip` solves a
+:class:`MipOutcome`. :func:`solve_integer_program` solves a
 :class:`~hzlogistics.solvers.lp.LinearProgram` with integer columns this way.
 
 This module sees only arrays and :class:`~hzlogistics.solvers.problem.SolveOptions`.
@@ -453,9 +453,9 @@ class Mip:
                           wall_s=wall, engine="highs", detail=term.detail)
 
 
-def solve_mip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, gap: float = 0.0,
-              seed: int = 0, hint: np.ndarray | None = None,
-              interrupter: Any | None = None) -> MipOutcome:
+def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float,
+                          gap: float = 0.0, seed: int = 0, hint: np.ndarray | None = None,
+                          interrupter: Any | None = None) -> MipOutcome:
     """Maximize ``lp.c @ x`` over ``lp`` with the columns ``integer`` integral, by a :class:`Mip`.
 
     The solve releases the GIL, so it can run in a thread beside CP-SAT.
@@ -489,7 +489,7 @@ def solve_mip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, ga
     >>> lp = LinearProgram(c=np.array([3., 2.]), A=sp.csr_matrix([[1., 1.]]),
     ...                    row_lo=np.array([-np.inf]), row_hi=np.array([1.5]),
     ...                    col_lo=np.zeros(2), col_hi=np.ones(2))
-    >>> out = solve_mip(lp, np.array([True, True]), time_limit_s=5)
+    >>> out = solve_integer_program(lp, np.array([True, True]), time_limit_s=5)
     >>> out.status, out.objective, out.values.tolist()
     ('optimal', 3.0, [1.0, 0.0])
     """
@@ -504,4 +504,4 @@ def solve_mip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, ga
     return dataclasses.replace(out, objective=-out.objective, bound=-out.bound)
 
 
-__all__ = ["Mip", "MipOutcome", "MipStatus", "parse_progress", "solve_mip"]
+__all__ = ["Mip", "MipOutcome", "MipStatus", "parse_progress", "solve_integer_program"]

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hzlogistics.solvers.lp import LinearProgram
-from hzlogistics.solvers.mip import Mip, parse_progress, solve_mip
+from hzlogistics.solvers.mip import Mip, parse_progress, solve_integer_program
 from hzlogistics.solvers.problem import SolveOptions
 from tests.solvers.test_lp import small_lp
 
@@ -134,7 +134,7 @@ def test_solve_mip_equals_enumeration(lp, with_hint):
     n = lp.shape[1]
     best = enumerate_best(lp)
     hint = np.zeros(n) if with_hint else None
-    sol = solve_mip(lp, np.ones(n, dtype=bool), time_limit_s=10, hint=hint)
+    sol = solve_integer_program(lp, np.ones(n, dtype=bool), time_limit_s=10, hint=hint)
     if best is None:
         assert sol.status == "infeasible"
         assert sol.values is None
@@ -150,7 +150,7 @@ def test_solve_mip_equals_enumeration(lp, with_hint):
 
 def test_solve_mip_keeps_continuous_columns_continuous():
     lp = small_lp()
-    sol = solve_mip(lp, np.array([False, True]), time_limit_s=10)
+    sol = solve_integer_program(lp, np.array([False, True]), time_limit_s=10)
     # y integral at 1, x continuous at 0.5
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(2.5, abs=1e-6)
