@@ -334,7 +334,7 @@ def solve_phased_mip(phased: PhasedProblem, options: SolveOptions | None = None,
     model.maximize(objective)
     params = mathopt.SolveParameters(
         time_limit=timedelta(seconds=max(0.1, float(options.time_limit_s))),
-        relative_gap_tolerance=float(options.gap), threads=options.workers,
+        relative_gap_tolerance=float(options.gap),
         random_seed=int(options.seed), enable_output=bool(options.log))
     model_params = None
     if hint is not None and not rollout_violations(phased, hint):

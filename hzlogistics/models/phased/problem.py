@@ -418,10 +418,11 @@ def phasing_conflicts(phased: PhasedProblem) -> list[str]:
     if opens is not None:
         most = float(n_forced)
         for t in range(n):
+            prev = most
             most = min(most + opens[t], float(min(cmax[t], table.n_sites)))
             if cmin[t] > most:
                 before = (f"the {n_forced} existing sites" if t == 0
-                          else f"at most {_num(most - opens[t])} sites by {label(t - 1)}")
+                          else f"at most {_num(prev)} sites by {label(t - 1)}")
                 out.append(f"{label(t)}'s minimum of {cmin[t]:,} sites cannot be reached: "
                            f"{before} plus at most {_num(opens[t])} openings in {label(t)} "
                            f"give {_num(most)}")
@@ -564,7 +565,7 @@ def rollout_violations(phased: PhasedProblem, area_m2: np.ndarray) -> list[str]:
         for t in range(n):
             new = int(((a[t] > 0) & ~opened).sum())
             if new > phased.max_openings[t]:
-                out.append(f"{phased.year_label(t)}: {new} sites open > most openings "
+                out.append(f"{phased.year_label(t)}: {new} sites opened > most openings "
                            f"{_num(float(phased.max_openings[t]))}")
             opened = opened | (a[t] > 0)
     return out

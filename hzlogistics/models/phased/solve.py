@@ -14,6 +14,8 @@ works year by year with the one-period coverage solver:
 3. **Forward pass** (the "myopic" roll-out): the first year's plan is kept,
    and each later year is solved with the previous year's sites forced open
    at no less than their area.
+   Both passes always run, so the roll-out is never worse than either
+   baseline (:func:`solve_myopic`, :func:`solve_last_year_first`).
 4. **Sweeps** over the years while the gap is above the target: each year is
    solved again between its neighbours' plans (at least the previous year's,
    at most the next year's), starting from its current plan; the roll-out
@@ -54,6 +56,9 @@ YEAR_GAP_SHARE = 0.5
 
 #: Least time given to one year's solve, seconds.
 MIN_YEAR_S = 1.0
+
+#: Most time kept back for each later solve when a year's solve starts, seconds.
+RESERVE_S = 10.0
 
 #: Time one year's solve gets once a stop was requested, seconds.
 STOPPED_YEAR_S = 0.5
@@ -105,6 +110,8 @@ class _Run:
         self.independent: list[YearSolve | None] = [None] * phased.n_years
         self.best: Rollout | None = None
         self.info: dict[str, object] = {"n_year_solves": 0, "year_solve_s": 0.0}
+        self.solves: list[tuple[str, int, str, float]] = []
+        self.info["year_solves"] = self.solves
         self.failure: list[str] = []
         self.infeasible = False
 
@@ -122,9 +129,19 @@ class _Run:
         return self.deadline - time.perf_counter()
 
     def slice_s(self, solves_left: int) -> float:
+        """Time limit of the next year's solve, with ``solves_left`` solves still to come.
+
+        A year's solve usually ends on its gap target well before its limit, and
+        one cut short returns a much worse plan, so it may take all the time
+        left but what the later solves are sure to get: an even share each, at
+        most :data:`RESERVE_S`.
+        """
         if self.stopped():
             return STOPPED_YEAR_S
-        return max(MIN_YEAR_S, self.left() / max(1, solves_left))
+        left = self.left()
+        k = max(1, solves_left)
+        reserve = min(RESERVE_S, left / k)
+        return max(MIN_YEAR_S, left - reserve * (k - 1))
 
     def bound(self) -> float:
         return float(self.d @ self.year_bound)
@@ -141,6 +158,10 @@ class _Run:
             progress=None, hint=None if hint is None else np.asarray(hint)[sites])
         t1 = time.perf_counter()
         res = solve(problem, "coverage", opts)
+        kind = ("alone" if lower is None and upper is None else "within next" if lower is None
+                else "on previous" if upper is None else "between")
+        self.solves.append((kind, int(self.phased.years[t]), res.status,
+                            round(time.perf_counter() - t1, 3)))
         self.info["n_year_solves"] = int(self.info["n_year_solves"]) + 1  # type: ignore[call-overload]
         self.info["year_solve_s"] = round(float(self.info["year_solve_s"])  # type: ignore[arg-type]
                                           + time.perf_counter() - t1, 3)
@@ -357,7 +378,9 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
         run.offer(back)
         run.info["backward_objective"] = float(run.d @ back.values)
     run.info["backward_s"] = round(time.perf_counter() - t1, 3)
-    if not run.gap_reached() and not (run.stopped() and run.best is not None):
+    # the forward pass runs whatever the gap, so the roll-out is never worse than the
+    # myopic one (nor, as the backward pass ran too, than the last year first)
+    if not (run.stopped() and run.best is not None):
         t1 = time.perf_counter()
         fwd = run.forward(solves_after=0)
         if fwd is not None:
