@@ -14,8 +14,10 @@ works year by year with the one-period coverage solver:
 3. **Forward pass** (the "myopic" roll-out): the first year's plan is kept,
    and each later year is solved with the previous year's sites forced open
    at no less than their area.
-   Both passes always run, so the roll-out is never worse than either
-   baseline (:func:`solve_myopic`, :func:`solve_last_year_first`).
+   With ``parallel``, the years' own solves (but the first) run in a
+   second process beside the forward pass. Both passes always run, so the
+   roll-out is never worse than either baseline (:func:`solve_myopic`,
+   :func:`solve_last_year_first`).
 4. **Sweeps** over the years while the gap is above the target: each year is
    solved again between its neighbours' plans (at least the previous year's,
    at most the next year's), starting from its current plan; the roll-out
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -47,7 +50,7 @@ from hzlogistics.models.phased.problem import (
     validate_phased,
     year_problem,
 )
-from hzlogistics.solvers.problem import SolveOptions, SolveResult, Status
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult, Status
 from hzlogistics.solvers.sites import site_table
 from hzlogistics.solvers.track import Tracker, stop_requested
 
@@ -67,6 +70,13 @@ STOPPED_YEAR_S = 0.5
 #: for which ``method="auto"`` tries the multi-period MIP after the sweeps.
 MIP_MAX_OPTIONS = 3_000
 MIP_MAX_PAIRS = 30_000
+
+#: Seconds a side solve may run past the deadline before it is given up.
+SIDE_GRACE_S = 30.0
+
+#: Smallest number of covered pairs for which ``parallel=None`` solves the years on
+#: their own in a second process.
+SIDE_MIN_PAIRS = 200_000
 
 #: Most sweeps over the years.
 MAX_SWEEPS = 20
@@ -93,6 +103,70 @@ class YearSolve:
     @property
     def ok(self) -> bool:
         return self.result.has_solution
+
+
+def _solve_alone(problem: SitingProblem, options: SolveOptions, deadline_epoch: float,
+                 after: int) -> tuple[SolveResult, float]:
+    """One year's solve in the side process: all the time left but the later solves' share."""
+    from hzlogistics.models import solve
+
+    left = deadline_epoch - time.time()
+    reserve = min(RESERVE_S, left / (after + 1))
+    opts = dataclasses.replace(options, time_limit_s=max(MIN_YEAR_S, left - reserve * after))
+    t1 = time.perf_counter()
+    res = solve(problem, "coverage", opts)
+    return res, time.perf_counter() - t1
+
+
+class Side:
+    """Years solved on their own in a second process while the first runs the forward pass.
+
+    The years' own solves are needed only for their bounds (and the last
+    year's plan, for the backward pass), so they run beside the forward pass
+    on the machine's second core.
+    """
+
+    def __init__(self, run: _Run, years: list[int]) -> None:
+        import multiprocessing
+
+        self.run = run
+        self.years = years
+        self.pool = multiprocessing.get_context("spawn").Pool(1)
+        deadline_epoch = time.time() + run.left()
+        self.jobs = []
+        for k, t in enumerate(years):
+            problem, sites = year_problem(run.phased, t, limits=run.limits)
+            job = self.pool.apply_async(_solve_alone, (problem, run.year_options(
+                run.left(), side=True), deadline_epoch, len(years) - 1 - k))
+            self.jobs.append((t, sites, job))
+        self.pool.close()
+
+    def collect(self) -> bool:
+        """Wait for the side solves and keep them; False when a year has no plan or none came.
+
+        Stops waiting (and ends the second process) once a stop is requested.
+        """
+        ok = True
+        try:
+            for t, sites, job in self.jobs:
+                while not job.ready():
+                    if self.run.stopped() or self.run.left() < -SIDE_GRACE_S:
+                        self.run.failure = self.run.failure or [
+                            f"{self.run.phased.year_label(t)}: its own solve did not finish"]
+                        return False
+                    job.wait(0.1)
+                res, secs = job.get()
+                if not self.run.keep_independent(t, self.run.record(t, "alone (side)", res,
+                                                                    sites, secs)):
+                    return False
+            return ok
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the second process (whatever it is still solving)."""
+        self.pool.terminate()
+        self.pool.join()
 
 
 class _Run:
@@ -153,25 +227,35 @@ class _Run:
 
         problem, sites = year_problem(self.phased, t, limits=self.limits, lower=lower,
                                       upper=upper)
-        opts = dataclasses.replace(
-            self.options, time_limit_s=time_s, gap=self.options.gap * YEAR_GAP_SHARE,
-            progress=None, hint=None if hint is None else np.asarray(hint)[sites])
+        opts = self.year_options(time_s, None if hint is None else np.asarray(hint)[sites])
         t1 = time.perf_counter()
         res = solve(problem, "coverage", opts)
         kind = ("alone" if lower is None and upper is None else "within next" if lower is None
                 else "on previous" if upper is None else "between")
-        self.solves.append((kind, int(self.phased.years[t]), res.status,
-                            round(time.perf_counter() - t1, 3)))
+        return self.record(t, kind, res, sites, time.perf_counter() - t1)
+
+    def year_options(self, time_s: float, hint: np.ndarray | None = None,
+                     side: bool = False) -> SolveOptions:
+        workers = self.options.workers
+        if side:
+            workers = max(1, (workers or os.cpu_count() or 2) // 2)
+        return dataclasses.replace(
+            self.options, time_limit_s=time_s, gap=self.options.gap * YEAR_GAP_SHARE,
+            progress=None, hint=hint, workers=workers,
+            stop=None if side else self.options.stop)
+
+    def record(self, t: int, kind: str, res: SolveResult, sites: np.ndarray,
+               secs: float) -> YearSolve:
+        self.solves.append((kind, int(self.phased.years[t]), res.status, round(secs, 3)))
         self.info["n_year_solves"] = int(self.info["n_year_solves"]) + 1  # type: ignore[call-overload]
-        self.info["year_solve_s"] = round(float(self.info["year_solve_s"])  # type: ignore[arg-type]
-                                          + time.perf_counter() - t1, 3)
+        self.info["year_solve_s"] = float(self.info["year_solve_s"]) + secs  # type: ignore[arg-type]
         n = self.phased.n_sites
         area = np.zeros(n)
         served = sp.csr_matrix((n, self.phased.n_demand))
         if res.has_solution:
             area[sites] = np.asarray(res.area_m2, dtype=float)
-            s = sp.coo_matrix(res.served)
-            served = sp.csr_matrix((s.data, (sites[s.row], s.col)), shape=served.shape)
+            c = sp.coo_matrix(res.served)
+            served = sp.csr_matrix((c.data, (sites[c.row], c.col)), shape=served.shape)
         return YearSolve(res, area, served)
 
     def offer(self, rollout: Rollout) -> bool:
@@ -191,29 +275,41 @@ class _Run:
 
     # --- stages ---------------------------------------------------------------------
 
-    def independent_years(self, solves_after: int) -> bool:
-        """Solve every year on its own; False when a year has no plan."""
-        n = self.phased.n_years
-        for t in range(n):
-            ys = self.solve_year(t, self.slice_s(n - t + solves_after))
-            label = self.phased.year_label(t)
-            if ys.result.status == "infeasible":
-                self.infeasible = True
-                self.failure = [f"{label}: {r}" for r in ys.result.reasons] or [
-                    f"{label}: no plan satisfies the year's limits"]
+    def independent_years(self, solves_after: int, years: list[int] | None = None) -> bool:
+        """Solve years (default: every year) on their own; False when one has no plan."""
+        todo = list(range(self.phased.n_years)) if years is None else years
+        for k, t in enumerate(todo):
+            ys = self.solve_year(t, self.slice_s(len(todo) - k + solves_after))
+            if not self.keep_independent(t, ys):
                 return False
-            if not ys.ok:
-                self.failure = [f"{label}: {r}" for r in ys.result.reasons] or [
-                    f"{label}: no plan found in time"]
-                return False
-            self.independent[t] = ys
-            if math.isfinite(ys.result.bound):
-                self.year_bound[t] = min(self.year_bound[t], float(ys.result.bound))
-            self.tracker.update(bound=self.bound())
-        self.info["independent_objective"] = float(self.d @ np.array(
-            [ys.result.objective for ys in self.independent if ys is not None]))
-        self.info["year_bound"] = self.year_bound.tolist()
         return True
+
+    def keep_independent(self, t: int, ys: YearSolve) -> bool:
+        """Keep a year's own plan and bound; False (with the reasons) when it has no plan."""
+        label = self.phased.year_label(t)
+        if ys.result.status == "infeasible":
+            self.infeasible = True
+            self.failure = [f"{label}: {r}" for r in ys.result.reasons] or [
+                f"{label}: no plan satisfies the year's limits"]
+            return False
+        if not ys.ok:
+            self.failure = [f"{label}: {r}" for r in ys.result.reasons] or [
+                f"{label}: no plan found in time"]
+            return False
+        self.independent[t] = ys
+        if math.isfinite(ys.result.bound):
+            self.year_bound[t] = min(self.year_bound[t], float(ys.result.bound))
+        self.tracker.update(bound=self.bound())
+        if all(y is not None for y in self.independent):
+            self.info["independent_objective"] = float(self.d @ np.array(
+                [y.result.objective for y in self.independent if y is not None]))
+            self.info["year_bound"] = self.year_bound.tolist()
+        return True
+
+    def start_side(self, years: list[int]) -> Side:
+        """Solve ``years`` on their own in a second process, one after another."""
+        side = Side(self, years)
+        return side
 
     def backward(self, solves_after: int) -> Rollout | None:
         """The last year's plan, then each earlier year within the next one's."""
@@ -315,7 +411,7 @@ def _small(phased: PhasedProblem) -> bool:
 
 
 def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
-                 method: Method = "auto") -> PhasedResult:
+                 method: Method = "auto", parallel: bool | None = None) -> PhasedResult:
     """Plan a phased roll-out: the coverage objective summed (discounted) over the years.
 
     Parameters
@@ -333,6 +429,11 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
         plain multi-period MIP, for small instances) or ``"auto"`` (decompose,
         then the MIP from the best roll-out on small instances while the gap
         is above the target).
+    parallel
+        Solve the years on their own (for their bounds) in a second process,
+        beside the forward pass. Default: on machines with two cores or more,
+        unless ``options.workers == 1``, when the coverage has at least
+        :data:`SIDE_MIN_PAIRS` covered pairs.
 
     Returns
     -------
@@ -370,23 +471,32 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
         return done
     assert run is not None
     n = phased.n_years
-    if not run.independent_years(solves_after=2 * (n - 1)):
-        return run.result()
-    t1 = time.perf_counter()
-    back = run.backward(solves_after=n - 1)
-    if back is not None:
-        run.offer(back)
-        run.info["backward_objective"] = float(run.d @ back.values)
-    run.info["backward_s"] = round(time.perf_counter() - t1, 3)
-    # the forward pass runs whatever the gap, so the roll-out is never worse than the
-    # myopic one (nor, as the backward pass ran too, than the last year first)
-    if not (run.stopped() and run.best is not None):
-        t1 = time.perf_counter()
-        fwd = run.forward(solves_after=0)
-        if fwd is not None:
-            run.offer(fwd)
-            run.info["forward_objective"] = float(run.d @ fwd.values)
-        run.info["forward_s"] = round(time.perf_counter() - t1, 3)
+    if parallel is None:
+        parallel = (n > 1 and options.workers != 1 and (os.cpu_count() or 1) >= 2
+                    and int(phased.base.cover.nnz) >= SIDE_MIN_PAIRS)
+    if parallel and n > 1:
+        # years 1.. on their own beside the forward pass; then the backward pass
+        side = run.start_side(list(range(1, n)))
+        try:
+            ok = run.independent_years(solves_after=n - 1, years=[0])
+            if ok:
+                _forward(run)
+                ok = side.collect()
+        finally:
+            side.close()
+        if not ok:
+            if run.infeasible:
+                run.best = None
+            return run.result()
+        _backward(run)
+    else:
+        if not run.independent_years(solves_after=2 * (n - 1)):
+            return run.result()
+        _backward(run)
+        # the forward pass runs whatever the gap, so the roll-out is never worse than the
+        # myopic one (nor, as the backward pass ran too, than the last year first)
+        if not (run.stopped() and run.best is not None):
+            _forward(run)
     if run.best is not None and not run.gap_reached():
         t1 = time.perf_counter()
         run.sweeps()
@@ -408,6 +518,24 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
                          values=best.year_objective, served=best.served,
                          gap_target=options.gap, info=info)
     return result
+
+
+def _forward(run: _Run) -> None:
+    t1 = time.perf_counter()
+    fwd = run.forward(solves_after=0)
+    if fwd is not None:
+        run.offer(fwd)
+        run.info["forward_objective"] = float(run.d @ fwd.values)
+    run.info["forward_s"] = round(time.perf_counter() - t1, 3)
+
+
+def _backward(run: _Run) -> None:
+    t1 = time.perf_counter()
+    back = run.backward(solves_after=run.phased.n_years - 1)
+    if back is not None:
+        run.offer(back)
+        run.info["backward_objective"] = float(run.d @ back.values)
+    run.info["backward_s"] = round(time.perf_counter() - t1, 3)
 
 
 def _baseline(phased: PhasedProblem, options: SolveOptions | None, which: str) -> PhasedResult:
