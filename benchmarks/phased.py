@@ -126,7 +126,9 @@ def main() -> None:
             print(f"{name}: objective {b.objective:,.1f}, wall {time.perf_counter() - t:.1f} s;"
                   f" phased - {name.split()[0]} = {diff:,.1f} "
                   f"({100 * diff / max(b.objective, 1e-9):+.3f} %)")
-    print(f"\npeak memory of the run: {peak_mb():,.0f} MB")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\npeak memory of the run: {peak_mb():,.0f} MB (largest second process "
+          f"{children:,.0f} MB)")
 
 
 if __name__ == "__main__":

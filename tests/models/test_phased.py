@@ -384,3 +384,15 @@ def test_malformed_phased_problem_lists_every_problem() -> None:
     assert "strictly increasing" in text
     assert "PhasedProblem.area_budget_m2: shape (3,), expected (2,)" in text
     assert "PhasedProblem.weight: shape (2, 2), expected (2, 1)" in text
+
+
+def test_years_solved_in_a_second_process_give_the_same_roll_out(
+        oracle: SimpleNamespace) -> None:
+    ph = random_phased(1)
+    side = solve_phased(ph, OPTIONS, method="decompose", parallel=True)
+    alone = solve_phased(ph, OPTIONS, method="decompose", parallel=False)
+    assert any(kind == "alone (side)" for kind, *_ in side.info["year_solves"])
+    assert side.status == alone.status
+    check_rollout(ph, side.area_m2, oracle)
+    assert side.objective == pytest.approx(alone.objective, rel=1e-9)
+    assert side.bound == pytest.approx(alone.bound, rel=1e-9)
