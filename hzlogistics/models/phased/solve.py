@@ -14,8 +14,8 @@ works year by year with the one-period coverage solver:
 3. **Forward pass** (the "myopic" roll-out): the first year's plan is kept,
    and each later year is solved with the previous year's sites forced open
    at no less than their area.
-   With ``parallel``, the years' own solves (but the first) run in a
-   second process beside the forward pass. Both passes always run, so the
+   With ``parallel``, the years' own solves (but the first) and the backward
+   pass run in a second process beside the forward pass. Both passes always run, so the
    roll-out is never worse than either baseline (:func:`solve_myopic`,
    :func:`solve_last_year_first`).
 4. **Sweeps** over the years while the gap is above the target: each year is
@@ -50,7 +50,7 @@ from hzlogistics.models.phased.problem import (
     validate_phased,
     year_problem,
 )
-from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult, Status
+from hzlogistics.solvers.problem import SolveOptions, SolveResult, Status
 from hzlogistics.solvers.sites import site_table
 from hzlogistics.solvers.track import Tracker, stop_requested
 
@@ -105,63 +105,103 @@ class YearSolve:
         return self.result.has_solution
 
 
-def _solve_alone(problem: SitingProblem, options: SolveOptions, deadline_epoch: float,
-                 after: int) -> tuple[SolveResult, float]:
-    """One year's solve in the side process: all the time left but the later solves' share."""
+Step = tuple[str, int, SolveResult, np.ndarray, float]
+
+
+def _side_chain(phased: PhasedProblem, limits: Limits, options: SolveOptions,
+                deadline_epoch: float) -> list[Step]:
+    """The second process's work: the last year alone, the backward pass, the other years alone.
+
+    Each solve gets all the time left but a share (at most :data:`RESERVE_S`)
+    for each solve after it. A failed step of the backward pass ends that pass;
+    a year with no plan of its own ends the chain.
+    """
     from hzlogistics.models import solve
 
-    left = deadline_epoch - time.time()
-    reserve = min(RESERVE_S, left / (after + 1))
-    opts = dataclasses.replace(options, time_limit_s=max(MIN_YEAR_S, left - reserve * after))
-    t1 = time.perf_counter()
-    res = solve(problem, "coverage", opts)
-    return res, time.perf_counter() - t1
+    n = phased.n_years
+    steps = ([("alone", n - 1)] + [("within next", t) for t in range(n - 2, -1, -1)]
+             + [("alone", t) for t in range(1, n - 1)])
+    out: list[Step] = []
+    upper: np.ndarray | None = None
+    for k, (kind, t) in enumerate(steps):
+        if kind == "within next" and upper is None:
+            continue
+        problem, sites = year_problem(phased, t, limits=limits,
+                                      upper=upper if kind == "within next" else None)
+        left = deadline_epoch - time.time()
+        after = len(steps) - 1 - k
+        reserve = min(RESERVE_S, left / (after + 1))
+        opts = dataclasses.replace(options, time_limit_s=max(MIN_YEAR_S, left - reserve * after))
+        t1 = time.perf_counter()
+        res = solve(problem, "coverage", opts)
+        out.append((kind, t, res, sites, time.perf_counter() - t1))
+        if kind == "alone" and not res.has_solution:
+            break
+        if res.has_solution and (kind == "within next" or t == n - 1):
+            upper = np.zeros(phased.n_sites)
+            upper[sites] = np.asarray(res.area_m2, dtype=float)
+        else:
+            upper = None
+    return out
 
 
 class Side:
-    """Years solved on their own in a second process while the first runs the forward pass.
+    """The years' own solves and the backward pass, in a second process.
 
     The years' own solves are needed only for their bounds (and the last
     year's plan, for the backward pass), so they run beside the forward pass
     on the machine's second core.
     """
 
-    def __init__(self, run: _Run, years: list[int]) -> None:
+    def __init__(self, run: _Run) -> None:
         import multiprocessing
 
         self.run = run
-        self.years = years
         self.pool = multiprocessing.get_context("spawn").Pool(1)
-        deadline_epoch = time.time() + run.left()
-        self.jobs = []
-        for k, t in enumerate(years):
-            problem, sites = year_problem(run.phased, t, limits=run.limits)
-            job = self.pool.apply_async(_solve_alone, (problem, run.year_options(
-                run.left(), side=True), deadline_epoch, len(years) - 1 - k))
-            self.jobs.append((t, sites, job))
+        self.job = self.pool.apply_async(_side_chain, (
+            run.phased, run.limits, run.year_options(run.left(), side=True),
+            time.time() + run.left()))
         self.pool.close()
 
     def collect(self) -> bool:
-        """Wait for the side solves and keep them; False when a year has no plan or none came.
+        """Wait for the second process and keep its solves; False when a year has no plan.
 
         Stops waiting (and ends the second process) once a stop is requested.
         """
-        ok = True
+        run = self.run
+        n = run.phased.n_years
         try:
-            for t, sites, job in self.jobs:
-                while not job.ready():
-                    if self.run.stopped() or self.run.left() < -SIDE_GRACE_S:
-                        self.run.failure = self.run.failure or [
-                            f"{self.run.phased.year_label(t)}: its own solve did not finish"]
-                        return False
-                    job.wait(0.1)
-                res, secs = job.get()
-                if not self.run.keep_independent(t, self.run.record(t, "alone (side)", res,
-                                                                    sites, secs)):
+            while not self.job.ready():
+                if run.stopped() or run.left() < -SIDE_GRACE_S:
+                    run.failure = run.failure or ["the years' own solves did not finish"]
                     return False
-            return ok
+                self.job.wait(0.1)
+            steps: list[Step] = self.job.get()
         finally:
             self.close()
+        back: dict[int, YearSolve] = {}
+        for kind, t, res, sites, secs in steps:
+            ys = run.record(t, kind + " (side)", res, sites, secs)
+            if kind == "alone":
+                if not run.keep_independent(t, ys):
+                    return False
+            elif ys.ok:
+                back[t] = ys
+        if any(y is None for y in run.independent):
+            run.failure = run.failure or ["the years' own solves did not finish"]
+            return False
+        last = run.independent[n - 1]
+        if last is not None and len(back) == n - 1:
+            area = np.zeros((n, run.phased.n_sites))
+            values = np.zeros(n)
+            served: list[sp.csr_matrix] = [last.served] * n
+            area[n - 1], values[n - 1] = last.area, last.result.objective
+            for t, ys in back.items():
+                area[t], values[t], served[t] = ys.area, ys.result.objective, ys.served
+            rollout = Rollout(area, values, served, "backward")
+            run.offer(rollout)
+            run.info["backward_objective"] = float(run.d @ values)
+        return True
 
     def close(self) -> None:
         """End the second process (whatever it is still solving)."""
@@ -306,10 +346,9 @@ class _Run:
             self.info["year_bound"] = self.year_bound.tolist()
         return True
 
-    def start_side(self, years: list[int]) -> Side:
-        """Solve ``years`` on their own in a second process, one after another."""
-        side = Side(self, years)
-        return side
+    def start_side(self) -> Side:
+        """The years but the first on their own, and the backward pass, in a second process."""
+        return Side(self)
 
     def backward(self, solves_after: int) -> Rollout | None:
         """The last year's plan, then each earlier year within the next one's."""
@@ -430,8 +469,8 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
         then the MIP from the best roll-out on small instances while the gap
         is above the target).
     parallel
-        Solve the years on their own (for their bounds) in a second process,
-        beside the forward pass. Default: on machines with two cores or more,
+        Solve the years on their own (for their bounds) and the backward pass
+        in a second process, beside the forward pass. Default: on machines with two cores or more,
         unless ``options.workers == 1``, when the coverage has at least
         :data:`SIDE_MIN_PAIRS` covered pairs.
 
@@ -476,7 +515,7 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
                     and int(phased.base.cover.nnz) >= SIDE_MIN_PAIRS)
     if parallel and n > 1:
         # years 1.. on their own beside the forward pass; then the backward pass
-        side = run.start_side(list(range(1, n)))
+        side = run.start_side()
         try:
             ok = run.independent_years(solves_after=n - 1, years=[0])
             if ok:
@@ -488,7 +527,6 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
             if run.infeasible:
                 run.best = None
             return run.result()
-        _backward(run)
     else:
         if not run.independent_years(solves_after=2 * (n - 1)):
             return run.result()
