@@ -34,6 +34,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,7 +51,7 @@ from hzlogistics.models.phased.problem import (
     validate_phased,
     year_problem,
 )
-from hzlogistics.solvers.problem import SolveOptions, SolveResult, Status
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult, Status
 from hzlogistics.solvers.sites import site_table
 from hzlogistics.solvers.track import Tracker, stop_requested
 
@@ -108,49 +109,51 @@ class YearSolve:
 Step = tuple[str, int, SolveResult, np.ndarray, float]
 
 
-def _side_chain(phased: PhasedProblem, limits: Limits, options: SolveOptions,
-                deadline_epoch: float) -> list[Step]:
-    """The second process's work: the last year alone, the backward pass, the other years alone.
+def _time_s(deadline_epoch: float, after: int) -> float:
+    """All the time left but a share (at most :data:`RESERVE_S`) for each solve after it."""
+    left = deadline_epoch - time.time()
+    reserve = min(RESERVE_S, left / (after + 1))
+    return max(MIN_YEAR_S, left - reserve * after)
 
-    Each solve gets all the time left but a share (at most :data:`RESERVE_S`)
-    for each solve after it. A failed step of the backward pass ends that pass;
-    a year with no plan of its own ends the chain.
-    """
+
+def _solve_alone(problem: SitingProblem, options: SolveOptions, deadline_epoch: float,
+                 after: int) -> tuple[SolveResult, float]:
+    """One year's own solve in the second process."""
     from hzlogistics.models import solve
 
-    n = phased.n_years
-    steps = ([("alone", n - 1)] + [("within next", t) for t in range(n - 2, -1, -1)]
-             + [("alone", t) for t in range(1, n - 1)])
+    opts = dataclasses.replace(options, time_limit_s=_time_s(deadline_epoch, after))
+    t1 = time.perf_counter()
+    res = solve(problem, "coverage", opts)
+    return res, time.perf_counter() - t1
+
+
+def _backward_chain(phased: PhasedProblem, limits: Limits, options: SolveOptions,
+                    deadline_epoch: float, last: np.ndarray) -> list[Step]:
+    """The backward pass from the last year's plan ``last``, in the second process."""
+    from hzlogistics.models import solve
+
     out: list[Step] = []
-    upper: np.ndarray | None = None
-    for k, (kind, t) in enumerate(steps):
-        if kind == "within next" and upper is None:
-            continue
-        problem, sites = year_problem(phased, t, limits=limits,
-                                      upper=upper if kind == "within next" else None)
-        left = deadline_epoch - time.time()
-        after = len(steps) - 1 - k
-        reserve = min(RESERVE_S, left / (after + 1))
-        opts = dataclasses.replace(options, time_limit_s=max(MIN_YEAR_S, left - reserve * after))
+    upper = last
+    for t in range(phased.n_years - 2, -1, -1):
+        problem, sites = year_problem(phased, t, limits=limits, upper=upper)
+        opts = dataclasses.replace(options, time_limit_s=_time_s(deadline_epoch, t))
         t1 = time.perf_counter()
         res = solve(problem, "coverage", opts)
-        out.append((kind, t, res, sites, time.perf_counter() - t1))
-        if kind == "alone" and not res.has_solution:
+        out.append(("within next", t, res, sites, time.perf_counter() - t1))
+        if not res.has_solution:
             break
-        if res.has_solution and (kind == "within next" or t == n - 1):
-            upper = np.zeros(phased.n_sites)
-            upper[sites] = np.asarray(res.area_m2, dtype=float)
-        else:
-            upper = None
+        upper = np.zeros(phased.n_sites)
+        upper[sites] = np.asarray(res.area_m2, dtype=float)
     return out
 
 
 class Side:
     """The years' own solves and the backward pass, in a second process.
 
-    The years' own solves are needed only for their bounds (and the last
-    year's plan, for the backward pass), so they run beside the forward pass
-    on the machine's second core.
+    The years' own solves give the bounds, the hints of the forward pass and
+    the last year's plan for the backward pass; they run one after another on
+    the machine's second core while the first runs the forward pass, which
+    waits for year ``t``'s own plan before it solves year ``t``.
     """
 
     def __init__(self, run: _Run) -> None:
@@ -158,38 +161,60 @@ class Side:
 
         self.run = run
         self.pool = multiprocessing.get_context("spawn").Pool(1)
-        self.job = self.pool.apply_async(_side_chain, (
-            run.phased, run.limits, run.year_options(run.left(), side=True),
-            time.time() + run.left()))
-        self.pool.close()
+        self.deadline_epoch = time.time() + run.left()
+        self.options = run.year_options(run.left(), side=True)
+        n = run.phased.n_years
+        self.alone: dict[int, tuple[np.ndarray, Any]] = {}
+        for t in range(1, n):
+            problem, sites = year_problem(run.phased, t, limits=run.limits)
+            self.alone[t] = (sites, self.pool.apply_async(
+                _solve_alone, (problem, self.options, self.deadline_epoch, n - 1 - t)))
+        self.back: Any = None
+        self.failed = False
+
+    def _wait(self, job: Any) -> bool:
+        while not job.ready():
+            if self.run.stopped() or self.run.left() < -SIDE_GRACE_S:
+                self.run.failure = self.run.failure or ["the years' own solves did not finish"]
+                self.failed = True
+                return False
+            job.wait(0.1)
+        return True
+
+    def alone_plan(self, t: int) -> YearSolve | None:
+        """Year ``t``'s own solve (waits for it); ``None`` when it has no plan."""
+        run = self.run
+        if run.independent[t] is not None:
+            return run.independent[t]
+        if self.failed:
+            return None
+        sites, job = self.alone[t]
+        if not self._wait(job):
+            return None
+        res, secs = job.get()
+        ys = run.record(t, "alone (side)", res, sites, secs)
+        if not run.keep_independent(t, ys):
+            self.failed = True
+            return None
+        if t == run.phased.n_years - 1:
+            self.back = self.pool.apply_async(_backward_chain, (
+                run.phased, run.limits, self.options, self.deadline_epoch, ys.area))
+        return ys
 
     def collect(self) -> bool:
-        """Wait for the second process and keep its solves; False when a year has no plan.
-
-        Stops waiting (and ends the second process) once a stop is requested.
-        """
+        """Wait for every solve of the second process and keep them; False on a failure."""
         run = self.run
         n = run.phased.n_years
-        try:
-            while not self.job.ready():
-                if run.stopped() or run.left() < -SIDE_GRACE_S:
-                    run.failure = run.failure or ["the years' own solves did not finish"]
-                    return False
-                self.job.wait(0.1)
-            steps: list[Step] = self.job.get()
-        finally:
-            self.close()
-        back: dict[int, YearSolve] = {}
-        for kind, t, res, sites, secs in steps:
-            ys = run.record(t, kind + " (side)", res, sites, secs)
-            if kind == "alone":
-                if not run.keep_independent(t, ys):
-                    return False
-            elif ys.ok:
-                back[t] = ys
-        if any(y is None for y in run.independent):
-            run.failure = run.failure or ["the years' own solves did not finish"]
+        for t in range(1, n):
+            if self.alone_plan(t) is None:
+                return False
+        if self.back is None or not self._wait(self.back):
             return False
+        back: dict[int, YearSolve] = {}
+        for kind, t, res, sites, secs in self.back.get():
+            ys = run.record(t, kind + " (side)", res, sites, secs)
+            if ys.ok:
+                back[t] = ys
         last = run.independent[n - 1]
         if last is not None and len(back) == n - 1:
             area = np.zeros((n, run.phased.n_sites))
@@ -198,8 +223,7 @@ class Side:
             area[n - 1], values[n - 1] = last.area, last.result.objective
             for t, ys in back.items():
                 area[t], values[t], served[t] = ys.area, ys.result.objective, ys.served
-            rollout = Rollout(area, values, served, "backward")
-            run.offer(rollout)
+            run.offer(Rollout(area, values, served, "backward"))
             run.info["backward_objective"] = float(run.d @ values)
         return True
 
@@ -207,6 +231,34 @@ class Side:
         """End the second process (whatever it is still solving)."""
         self.pool.terminate()
         self.pool.join()
+
+
+def grown_start(phased: PhasedProblem, t: int, limits: Limits, lower: np.ndarray,
+                toward: np.ndarray) -> np.ndarray:
+    """A start for year ``t`` on top of ``lower``: the sites of ``toward`` added, largest first.
+
+    A site takes its area in ``toward`` when that is larger than in ``lower``,
+    as long as the year's area budget, count and openings allow; the solver
+    checks the result and ignores it when it breaks another limit.
+    """
+    area = np.asarray(lower, dtype=float).copy()
+    used = float(area.sum())
+    count = int((area > 0).sum())
+    cmax = int(limits.count_max[t])
+    if phased.max_openings is not None and math.isfinite(phased.max_openings[t]):
+        cmax = min(cmax, count + int(phased.max_openings[t]))
+    budget = float(limits.area_budget_m2[t])
+    ref = np.asarray(toward, dtype=float)
+    for i in np.argsort(-ref, kind="stable"):
+        if ref[i] <= area[i]:
+            continue
+        new = area[i] <= 0
+        if used + ref[i] - area[i] > budget * (1 + 1e-12) or (new and count >= cmax):
+            continue
+        used += ref[i] - area[i]
+        count += int(new)
+        area[i] = ref[i]
+    return area
 
 
 class _Run:
@@ -366,8 +418,12 @@ class _Run:
             area[t], values[t], served[t] = ys.area, ys.result.objective, ys.served
         return Rollout(area, values, served, "backward")
 
-    def forward(self, solves_after: int) -> Rollout | None:
-        """The first year's plan, then each later year on top of the previous one."""
+    def forward(self, solves_after: int, side: Side | None = None) -> Rollout | None:
+        """The first year's plan, then each later year on top of the previous one.
+
+        Each year starts from the previous year's plan grown toward the year's
+        own plan (see :func:`grown_start`), when that is known.
+        """
         n = self.phased.n_years
         first = self.independent[0]
         assert first is not None
@@ -376,7 +432,13 @@ class _Run:
         served: list[sp.csr_matrix] = [first.served] * n
         area[0], values[0] = first.area, first.result.objective
         for t in range(1, n):
-            ys = self.solve_year(t, self.slice_s(n - t + solves_after), lower=area[t - 1])
+            own = side.alone_plan(t) if side is not None else self.independent[t]
+            if side is not None and own is None:
+                return None
+            hint = (None if own is None
+                    else grown_start(self.phased, t, self.limits, area[t - 1], own.area))
+            ys = self.solve_year(t, self.slice_s(n - t + solves_after), lower=area[t - 1],
+                                 hint=hint)
             if not ys.ok:
                 return None
             area[t], values[t], served[t] = ys.area, ys.result.objective, ys.served
@@ -445,8 +507,9 @@ def _start(phased: PhasedProblem, options: SolveOptions | None,
 def _small(phased: PhasedProblem) -> bool:
     table = site_table(phased.base)
     n_opts = sum(a.size for a in table.areas) * phased.n_years
-    pairs = int(year_classes(phased).cover.nnz) * phased.n_years
-    return n_opts <= MIP_MAX_OPTIONS and pairs <= MIP_MAX_PAIRS
+    if n_opts > MIP_MAX_OPTIONS or int(phased.base.cover.nnz) > 100 * MIP_MAX_PAIRS:
+        return False
+    return int(year_classes(phased).cover.nnz) * phased.n_years <= MIP_MAX_PAIRS
 
 
 def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
@@ -519,7 +582,7 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
         try:
             ok = run.independent_years(solves_after=n - 1, years=[0])
             if ok:
-                _forward(run)
+                _forward(run, side)
                 ok = side.collect()
         finally:
             side.close()
@@ -558,9 +621,9 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
     return result
 
 
-def _forward(run: _Run) -> None:
+def _forward(run: _Run, side: Side | None = None) -> None:
     t1 = time.perf_counter()
-    fwd = run.forward(solves_after=0)
+    fwd = run.forward(solves_after=0, side=side)
     if fwd is not None:
         run.offer(fwd)
         run.info["forward_objective"] = float(run.d @ fwd.values)
