@@ -396,3 +396,13 @@ def test_years_solved_in_a_second_process_give_the_same_roll_out(
     check_rollout(ph, side.area_m2, oracle)
     assert side.objective == pytest.approx(alone.objective, rel=1e-9)
     assert side.bound == pytest.approx(alone.bound, rel=1e-9)
+
+
+def test_stop_with_a_second_process_keeps_the_forward_roll_out() -> None:
+    ph = random_phased(1)
+    stop = threading.Event()
+    stop.set()
+    result = solve_phased(ph, replace(OPTIONS, stop=stop), method="decompose", parallel=True)
+    assert result.status == "interrupted"
+    assert rollout_violations(ph, result.area_m2) == []
+    assert result.bound >= result.objective > 0

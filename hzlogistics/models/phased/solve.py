@@ -127,19 +127,22 @@ def _solve_alone(problem: SitingProblem, options: SolveOptions, deadline_epoch: 
     return res, time.perf_counter() - t1
 
 
-def _backward_chain(phased: PhasedProblem, limits: Limits, options: SolveOptions,
-                    deadline_epoch: float, last: np.ndarray) -> list[Step]:
-    """The backward pass from the last year's plan ``last``, in the second process."""
+def _last_then_backward(phased: PhasedProblem, limits: Limits, options: SolveOptions,
+                        deadline_epoch: float, after: int) -> list[Step]:
+    """The last year on its own, then the backward pass from its plan (second process)."""
     from hzlogistics.models import solve
 
+    n = phased.n_years
     out: list[Step] = []
-    upper = last
-    for t in range(phased.n_years - 2, -1, -1):
+    upper: np.ndarray | None = None
+    for k, t in enumerate(range(n - 1, -1, -1)):
         problem, sites = year_problem(phased, t, limits=limits, upper=upper)
-        opts = dataclasses.replace(options, time_limit_s=_time_s(deadline_epoch, t))
+        opts = dataclasses.replace(options, time_limit_s=_time_s(deadline_epoch,
+                                                                 after + n - 1 - k))
         t1 = time.perf_counter()
         res = solve(problem, "coverage", opts)
-        out.append(("within next", t, res, sites, time.perf_counter() - t1))
+        out.append(("alone" if upper is None else "within next", t, res, sites,
+                    time.perf_counter() - t1))
         if not res.has_solution:
             break
         upper = np.zeros(phased.n_sites)
@@ -150,10 +153,12 @@ def _backward_chain(phased: PhasedProblem, limits: Limits, options: SolveOptions
 class Side:
     """The years' own solves and the backward pass, in a second process.
 
-    The years' own solves give the bounds, the hints of the forward pass and
-    the last year's plan for the backward pass; they run one after another on
-    the machine's second core while the first runs the forward pass, which
-    waits for year ``t``'s own plan before it solves year ``t``.
+    The years' own solves give the bounds and the last year's plan for the
+    backward pass; they run one after another on the machine's second core
+    (the last year and the backward pass first) while the first core runs
+    the forward pass, which takes in whatever the second has finished at
+    each year (its bounds count from then on; a year with no plan of its
+    own stops the pass).
     """
 
     def __init__(self, run: _Run) -> None:
@@ -161,59 +166,65 @@ class Side:
 
         self.run = run
         self.pool = multiprocessing.get_context("spawn").Pool(1)
-        self.deadline_epoch = time.time() + run.left()
-        self.options = run.year_options(run.left(), side=True)
+        deadline_epoch = time.time() + run.left()
+        options = run.year_options(run.left(), side=True)
         n = run.phased.n_years
+        self.chain: Any = self.pool.apply_async(_last_then_backward, (
+            run.phased, run.limits, options, deadline_epoch, n - 2))
         self.alone: dict[int, tuple[np.ndarray, Any]] = {}
-        for t in range(1, n):
+        for t in range(1, n - 1):
             problem, sites = year_problem(run.phased, t, limits=run.limits)
             self.alone[t] = (sites, self.pool.apply_async(
-                _solve_alone, (problem, self.options, self.deadline_epoch, n - 1 - t)))
-        self.back: Any = None
+                _solve_alone, (problem, options, deadline_epoch, n - 2 - t)))
+        self.pool.close()
+        self.chain_done = False
         self.failed = False
 
-    def _wait(self, job: Any) -> bool:
-        while not job.ready():
-            if self.run.stopped() or self.run.left() < -SIDE_GRACE_S:
-                self.run.failure = self.run.failure or ["the years' own solves did not finish"]
+    def poll(self, wait: bool = False) -> bool:
+        """Take in the finished solves (all of them, waiting, with ``wait``); False on a failure.
+
+        Waiting stops (as a failure) once a stop is requested or the time is
+        well past the limit.
+        """
+        run = self.run
+        if self.failed:
+            return False
+        if not self.chain_done and self._ready(self.chain, wait):
+            self.chain_done = True
+            if not self._take_chain(self.chain.get()):
                 self.failed = True
+                return False
+        for t in sorted(self.alone):
+            sites, job = self.alone[t]
+            if run.independent[t] is not None or not self._ready(job, wait):
+                continue
+            res, secs = job.get()
+            if not run.keep_independent(t, run.record(t, "alone (side)", res, sites, secs)):
+                self.failed = True
+                return False
+        if wait and (not self.chain_done or any(y is None for y in run.independent)):
+            run.failure = run.failure or ["the years' own solves did not finish"]
+            self.failed = True
+            return False
+        return True
+
+    def _ready(self, job: Any, wait: bool) -> bool:
+        while not job.ready():
+            if not wait or self.run.stopped() or self.run.left() < -SIDE_GRACE_S:
                 return False
             job.wait(0.1)
         return True
 
-    def alone_plan(self, t: int) -> YearSolve | None:
-        """Year ``t``'s own solve (waits for it); ``None`` when it has no plan."""
-        run = self.run
-        if run.independent[t] is not None:
-            return run.independent[t]
-        if self.failed:
-            return None
-        sites, job = self.alone[t]
-        if not self._wait(job):
-            return None
-        res, secs = job.get()
-        ys = run.record(t, "alone (side)", res, sites, secs)
-        if not run.keep_independent(t, ys):
-            self.failed = True
-            return None
-        if t == run.phased.n_years - 1:
-            self.back = self.pool.apply_async(_backward_chain, (
-                run.phased, run.limits, self.options, self.deadline_epoch, ys.area))
-        return ys
-
-    def collect(self) -> bool:
-        """Wait for every solve of the second process and keep them; False on a failure."""
+    def _take_chain(self, steps: list[Step]) -> bool:
         run = self.run
         n = run.phased.n_years
-        for t in range(1, n):
-            if self.alone_plan(t) is None:
-                return False
-        if self.back is None or not self._wait(self.back):
-            return False
         back: dict[int, YearSolve] = {}
-        for kind, t, res, sites, secs in self.back.get():
+        for kind, t, res, sites, secs in steps:
             ys = run.record(t, kind + " (side)", res, sites, secs)
-            if ys.ok:
+            if kind == "alone":
+                if not run.keep_independent(t, ys):
+                    return False
+            elif ys.ok:
                 back[t] = ys
         last = run.independent[n - 1]
         if last is not None and len(back) == n - 1:
@@ -227,38 +238,14 @@ class Side:
             run.info["backward_objective"] = float(run.d @ values)
         return True
 
+    def collect(self) -> bool:
+        """Wait for every solve of the second process and take them in; False on a failure."""
+        return self.poll(wait=True)
+
     def close(self) -> None:
         """End the second process (whatever it is still solving)."""
         self.pool.terminate()
         self.pool.join()
-
-
-def grown_start(phased: PhasedProblem, t: int, limits: Limits, lower: np.ndarray,
-                toward: np.ndarray) -> np.ndarray:
-    """A start for year ``t`` on top of ``lower``: the sites of ``toward`` added, largest first.
-
-    A site takes its area in ``toward`` when that is larger than in ``lower``,
-    as long as the year's area budget, count and openings allow; the solver
-    checks the result and ignores it when it breaks another limit.
-    """
-    area = np.asarray(lower, dtype=float).copy()
-    used = float(area.sum())
-    count = int((area > 0).sum())
-    cmax = int(limits.count_max[t])
-    if phased.max_openings is not None and math.isfinite(phased.max_openings[t]):
-        cmax = min(cmax, count + int(phased.max_openings[t]))
-    budget = float(limits.area_budget_m2[t])
-    ref = np.asarray(toward, dtype=float)
-    for i in np.argsort(-ref, kind="stable"):
-        if ref[i] <= area[i]:
-            continue
-        new = area[i] <= 0
-        if used + ref[i] - area[i] > budget * (1 + 1e-12) or (new and count >= cmax):
-            continue
-        used += ref[i] - area[i]
-        count += int(new)
-        area[i] = ref[i]
-    return area
 
 
 class _Run:
@@ -421,8 +408,7 @@ class _Run:
     def forward(self, solves_after: int, side: Side | None = None) -> Rollout | None:
         """The first year's plan, then each later year on top of the previous one.
 
-        Each year starts from the previous year's plan grown toward the year's
-        own plan (see :func:`grown_start`), when that is known.
+        With a second process, each year first takes in what that has finished.
         """
         n = self.phased.n_years
         first = self.independent[0]
@@ -432,13 +418,9 @@ class _Run:
         served: list[sp.csr_matrix] = [first.served] * n
         area[0], values[0] = first.area, first.result.objective
         for t in range(1, n):
-            own = side.alone_plan(t) if side is not None else self.independent[t]
-            if side is not None and own is None:
+            if side is not None and not side.poll():
                 return None
-            hint = (None if own is None
-                    else grown_start(self.phased, t, self.limits, area[t - 1], own.area))
-            ys = self.solve_year(t, self.slice_s(n - t + solves_after), lower=area[t - 1],
-                                 hint=hint)
+            ys = self.solve_year(t, self.slice_s(n - t + solves_after), lower=area[t - 1])
             if not ys.ok:
                 return None
             area[t], values[t], served[t] = ys.area, ys.result.objective, ys.served
