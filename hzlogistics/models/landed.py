@@ -93,8 +93,12 @@ that shares a group with it. Drayage within a country runs over the delivery
 network (:func:`hzlogistics.network.site_network_km`, road km of the same
 network the coverage uses); between two countries of a group it is the
 geodesic distance × circuity (the stated approximation: the country networks
-are not joined for drayage). A site with no port of entry cannot be supplied
-and is not opened.
+are not joined for drayage). A country with no port of entry of its own nor in
+its groups (Czechia, Hungary; Jordan, Kenya, Kazakhstan and Uzbekistan, whose
+container ports are not candidate sites) borrows: its sites may take any port,
+the drayage again geodesic km × circuity (a land route is assumed; the
+approximation is coarse for a sea between them). A site with no port of
+entry cannot be supplied and is not opened.
 """
 
 from __future__ import annotations
@@ -376,6 +380,7 @@ def compute_inbound(
     cross_border: Sequence[str] = (),
     port_ids: Sequence[str] | np.ndarray | None = None,
     site_ids: Sequence[str] | np.ndarray | None = None,
+    borrow_ports: bool = True,
 ) -> Inbound:
     r"""Each site's cheapest port of entry and its inbound cost per parcel.
 
@@ -394,6 +399,9 @@ def compute_inbound(
         which a site may take a port of another member country.
     port_ids, site_ids
         Labels carried through.
+    borrow_ports
+        A site of a country with no port of entry of its own, nor in its
+        groups (Czechia, Hungary...), may take any port its drayage reaches.
 
     Returns
     -------
@@ -449,6 +457,8 @@ def compute_inbound(
     allowed = _group_of(sorted(set(sc.tolist()) | set(pc.tolist())), cross_border)
     ok = np.array([[p in allowed[s] for s in sc.tolist()] for p in pc.tolist()],
                   dtype=bool).reshape(n_p, n_s)
+    if borrow_ports:
+        ok[:, ~ok.any(axis=0)] = True
     ok &= np.isfinite(road) & np.isfinite(sea)[:, None]
     sea_pp = rates.sea_usd_per_parcel_km * sea
     dray_pp = rates.drayage_usd_per_parcel_km * road
@@ -492,7 +502,9 @@ def drayage_km_from_frames(
 
     Within a country: the delivery network
     (:func:`hzlogistics.network.site_network_km`). Between two countries of a
-    cross-border group: geodesic km × ``circuity``. Elsewhere ``inf``.
+    cross-border group, and from every port to the sites of a country with no
+    port among ``port_ids`` (nor in its groups): geodesic km × ``circuity``.
+    Elsewhere ``inf``.
 
     Returns
     -------
@@ -504,15 +516,18 @@ def drayage_km_from_frames(
 
     km = site_network_km(demand, sites, countries, sources=list(port_ids), circuity=circuity,
                          road_graph=road_graph)
-    if cross_border and len(port_ids):
+    if len(port_ids):
         sc = sites["country"].astype(str).to_numpy()
         where = {s: k for k, s in enumerate(sites["id"].astype(str).tolist())}
         pos = np.array([where[str(p)] for p in port_ids], dtype=np.int64)
         allowed = _group_of(sorted(set(sc.tolist())), cross_border)
+        with_port = set(sc[pos].tolist())
+        portless = sorted(c for c in set(sc.tolist()) if not allowed[c] & with_port)
         lon = sites.geometry.x.to_numpy()
         lat = sites.geometry.y.to_numpy()
         for r, k in enumerate(pos.tolist()):
-            abroad = np.flatnonzero((sc != sc[k]) & np.isin(sc, sorted(allowed[sc[k]])))
+            abroad = np.flatnonzero((sc != sc[k]) & (np.isin(sc, sorted(allowed[sc[k]]))
+                                                     | np.isin(sc, portless)))
             if len(abroad):
                 km[r, abroad] = circuity * np.asarray(
                     geodesic_km(lon[k], lat[k], lon[abroad], lat[abroad]), dtype=float)

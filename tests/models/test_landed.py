@@ -197,13 +197,14 @@ def test_port_of_entry_is_the_cheapest_allowed(seed: int, cross_border: bool) ->
     rates = rates_for(seed)
     ib = inbound_for(case, rates, ("EU",) if cross_border else ())
     for i in range(case.problem.n_sites):
+        own = [p for p in range(len(case.port_country))
+               if allowed(case.port_country[p], case.site_country[i], cross_border)]
         options = {
             p: (rates.sea_usd_per_container_km * case.sea_km[p] + rates.port_usd_per_container
                 + rates.drayage_usd_per_container_km * case.road_km[p, i])
             / rates.parcels_per_container
-            for p in range(len(case.port_country))
-            if allowed(case.port_country[p], case.site_country[i], cross_border)
-            and np.isfinite(case.road_km[p, i])
+            for p in (own or range(len(case.port_country)))  # no own port: borrow any
+            if np.isfinite(case.road_km[p, i])
         }
         if not options:
             assert ib.port[i] == -1 and not ib.has_port[i]
@@ -229,14 +230,19 @@ def test_pallet_drayage_converts_through_parcels_per_pallet() -> None:
     assert ib.drayage_usd_per_parcel[0] == pytest.approx(0.6)
 
 
-def test_a_port_abroad_is_used_only_inside_a_group() -> None:
+def test_a_port_abroad_is_used_inside_a_group_or_where_the_country_has_none() -> None:
     r = LandedRates()
-    sea, road = np.array([18_000.0]), np.array([[100.0]])
-    assert compute_inbound(["DE"], ["NL"], sea, road, r).port.tolist() == [-1]
-    assert compute_inbound(["DE"], ["NL"], sea, road, r, cross_border=["EU"]).port.tolist() == [0]
-    assert compute_inbound(["US"], ["NL"], sea, road, r, cross_border=["EU"]).port.tolist() == [-1]
+    sea, road = np.array([18_000.0, 19_000.0]), np.array([[100.0], [100.0]])
+    # NL's port is cheaper, but a German site takes it only inside the EU group
+    assert compute_inbound(["DE"], ["NL", "DE"], sea, road, r).port.tolist() == [1]
+    assert compute_inbound(["DE"], ["NL", "DE"], sea, road, r,
+                           cross_border=["EU"]).port.tolist() == [0]
+    # a country without a port of its own borrows the cheapest, unless told not to
+    assert compute_inbound(["CZ"], ["NL", "DE"], sea, road, r).port.tolist() == [0]
+    assert compute_inbound(["CZ"], ["NL", "DE"], sea, road, r,
+                           borrow_ports=False).port.tolist() == [-1]
     with pytest.raises(ValidationError, match="'XX' is unknown"):
-        compute_inbound(["DE"], ["NL"], sea, road, r, cross_border=["XX"])
+        compute_inbound(["DE"], ["NL"], sea[:1], road[:1], r, cross_border=["XX"])
 
 
 # --- cost components and optimum ---------------------------------------------------------------
