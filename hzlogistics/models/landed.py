@@ -96,8 +96,9 @@ geodesic distance × circuity (the stated approximation: the country networks
 are not joined for drayage). A country with no port of entry of its own nor in
 its groups (Czechia, Hungary; Jordan, Kenya, Kazakhstan and Uzbekistan, whose
 container ports are not candidate sites) borrows: its sites may take any port,
-the drayage again geodesic km × circuity (a land route is assumed; the
-approximation is coarse for a sea between them). A site with no port of
+the drayage again geodesic km × circuity, up to 1,500 km of geodesic distance
+(a land route is assumed; the approximation is coarse where a sea lies between
+them). A site with no port of
 entry cannot be supplied and is not opened.
 """
 
@@ -497,14 +498,16 @@ def drayage_km_from_frames(
     cross_border: Sequence[str] = (),
     circuity: float = settings.CIRCUITY,
     road_graph: Any = None,
+    borrow_max_km: float = 1_500.0,
 ) -> np.ndarray:
     """Drayage km from each port (a site id) to every site.
 
     Within a country: the delivery network
     (:func:`hzlogistics.network.site_network_km`). Between two countries of a
     cross-border group, and from every port to the sites of a country with no
-    port among ``port_ids`` (nor in its groups): geodesic km × ``circuity``.
-    Elsewhere ``inf``.
+    port among ``port_ids`` (nor in its groups): geodesic km × ``circuity``,
+    borrowed ports only up to ``borrow_max_km`` of geodesic distance (no
+    drayage across an ocean). Elsewhere ``inf``.
 
     Returns
     -------
@@ -529,8 +532,10 @@ def drayage_km_from_frames(
             abroad = np.flatnonzero((sc != sc[k]) & (np.isin(sc, sorted(allowed[sc[k]]))
                                                      | np.isin(sc, portless)))
             if len(abroad):
-                km[r, abroad] = circuity * np.asarray(
-                    geodesic_km(lon[k], lat[k], lon[abroad], lat[abroad]), dtype=float)
+                geo = np.asarray(geodesic_km(lon[k], lat[k], lon[abroad], lat[abroad]),
+                                 dtype=float)
+                far = np.isin(sc[abroad], portless) & (geo > borrow_max_km)
+                km[r, abroad] = np.where(far, np.inf, circuity * geo)
     return km
 
 
@@ -544,6 +549,7 @@ def inbound_from_frames(
     cross_border: Sequence[str] = (),
     circuity: float = settings.CIRCUITY,
     road_graph: Any = None,
+    borrow_max_km: float = 1_500.0,
 ) -> Inbound:
     """Ports of entry and inbound costs of the sites of GeoDataFrames.
 
@@ -555,7 +561,7 @@ def inbound_from_frames(
         The sea distances of the rates' origin (:func:`read_sea_distances`); its
         ports that are sites (``candidate`` = 1 and an id in ``sites``) are the
         ports of entry.
-    rates, cross_border, circuity, road_graph
+    rates, cross_border, circuity, road_graph, borrow_max_km
         See :func:`compute_inbound` and :func:`drayage_km_from_frames`.
 
     Returns
@@ -571,7 +577,8 @@ def inbound_from_frames(
     sc = sites["country"].astype(str).to_numpy()
     pc = sc[[where[p] for p in port_ids]] if port_ids else np.zeros(0, dtype=str)
     km = drayage_km_from_frames(demand, sites, countries, port_ids, cross_border=cross_border,
-                                circuity=circuity, road_graph=road_graph)
+                                circuity=circuity, road_graph=road_graph,
+                                borrow_max_km=borrow_max_km)
     return compute_inbound(sc, pc, sea["distance_km"].to_numpy(dtype=float), km, rates,
                            cross_border=cross_border, port_ids=port_ids, site_ids=ids)
 

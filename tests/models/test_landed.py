@@ -8,6 +8,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -504,3 +505,80 @@ def test_real_data_higher_sea_rate_moves_volume_nearer_hangzhou() -> None:
         assert set(b.ports["port"]) <= set(sea["port"])
     # parcel-weighted sea km from Ningbo never grows as the sea rate rises
     assert all(b <= a * (1 + 1e-9) for a, b in itertools.pairwise(used)), used
+
+
+# --- drayage distances from GeoDataFrames ------------------------------------------------------
+
+
+def small_frames(seed: int):  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c, (x0, y0) in {"DE": (10.0, 51.0), "NL": (5.0, 52.0), "CZ": (15.0, 50.0),
+                        "US": (-90.0, 40.0)}.items():
+        for k in range(4):
+            rows.append((f"{c}{k}", c, x0 + rng.uniform(-1, 1), y0 + rng.uniform(-1, 1)))
+    sites = gpd.GeoDataFrame({"id": [r[0] for r in rows], "country": [r[1] for r in rows]},
+                             geometry=[Point(r[2], r[3]) for r in rows], crs=4326)
+    drows = [(f"d{sid}-{k}", c, x + rng.uniform(-0.5, 0.5), y + rng.uniform(-0.5, 0.5))
+             for (sid, c, x, y) in rows for k in range(3)]
+    demand = gpd.GeoDataFrame({"id": [r[0] for r in drows], "country": [r[1] for r in drows]},
+                              geometry=[Point(r[2], r[3]) for r in drows], crs=4326)
+    return demand, sites
+
+
+def test_site_network_km_is_the_shortest_path_of_the_country_network() -> None:
+    import networkx as nx
+
+    from hzlogistics.network import build_country_network, site_network_km
+
+    demand, sites = small_frames(0)
+    km = site_network_km(demand, sites, sources=["DE0", "NL2", "DE3"])
+    ids = sites["id"].tolist()
+    for r, src in enumerate(["DE0", "NL2", "DE3"]):
+        c = src[:2]
+        G = build_country_network(demand, sites, country=c)
+        dist = nx.single_source_dijkstra_path_length(G, ("site", src), weight="length_km")
+        for k, sid in enumerate(ids):
+            if sid[:2] != c:
+                assert np.isinf(km[r, k])
+            else:
+                assert km[r, k] == pytest.approx(dist[("site", sid)], rel=1e-9)
+    with pytest.raises(ValidationError, match="not site ids"):
+        site_network_km(demand, sites, sources=["XX9"])
+
+
+def test_drayage_and_inbound_from_frames() -> None:
+    from hzlogistics.models.landed import drayage_km_from_frames, inbound_from_frames
+    from hzlogistics.network import site_network_km
+    from hzlogistics.projection import geodesic_km
+
+    demand, sites = small_frames(1)
+    ports = ["DE0", "NL0"]
+    own = site_network_km(demand, sites, sources=ports)
+    km = drayage_km_from_frames(demand, sites, None, ports, cross_border=["EU"])
+    lon, lat = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+    ids = sites["id"].tolist()
+    for r, p in enumerate(ports):
+        k0 = ids.index(p)
+        for k, sid in enumerate(ids):
+            if sid[:2] == p[:2]:
+                assert km[r, k] == own[r, k]
+            elif sid[:2] in ("DE", "NL", "CZ"):  # EU partner, or CZ without a port
+                assert km[r, k] == pytest.approx(
+                    1.3 * float(geodesic_km(lon[k0], lat[k0], lon[k], lat[k])), rel=1e-9)
+            else:
+                assert np.isinf(km[r, k])  # US: no port of its own, none within 1,500 km
+    sea = pd.DataFrame({"port": ["DE0", "NL0", "US1", "port-ZZZ"], "country": ["DE", "NL", "US",
+                                                                               "ZZ"],
+                        "name": ["a", "b", "c", "d"], "candidate": [1, 1, 0, 1],
+                        "distance_km": [20_000.0, 19_000.0, 15_000.0, 100.0]})
+    ib = inbound_from_frames(demand, sites, None, sea, LandedRates(), cross_border=["EU"])
+    assert ib.port_ids.tolist() == ["DE0", "NL0"]  # candidate sites only
+    assert ib.site_ids is not None and ib.site_ids.tolist() == ids
+    us = [k for k, s in enumerate(ids) if s.startswith("US")]
+    assert ib.port[us].tolist() == [-1] * 4  # the US port is no candidate site
+    eu = [k for k, s in enumerate(ids) if not s.startswith("US")]
+    assert (ib.port[eu] >= 0).all()
