@@ -795,7 +795,7 @@ def landed_breakdown(
     w = np.asarray(problem.weight, dtype=float)
     got = np.asarray(served.sum(axis=0)).ravel()
     missing = np.maximum(w - got, 0.0)
-    missing[missing <= 1e-9 * np.maximum(w, 1.0)] = 0.0
+    missing[missing <= 1e-6 * np.maximum(w, 1.0)] = 0.0  # rounding of a split plan
     unserved_cost = missing * days * (rates.unserved_usd_per_parcel
                                       if rates.unserved == "penalty" else 0.0)
     totals = {k: float(v.sum()) for k, v in site_parts.items()}
