@@ -63,6 +63,7 @@ def _run(name: str, time_limit_s: float, sea_file: str, origin: str, queue: mp.Q
     base = load_scenario("hangzhou-2020")
     scenario = dataclasses.replace(base, objective="cost", count_min=0, count_max=None,
                                    area_budget_m2=None, fixed_cost_usd_year=50_000.0,
+                                   min_sites_per_country=0,
                                    capacity_per_m2=run["capacity_per_m2"],
                                    time_limit_s=time_limit_s)
     t0 = time.perf_counter()
