@@ -8,10 +8,10 @@ problem is the ``cost`` objective (:func:`hzlogistics.models.solve`) with
 
 .. math::
 
-    c_{ij} = 365\, w_j \,\bigl(s_i + \ell_{ij} + h_{ij}\bigr)
+    c_{ij} = D\, w_j \,\bigl(s_i + \ell_{ij} + h_{ij}\bigr)
 
-as the yearly cost of serving all of demand point :math:`j` from site
-:math:`i`, where :math:`s_i` is the inbound cost per parcel of site :math:`i`
+as the yearly cost of serving all of demand point :math:`j` (:math:`w_j`
+parcels/day, :math:`D` days a year) from site :math:`i`, where :math:`s_i` is the inbound cost per parcel of site :math:`i`
 (sea + port handling + drayage + duty, through its cheapest port of entry),
 :math:`\ell_{ij}` the last-mile cost per parcel and :math:`h_{ij}` a
 cross-border handling charge; rent, size tiers, capacity and the fixed cost
@@ -98,8 +98,8 @@ its groups (Czechia, Hungary; Jordan, Kenya, Kazakhstan and Uzbekistan, whose
 container ports are not candidate sites) borrows: its sites may take any port,
 the drayage again geodesic km × circuity, up to 1,500 km of geodesic distance
 (a land route is assumed; the approximation is coarse where a sea lies between
-them). A site with no port of
-entry cannot be supplied and is not opened.
+them). A site with no port of entry cannot be supplied and is not opened
+(in the 50 markets: Kenya's sites, with no port within 1,500 km).
 """
 
 from __future__ import annotations
