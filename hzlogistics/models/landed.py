@@ -11,8 +11,9 @@ problem is the ``cost`` objective (:func:`hzlogistics.models.solve`) with
     c_{ij} = D\, w_j \,\bigl(s_i + \ell_{ij} + h_{ij}\bigr)
 
 as the yearly cost of serving all of demand point :math:`j` (:math:`w_j`
-parcels/day, :math:`D` days a year) from site :math:`i`, where :math:`s_i` is the inbound cost per parcel of site :math:`i`
-(sea + port handling + drayage + duty, through its cheapest port of entry),
+parcels/day, :math:`D` days a year) from site :math:`i`, where
+:math:`s_i` is the inbound cost per parcel of site :math:`i` (sea + port
+handling + drayage + duty, through its cheapest port of entry),
 :math:`\ell_{ij}` the last-mile cost per parcel and :math:`h_{ij}` a
 cross-border handling charge; rent, size tiers, capacity and the fixed cost
 per open site are the cost objective's own. Its proven bound therefore holds
