@@ -694,14 +694,23 @@ def build_landed_problem(
     pr = _pairs(problem, rates, distance_km)
     w = np.asarray(problem.weight, dtype=float)
     has = inbound.has_port
-    per_parcel = np.where(has, inbound.usd_per_parcel, 0.0)[pr.rows] + pr.last_mile + \
-        pr.cross_border
-    cost = w[pr.cols] * rates.days_per_year * per_parcel
-    assign = sp.csr_matrix((cost, (pr.rows, pr.cols)), shape=problem.cover.shape)
+    cost = np.where(has, inbound.usd_per_parcel, 0.0)[pr.rows]
+    cost += pr.last_mile
+    cost += pr.cross_border
+    cost *= w[pr.cols]
+    cost *= rates.days_per_year
+    # the pairs are sorted by (site, demand point): the CSR arrays are direct
+    indptr = np.zeros(problem.n_sites + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pr.rows, minlength=problem.n_sites), out=indptr[1:])
+    assign = sp.csr_matrix((cost, pr.cols, indptr), shape=problem.cover.shape)
+    return replace(problem, assign_cost=assign, forbidden=_forbidden(problem, inbound))
+
+
+def _forbidden(problem: SitingProblem, inbound: Inbound) -> np.ndarray:
+    """The problem's forbidden sites and the sites without a port of entry."""
     forbidden = (np.zeros(problem.n_sites, bool) if problem.forbidden is None
                  else np.asarray(problem.forbidden, dtype=bool).copy())
-    forbidden |= ~has
-    return replace(problem, assign_cost=assign, forbidden=forbidden)
+    return forbidden | ~inbound.has_port
 
 
 @dataclass
@@ -937,13 +946,25 @@ def solve_landed(
     from hzlogistics.models import solve
 
     rates = rates or LandedRates()
-    landed = build_landed_problem(problem, inbound, rates, distance_km=distance_km)
+    _check_inbound(problem, inbound)
+    if distance_km is not None and distance_km.shape != problem.cover.shape:
+        raise ValidationError(f"distance_km: shape {distance_km.shape}; expected "
+                              f"{problem.cover.shape} like cover")
     keep = np.ones(problem.n_demand, dtype=bool)
     if rates.unserved == "penalty":
-        keep = landed.reachable()
+        keep = replace(problem, forbidden=_forbidden(problem, inbound)).reachable()
     const = float(np.asarray(problem.weight, dtype=float)[~keep].sum()
                   * rates.days_per_year * rates.unserved_usd_per_parcel)
-    sub = landed if keep.all() else landed.restrict_demand(keep)
+    if keep.all():
+        sub = build_landed_problem(problem, inbound, rates, distance_km=distance_km)
+    else:
+        dist = (None if distance_km is None
+                else sp.csr_matrix(sp.csc_matrix(distance_km)[:, keep]))
+        sub = build_landed_problem(replace(problem, assign_cost=None).restrict_demand(keep),
+                                   inbound, rates, distance_km=dist)
+        del dist
+    # the cost objective reads assign_cost only; dropping the times saves their memory
+    sub = replace(sub, travel_time_h=None)
     if not keep.any():
         n = problem.n_sites
         res = SolveResult(status="optimal", objective=0.0, bound=0.0, gap=0.0, wall_s=0.0,
