@@ -582,3 +582,27 @@ def test_drayage_and_inbound_from_frames() -> None:
     assert ib.port[us].tolist() == [-1] * 4  # the US port is no candidate site
     eu = [k for k, s in enumerate(ids) if not s.startswith("US")]
     assert (ib.port[eu] >= 0).all()
+
+
+def test_penalty_with_last_mile_per_km_and_a_bad_distance_matrix() -> None:
+    case = make_case(4)
+    p = case.problem
+    cover = p.cover.toarray()
+    cover[:, 1] = 0
+    dist = case.distance_km.toarray() * (cover > 0)
+    p2 = dataclasses.replace(p, cover=sp.csr_matrix(cover),
+                             travel_time_h=sp.csr_matrix(p.travel_time_h.toarray() * (cover > 0))
+                             if p.travel_time_h is not None else None)
+    case2 = dataclasses.replace(case, problem=p2, distance_km=sp.csr_matrix(dist))
+    rates = rates_for(4, unserved="penalty", unserved_usd_per_parcel=12.0, last_mile_unit="km")
+    ib = inbound_for(case2, rates)
+    with pytest.raises(ValidationError, match="distance_km: shape"):
+        solve_landed(p2, ib, rates, EXACT, distance_km=sp.csr_matrix((2, 2)))
+    res = solve_landed(p2, ib, rates, EXACT, distance_km=case2.distance_km)
+    keep = np.ones(p.n_demand, bool)
+    keep[1] = False
+    rest = brute_force(dataclasses.replace(
+        case2, problem=p2.restrict_demand(keep),
+        distance_km=sp.csr_matrix(dist[:, keep])), rates, ib)
+    assert res.objective == pytest.approx(rest + p.weight[1] * 365 * 12.0, rel=REL)
+    assert res.info["landed"].totals["total"] == pytest.approx(res.objective, rel=REL)
