@@ -644,12 +644,12 @@ def test_real_default_scenario(tmp_path: Path) -> None:
 
 
 def test_summary_text_names_unreachable_demand_and_mean_delivery() -> None:
-    from hzlogistics.cli import _summary_text
+    from hzlogistics.cli import summary_text
 
     summary = toy_plan().summary()
-    text = _summary_text(summary, {})
+    text = summary_text(summary, {})
     assert "unreachable     1 demand point (3.0 parcels/day) out of every site's reach" in text
     assert "mean delivery   0.95 h per parcel served" in text
     summary.update(n_unreachable=0, mean_travel_time_h=None)
-    text = _summary_text(summary, {})
+    text = summary_text(summary, {})
     assert "unreachable" not in text and "mean delivery" not in text

@@ -143,7 +143,7 @@ def test_fault_02_interrupt_after_the_move_does_not_say_not_written(
     def ctrl_c(*args: Any) -> str:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("hzlogistics.cli._summary_text", ctrl_c)
+    monkeypatch.setattr("hzlogistics.cli.commands.summary_text", ctrl_c)
     code, _, err = run(["plan"], capsys)
     assert code == 130
     assert "not written" not in err
@@ -484,9 +484,9 @@ def test_mean_delivery_is_not_known_without_travel_times(
     report = report_markdown(plan)
     assert "| Mean delivery | not known (the coverage gives no travel times) |" in report
     assert "0.00 h" not in report
-    from hzlogistics.cli import _summary_text
+    from hzlogistics.cli import summary_text
 
-    text = _summary_text(summary, {})
+    text = summary_text(summary, {})
     assert "mean delivery   not known (the coverage gives no travel times)" in text
     # a plan whose coverage has travel times says them
     timed = toy_plan().summary()
