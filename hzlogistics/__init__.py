@@ -9,7 +9,8 @@ The public API, importable from the package (loaded on first use, so that
 - coverage: :func:`build_coverage`, :class:`Coverage`
 - optimization: :class:`SitingProblem`, :class:`SolveOptions`, :class:`SolveResult`,
   :func:`solve`
-- plans: :func:`run_scenario`, :func:`solve_plan`, :func:`make_plan`, :class:`Plan`
+- plans: :func:`run_scenario`, :func:`solve_plan`, :func:`make_plan`, :class:`Plan`,
+  :func:`read_plan` (a plan folder read back)
 - sweeps: :func:`sweep`
 - errors: :class:`HzLogisticsError`, :class:`ValidationError`,
   :class:`InfeasibleError`, :class:`SolverError`, :class:`MissingDependencyError`
@@ -52,6 +53,7 @@ _LAZY: dict[str, str] = {
     "run_scenario": "hzlogistics.plan",
     "solve_plan": "hzlogistics.plan",
     "load_inputs": "hzlogistics.plan",
+    "read_plan": "hzlogistics.saved_plan",
     "sweep": "hzlogistics.sweep",
 }
 
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from hzlogistics.coverage import Coverage, build_coverage
     from hzlogistics.models import solve
     from hzlogistics.plan import Plan, load_inputs, make_plan, run_scenario, solve_plan
+    from hzlogistics.saved_plan import read_plan
     from hzlogistics.scenario import Scenario, load_scenario
     from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
     from hzlogistics.sweep import sweep
@@ -105,6 +108,7 @@ __all__ = [
     "load_scenario",
     "load_sites",
     "make_plan",
+    "read_plan",
     "run_scenario",
     "solve",
     "solve_plan",
