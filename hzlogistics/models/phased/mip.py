@@ -1,4 +1,4 @@
-"""The whole multi-period model as one MIP (HiGHS through OR-Tools MathOpt), and plan values.
+"""The whole multi-period model as one MIP (by :class:`~hzlogistics.solvers.mip.Mip`), and values.
 
 :func:`solve_phased_mip` states every year, the nesting between years and the
 objective summed over the years in one model. It is exact and meant for small
@@ -9,10 +9,8 @@ the value of a roll-out year by year with an exact transport LP.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,8 +23,9 @@ from hzlogistics.models.phased.problem import (
     rollout_violations,
     validate_phased,
 )
+from hzlogistics.solvers.mip import Mip
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, Status, relative_gap
-from hzlogistics.solvers.sites import site_table
+from hzlogistics.solvers.sites import SiteTable, site_table
 from hzlogistics.solvers.track import Tracker, stop_requested
 
 
@@ -230,169 +229,155 @@ def solve_phased_mip(phased: PhasedProblem, options: SolveOptions | None = None,
     :math:`z_{tc} \le \sum_{i \in N_c} o_{ti}`, :math:`\max \sum_t d_t
     \sum_c v_c w_{tc} z_{tc}`.
     """
-    from ortools.math_opt.python import mathopt
-
     options = options or SolveOptions()
     t0 = time.perf_counter()
     validate_phased(phased)
     reasons = phasing_conflicts(phased)
     if reasons:
         return empty_result(phased, "infeasible", t0, reasons)
-    base = phased.base
-    table = site_table(base)
-    lim = effective_limits(phased)
-    n_years, n = phased.n_years, table.n_sites
-    d = phased.discount_factors()
-    classes = year_classes(phased)
-    model = mathopt.Model(name="phased")
-    y: list[list[list[mathopt.Variable]]] = [
-        [[model.add_binary_variable(name=f"y{t}_{i}_{k}") for k in range(table.areas[i].size)]
-         for i in range(n)] for t in range(n_years)]
-    o = [[mathopt.LinearExpression(sum(y[t][i])) for i in range(n)] for t in range(n_years)]
-    opens = (None if phased.max_openings is None
-             else np.asarray(phased.max_openings, dtype=float))
-    rent_cap = table.rent_cap_usd_year
-    for t in range(n_years):
-        for i in range(n):
-            if not y[t][i]:
-                continue
-            model.add_linear_constraint(o[t][i] <= 1)
-            if table.forced[i]:
-                model.add_linear_constraint(o[t][i] >= 1)
-            if t + 1 < n_years:
-                for k in range(len(y[t][i])):
-                    model.add_linear_constraint(sum(y[t][i][k:]) <= sum(y[t + 1][i][k:]))
-        count = mathopt.LinearExpression(sum(o[t]))
-        model.add_linear_constraint(count >= int(lim.count_min[t]))
-        model.add_linear_constraint(count <= int(lim.count_max[t]))
-        area = mathopt.LinearExpression(sum(
-            float(table.areas[i][k]) * y[t][i][k] for i in range(n) for k in range(len(y[t][i]))))
-        if math.isfinite(phased.area_budget_m2[t]):
-            model.add_linear_constraint(area <= float(phased.area_budget_m2[t]))
-        if math.isfinite(rent_cap):
-            model.add_linear_constraint(sum(
-                float(table.areas[i][k] * table.rent_usd_m2_year[i]) * y[t][i][k]
-                for i in range(n) for k in range(len(y[t][i]))) <= rent_cap)
-        for g in range(table.n_groups):
-            members = np.flatnonzero(table.group == g)
-            gc = mathopt.LinearExpression(sum(o[t][i] for i in members))
-            ga = mathopt.LinearExpression(sum(float(table.areas[i][k]) * y[t][i][k]
-                                              for i in members for k in range(len(y[t][i]))))
-            if table.group_count_min[g] > 0:
-                model.add_linear_constraint(gc >= int(table.group_count_min[g]))
-            if table.group_count_max[g] < members.size:
-                model.add_linear_constraint(gc <= int(table.group_count_max[g]))
-            if table.group_area_min_m2[g] > 0:
-                model.add_linear_constraint(ga >= float(table.group_area_min_m2[g]))
-            if math.isfinite(table.group_area_max_m2[g]):
-                model.add_linear_constraint(ga <= float(table.group_area_max_m2[g]))
-        if opens is not None and math.isfinite(opens[t]):
-            before = (float(table.forced.sum()) if t == 0
-                      else mathopt.LinearExpression(sum(o[t - 1])))
-            model.add_linear_constraint(count - before <= float(opens[t]))
-    objective = mathopt.LinearExpression()
-    cover = classes.cover.tocsc()
-    has_cap = base.capacity_per_m2 is not None or base.site_capacity is not None
-    for t in range(n_years):
-        w = classes.weight[t]
-        if not has_cap:
-            for c in range(cover.shape[1]):
-                if w[c] <= 0:
-                    continue
-                sites = cover.indices[cover.indptr[c]:cover.indptr[c + 1]]
-                z = model.add_variable(lb=0.0, ub=1.0, name=f"z{t}_{c}")
-                model.add_linear_constraint(z <= sum(o[t][i] for i in sites if y[t][i]))
-                objective += float(d[t] * classes.value[c] * w[c]) * z
-            continue
-        load: list[list[mathopt.Variable]] = [[] for _ in range(n)]
-        for c in range(cover.shape[1]):
-            if w[c] <= 0:
-                continue
-            xs = []
-            for i in cover.indices[cover.indptr[c]:cover.indptr[c + 1]]:
-                if not y[t][i]:
-                    continue
-                x = model.add_variable(lb=0.0, ub=float(w[c]), name=f"x{t}_{i}_{c}")
-                model.add_linear_constraint(x <= float(w[c]) * o[t][i])
-                load[i].append(x)
-                xs.append(x)
-                objective += float(d[t] * classes.value[c]) * x
-            if len(xs) > 1:
-                model.add_linear_constraint(sum(xs) <= float(w[c]))
-        for i in range(n):
-            if not load[i]:
-                continue
-            cap_k = [float(min(table.areas[i][k] * (base.capacity_per_m2 or math.inf),
-                               math.inf if base.site_capacity is None
-                               else float(np.asarray(base.site_capacity)[i])))
-                     for k in range(len(y[t][i]))]
-            if all(math.isinf(c) for c in cap_k):
-                continue
-            model.add_linear_constraint(sum(load[i]) <= sum(
-                min(c, float(classes.weight[t].sum())) * y[t][i][k]
-                for k, c in enumerate(cap_k)))
-    model.maximize(objective)
-    params = mathopt.SolveParameters(
-        time_limit=timedelta(seconds=max(0.1, float(options.time_limit_s))),
-        relative_gap_tolerance=float(options.gap),
-        random_seed=int(options.seed), enable_output=bool(options.log))
-    model_params = None
+    table = site_table(phased.base)
+    mip = Mip()
+    # y[t][i]: the ids of site i's size variables in year t (empty when it may not open)
+    y = [[mip.add_vars(table.areas[i].size, integer=True) for i in range(table.n_sites)]
+         for _ in range(phased.n_years)]
+    _site_rows(mip, phased, table, y)
+    _service_rows(mip, phased, table, y)
+    hint_pair = None
     if hint is not None and not rollout_violations(phased, hint):
-        values = {}
-        for t in range(n_years):
-            for i in range(n):
-                for k, var in enumerate(y[t][i]):
-                    values[var] = float(abs(hint[t][i] - table.areas[i][k])
-                                        <= 1e-9 * max(1.0, table.areas[i][k]))
-        model_params = mathopt.ModelSolveParameters(
-            solution_hints=[mathopt.SolutionHint(variable_values=values)])
-    interrupter = None
-    watch = None
-    done = threading.Event()
-    if options.stop is not None and hasattr(options.stop, "wait"):
-        from ortools.util.python.solve_interrupter import SolveInterrupter
-
-        interrupter = SolveInterrupter()
-        stop = options.stop
-
-        def _watch() -> None:
-            while not done.is_set():
-                if stop.wait(0.05):
-                    interrupter.interrupt()
-                    return
-
-        watch = threading.Thread(target=_watch, daemon=True)
-        watch.start()
-    try:
-        res = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params,
-                            model_params=model_params,
-                            interrupter=interrupter)  # type: ignore[arg-type]
-    finally:
-        done.set()
-        if watch is not None:
-            watch.join()
+        ids = np.concatenate([v for year in y for v in year])
+        chosen = np.concatenate([
+            np.abs(float(hint[t][i]) - table.areas[i]) <= 1e-9 * np.maximum(1.0, table.areas[i])
+            for t, year in enumerate(y) for i in range(len(year))])
+        hint_pair = (ids, chosen.astype(float))
     tracker = Tracker(options.progress, t0)  # type: ignore[arg-type]
-    reason = res.termination.reason
-    if reason == mathopt.TerminationReason.INFEASIBLE:
+    out = mip.solve(options, time_limit_s=float(options.time_limit_s), hint=hint_pair)
+    if out.status == "infeasible":
         return empty_result(phased, "infeasible", t0, [
             "no roll-out satisfies every year's limits and the nesting of the years "
             "(proven by the multi-period MIP)"])
-    if not res.has_primal_feasible_solution():
+    if out.values is None:
         status: Status = "interrupted" if stop_requested(options.stop) else "error"
         return empty_result(phased, status, t0, [
             f"no roll-out found within {float(options.time_limit_s):g} s"])
-    area = np.zeros((n_years, n))
-    for t in range(n_years):
-        for i in range(n):
-            for k, var in enumerate(y[t][i]):
-                if res.variable_values(var) > 0.5:
-                    area[t, i] = table.areas[i][k]
-    bound = float(res.termination.objective_bounds.dual_bound)
-    if not math.isfinite(bound):
-        bound = math.inf
-    tracker.update(incumbent=float(res.objective_value()), bound=bound)
+    area = np.zeros((phased.n_years, table.n_sites))
+    for t, year in enumerate(y):
+        for i, ids in enumerate(year):
+            on = np.flatnonzero(out.values[ids] > 0.5)
+            if on.size:
+                area[t, i] = table.areas[i][on[0]]
+    objective = -float(out.objective)
+    bound = -float(out.bound) if math.isfinite(out.bound) else math.inf
+    tracker.update(incumbent=objective, bound=bound)
     status = "interrupted" if stop_requested(options.stop) else "feasible"
     return result_of(phased, area, status=status, bound=bound, t0=t0, method="mip",
                      log=tracker.log, gap_target=options.gap,
-                     info={"mip_status": reason.name.lower(),
-                           "mip_objective": float(res.objective_value())})
+                     info={"mip_status": out.status, "mip_objective": objective})
+
+
+def _site_rows(mip: Mip, phased: PhasedProblem, table: SiteTable,
+               y: list[list[np.ndarray]]) -> None:
+    """Every year's site-side rows (one size per site, counts, areas, rent, groups, openings)
+    and the nesting of each year in the next."""
+    lim = effective_limits(phased)
+    n_years, n = phased.n_years, table.n_sites
+    opens = (None if phased.max_openings is None
+             else np.asarray(phased.max_openings, dtype=float))
+    rent_cap = table.rent_cap_usd_year
+    all_ids = [np.concatenate(year) for year in y]
+    all_areas = np.concatenate([table.areas[i] for i in range(n)])
+    all_rent = np.concatenate([table.areas[i] * table.rent_usd_m2_year[i] for i in range(n)])
+    for t in range(n_years):
+        for i in range(n):
+            ids = y[t][i]
+            if ids.size == 0:
+                continue
+            mip.add_row(ids, np.ones(ids.size), lb=1.0 if table.forced[i] else -np.inf, ub=1.0)
+            if t + 1 < n_years:
+                # a site that has at least its k-th size keeps it the next year
+                for k in range(ids.size):
+                    mip.add_row(np.r_[ids[k:], y[t + 1][i][k:]],
+                                np.r_[np.ones(ids.size - k), -np.ones(ids.size - k)], ub=0.0)
+        mip.add_row(all_ids[t], np.ones(all_ids[t].size), lb=float(lim.count_min[t]),
+                    ub=float(lim.count_max[t]))
+        if math.isfinite(phased.area_budget_m2[t]):
+            mip.add_row(all_ids[t], all_areas, ub=float(phased.area_budget_m2[t]))
+        if math.isfinite(rent_cap):
+            mip.add_row(all_ids[t], all_rent, ub=float(rent_cap))
+        _group_rows(mip, table, y[t])
+        if opens is not None and math.isfinite(opens[t]):
+            if t == 0:
+                mip.add_row(all_ids[0], np.ones(all_ids[0].size),
+                            ub=float(opens[0]) + float(table.forced.sum()))
+            else:
+                mip.add_row(np.r_[all_ids[t], all_ids[t - 1]],
+                            np.r_[np.ones(all_ids[t].size), -np.ones(all_ids[t - 1].size)],
+                            ub=float(opens[t]))
+
+
+def _group_rows(mip: Mip, table: SiteTable, year: list[np.ndarray]) -> None:
+    """One year's per-group count and area limits."""
+    for g in range(table.n_groups):
+        members = np.flatnonzero(table.group == g)
+        ids = np.concatenate([year[i] for i in members]) if members.size else np.zeros(0, int)
+        areas = (np.concatenate([table.areas[i] for i in members]) if members.size
+                 else np.zeros(0))
+        if table.group_count_min[g] > 0 or table.group_count_max[g] < members.size:
+            mip.add_row(ids, np.ones(ids.size), lb=float(table.group_count_min[g]),
+                        ub=float(table.group_count_max[g]) if
+                        table.group_count_max[g] < members.size else np.inf)
+        if table.group_area_min_m2[g] > 0 or math.isfinite(table.group_area_max_m2[g]):
+            mip.add_row(ids, areas, lb=float(table.group_area_min_m2[g]),
+                        ub=float(table.group_area_max_m2[g]))
+
+
+def _service_rows(mip: Mip, phased: PhasedProblem, table: SiteTable,
+                  y: list[list[np.ndarray]]) -> None:
+    """Each year's service of the demand classes and the discounted objective (as a minimum)."""
+    base = phased.base
+    d = phased.discount_factors()
+    classes = year_classes(phased)
+    cover = classes.cover.tocsc()
+    has_cap = base.capacity_per_m2 is not None or base.site_capacity is not None
+    for t, year in enumerate(y):
+        w = classes.weight[t]
+        load: list[list[np.ndarray]] = [[] for _ in range(table.n_sites)]
+        for c in range(cover.shape[1]):
+            if w[c] <= 0:
+                continue
+            sites = [int(i) for i in cover.indices[cover.indptr[c]:cover.indptr[c + 1]]
+                     if year[i].size]
+            if not has_cap:
+                # z_tc <= the number of open sites that reach class c
+                z = mip.add_vars(1, obj=-float(d[t] * classes.value[c] * w[c]))
+                ids = np.concatenate([year[i] for i in sites]) if sites else np.zeros(0, int)
+                mip.add_row(np.r_[z, ids], np.r_[1.0, -np.ones(ids.size)], ub=0.0)
+                continue
+            xs = mip.add_vars(len(sites), ub=float(w[c]),
+                              obj=-float(d[t] * classes.value[c]))
+            for x, i in zip(xs, sites, strict=True):
+                mip.add_row(np.r_[x, year[i]], np.r_[1.0, -float(w[c]) * np.ones(year[i].size)],
+                            ub=0.0)
+                load[i].append(np.array([x]))
+            if len(sites) > 1:
+                mip.add_row(xs, np.ones(xs.size), ub=float(w[c]))
+        if has_cap:
+            _capacity_rows(mip, base, table, year, load, float(w.sum()))
+
+
+def _capacity_rows(mip: Mip, base: SitingProblem, table: SiteTable, year: list[np.ndarray],
+                   load: list[list[np.ndarray]], total: float) -> None:
+    """One year's load of each site within the capacity of its size."""
+    per_m2 = math.inf if base.capacity_per_m2 is None else float(base.capacity_per_m2)
+    per_site = (None if base.site_capacity is None
+                else np.asarray(base.site_capacity, dtype=float))
+    for i, parts in enumerate(load):
+        if not parts:
+            continue
+        cap = table.areas[i] * per_m2
+        if per_site is not None:
+            cap = np.minimum(cap, per_site[i])
+        if np.all(np.isinf(cap)):
+            continue
+        xs = np.concatenate(parts)
+        mip.add_row(np.r_[xs, year[i]], np.r_[np.ones(xs.size), -np.minimum(cap, total)],
+                    ub=0.0)
