@@ -1,0 +1,39 @@
+"""Geometry helpers of the build: unit vectors, chords, rounding, points inside a boundary."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hzlogistics.databuild.parameters import BOUNDARY_TOLERANCE_DEG, COORD_DECIMALS
+
+_EARTH_RADIUS_KM = 6_371.0088
+
+
+def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lon_r = np.radians(np.asarray(lon, dtype=float))
+    lat_r = np.radians(np.asarray(lat, dtype=float))
+    return np.column_stack(
+        [np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r)]
+    )
+
+
+def chord(distance_km: float) -> float:
+    return 2.0 * math.sin(distance_km / (2.0 * _EARTH_RADIUS_KM))
+
+
+def round_geometry(geom: object) -> object:
+    import shapely
+
+    return shapely.transform(geom, lambda xy: np.round(xy, COORD_DECIMALS))
+
+
+def inside_boundary(geometry: object, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    import shapely
+
+    if len(lon) == 0:
+        return np.zeros(0, dtype=bool)
+    shapely.prepare(geometry)
+    points = shapely.points(np.asarray(lon, float), np.asarray(lat, float))
+    return shapely.dwithin(geometry, points, BOUNDARY_TOLERANCE_DEG)
