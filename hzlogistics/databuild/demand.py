@@ -85,6 +85,10 @@ NO_PLACES = pd.DataFrame(
 )
 
 
+#: Where a country's places come from: the places of one GeoNames extract and country.
+PlacesOf = Callable[[str, str], pd.DataFrame]
+
+
 def build_demand(
     boundaries: pd.DataFrame,
     load_places: Callable[[str], pd.DataFrame],
@@ -107,51 +111,15 @@ def build_demand(
 
     for index, row in boundaries.iterrows():
         code = str(row["country"])
-        if selection.min_population is None:
-            extract, threshold = "cities5000", DEMAND_MIN_POPULATION
-        else:
-            extract, threshold = demand_extract(selection.min_population), \
-                selection.min_population
-        all_base = places_of(extract, code)
-        all_base = all_base[all_base["population"] >= threshold]
-        base = all_base[inside_boundary(row["geometry"], all_base["lon"].to_numpy(),
-                                all_base["lat"].to_numpy())]
-        places, n_outside = base, len(all_base) - len(base)
-        population = int(row["population"])
-        coverage = base["population"].sum() / population if population > 0 else 1.0
-        if selection.min_population is None and (
-                len(base) < DEMAND_FALLBACK_MIN_POINTS
-                or coverage < DEMAND_FALLBACK_MIN_COVERAGE):
-            extract, threshold = "cities1000", DEMAND_FALLBACK_MIN_POPULATION
-            candidates = places_of(extract, code)
-            candidates = candidates[candidates["population"] >= threshold]
-            inside = inside_boundary(row["geometry"], candidates["lon"].to_numpy(),
-                             candidates["lat"].to_numpy())
-            places = candidates[inside]
-            n_outside = int((~inside).sum())
+        places, n_outside, extract, threshold = _country_places(row, places_of, selection)
         places = places.copy()
         raw_total = float(places["population"].sum())
         if places.empty or raw_total <= 0:
             dropped.append(code)
             continue
-        if population <= 0:
-            population = int(raw_total)
-            selection.warnings.append(
-                f"{code} ({row['name']}): no population in Natural Earth; the sum of its "
-                f"GeoNames places ({population:,}) stands in")
-            gdp_pc = (round(float(row["gdp_musd"]) * 1e6 / population, 1)
-                      if not row["gdp_missing"] else selection.gdp_fallback_per_capita_usd)
-            boundaries.loc[index, ["population", "gdp_per_capita_usd", "gdp_musd"]] = [
-                population, gdp_pc, float(row["gdp_musd"]) if not row["gdp_missing"]
-                else gdp_pc * population / 1e6]
-            stats[code]["population_fallback"] = "sum of GeoNames places"
-        if row["gdp_missing"]:
-            selection.warnings.append(
-                f"{code} ({row['name']}): no GDP in Natural Earth; GDP per capita "
-                f"{selection.gdp_fallback_per_capita_usd:,.1f} USD ({GDP_FALLBACK}) stands in")
-            stats[code]["gdp_fallback"] = GDP_FALLBACK
+        population = _national_population(boundaries, index, row, raw_total, selection,
+                                          stats[code])
         gdp_pc = float(boundaries.loc[index, "gdp_per_capita_usd"])
-        scale = population / raw_total
         national = national_parcels_per_day(population, gdp_pc)
         places["weight"] = np.round(
             places["population"].to_numpy(float) / raw_total * national, WEIGHT_DECIMALS
@@ -165,21 +133,13 @@ def build_demand(
                 "demand_points": len(places),
                 "demand_dropped_outside_boundary": n_outside,
                 "geonames_population": int(raw_total),
-                "population_scale": round(scale, 6),
+                "population_scale": round(population / raw_total, 6),
                 "parcels_per_person_year": round(
                     float(parcels_per_person_year(gdp_pc)), 6),
                 "weight_parcels_per_day": round(national, 4),
             }
         )
-    if dropped:
-        selection.warnings.append(
-            "left out, no GeoNames place inside the boundary: "
-            + ", ".join(f"{c} ({selection.names[c]})" for c in dropped))
-        for code in dropped:
-            stats.pop(code, None)
-        keep = ~boundaries["country"].isin(dropped)
-        boundaries.drop(index=boundaries.index[~keep], inplace=True)
-        boundaries.reset_index(drop=True, inplace=True)
+    _leave_out(boundaries, dropped, selection, stats)
     if not frames:
         raise ValidationError("no country of the build has a GeoNames place inside its "
                               "boundary; nothing to build")
@@ -187,3 +147,81 @@ def build_demand(
     demand = demand.sort_values(["country", "population", "geonameid"],
                                 ascending=[True, False, True], kind="stable")
     return demand.reset_index(drop=True)
+
+
+def _country_places(
+    row: pd.Series, places_of: PlacesOf, selection: Selection
+) -> tuple[pd.DataFrame, int, str, int]:
+    """A country's demand places inside its boundary, how many fell outside, extract, threshold.
+
+    With the rule of the built-in data set, places of 5,000 inhabitants, or of
+    1,000 where those are too few or hold too small a share of the population.
+    """
+    code = str(row["country"])
+    if selection.min_population is None:
+        extract, threshold = "cities5000", DEMAND_MIN_POPULATION
+    else:
+        extract, threshold = demand_extract(selection.min_population), selection.min_population
+    all_base = places_of(extract, code)
+    all_base = all_base[all_base["population"] >= threshold]
+    base = all_base[inside_boundary(row["geometry"], all_base["lon"].to_numpy(),
+                                    all_base["lat"].to_numpy())]
+    places, n_outside = base, len(all_base) - len(base)
+    population = int(row["population"])
+    coverage = base["population"].sum() / population if population > 0 else 1.0
+    if selection.min_population is None and (
+            len(base) < DEMAND_FALLBACK_MIN_POINTS
+            or coverage < DEMAND_FALLBACK_MIN_COVERAGE):
+        extract, threshold = "cities1000", DEMAND_FALLBACK_MIN_POPULATION
+        candidates = places_of(extract, code)
+        candidates = candidates[candidates["population"] >= threshold]
+        inside = inside_boundary(row["geometry"], candidates["lon"].to_numpy(),
+                                 candidates["lat"].to_numpy())
+        places = candidates[inside]
+        n_outside = int((~inside).sum())
+    return places, n_outside, extract, threshold
+
+
+def _national_population(
+    boundaries: pd.DataFrame, index: object, row: pd.Series, raw_total: float,
+    selection: Selection, country_stats: dict[str, object],
+) -> int:
+    """The national population; where Natural Earth lacks it, the sum of the places.
+
+    The fallback also sets the country's GDP per capita (and, without a GDP, its
+    GDP) in ``boundaries``; both fallbacks are recorded as warnings and in the stats.
+    """
+    code = str(row["country"])
+    population = int(row["population"])
+    if population <= 0:
+        population = int(raw_total)
+        selection.warnings.append(
+            f"{code} ({row['name']}): no population in Natural Earth; the sum of its "
+            f"GeoNames places ({population:,}) stands in")
+        gdp_pc = (round(float(row["gdp_musd"]) * 1e6 / population, 1)
+                  if not row["gdp_missing"] else selection.gdp_fallback_per_capita_usd)
+        boundaries.loc[index, ["population", "gdp_per_capita_usd", "gdp_musd"]] = [
+            population, gdp_pc, float(row["gdp_musd"]) if not row["gdp_missing"]
+            else gdp_pc * population / 1e6]
+        country_stats["population_fallback"] = "sum of GeoNames places"
+    if row["gdp_missing"]:
+        selection.warnings.append(
+            f"{code} ({row['name']}): no GDP in Natural Earth; GDP per capita "
+            f"{selection.gdp_fallback_per_capita_usd:,.1f} USD ({GDP_FALLBACK}) stands in")
+        country_stats["gdp_fallback"] = GDP_FALLBACK
+    return population
+
+
+def _leave_out(boundaries: pd.DataFrame, dropped: list[str], selection: Selection,
+               stats: dict[str, dict[str, object]]) -> None:
+    """Drop the countries without a place from ``boundaries`` and the stats, with a warning."""
+    if not dropped:
+        return
+    selection.warnings.append(
+        "left out, no GeoNames place inside the boundary: "
+        + ", ".join(f"{c} ({selection.names[c]})" for c in dropped))
+    for code in dropped:
+        stats.pop(code, None)
+    keep = ~boundaries["country"].isin(dropped)
+    boundaries.drop(index=boundaries.index[~keep], inplace=True)
+    boundaries.reset_index(drop=True, inplace=True)

@@ -104,6 +104,10 @@ def _deduplicate(candidates: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(kept_frames, ignore_index=True)
 
 
+#: Candidate kinds in priority order: of close candidates, the first by priority is kept.
+_PRIORITY = {"existing": 0, "airport": 1, "port": 2, "town": 3}
+
+
 def build_sites(
     boundaries: pd.DataFrame, cities5000: pd.DataFrame, demand: pd.DataFrame,
     sources: Sources, selection: Selection, stats: dict[str, dict[str, object]],
@@ -112,7 +116,60 @@ def build_sites(
     codes = list(boundaries["country"])
     geometry = dict(zip(boundaries["country"], boundaries["geometry"], strict=True))
     gdp_pc = dict(zip(boundaries["country"], boundaries["gdp_per_capita_usd"], strict=True))
+    kinds = _candidate_sources(cities5000, sources, codes)
+    places_by = {str(c): g for c, g in
+                 cities5000[cities5000["population"] >= DEMAND_MIN_POPULATION].groupby("country")}
 
+    frames = []
+    inside_ports = []
+    for code in codes:
+        places = places_by.get(code, NO_PLACES)
+        part, ports_inside = _country_candidates(code, geometry[code], kinds, places, stats[code])
+        inside_ports.append(ports_inside)
+        if part.empty:  # no town, commercial airport or port: the largest place stands in
+            part = _largest_place(code, demand, places, selection, stats[code])
+        part = part.assign(_priority=part["kind"].map(_PRIORITY))
+        part = part.sort_values(["_priority", "city_population", "id"],
+                                ascending=[True, False, True], kind="stable")
+        frames.append(part)
+    candidates = pd.concat(frames, ignore_index=True)
+    n_before = candidates.groupby("country").size()
+    sites = _deduplicate(candidates)
+
+    sites["existing_area_m2"] = sites["existing_area_m2"].fillna(0.0).astype(float)
+    sites["rent_usd_m2_year"] = [
+        rent_usd_m2_year(gdp_pc[c], p)
+        for c, p in zip(sites["country"], sites["city_population"], strict=True)
+    ]
+    largest = max(settings.SIZE_TIERS_M2)
+    sites["max_area_m2"] = [
+        max_area_for_city(p) if kind == "town" else largest
+        for kind, p in zip(sites["kind"], sites["city_population"], strict=True)
+    ]
+    for code, group in sites.groupby("country"):
+        counts = group["kind"].value_counts()
+        stats[str(code)].update(
+            {
+                "sites": len(group),
+                "sites_before_deduplication": int(n_before[code]),
+                "sites_by_kind": {k: int(counts.get(k, 0)) for k in _PRIORITY},
+            }
+        )
+    sites = sites.sort_values(["country", "id"], kind="stable").reset_index(drop=True)
+    ports = kinds["port"][0]
+    port_frame = pd.concat(inside_ports, ignore_index=True) if inside_ports else ports.iloc[:0]
+    port_frame = port_frame.sort_values(["country", "id"], kind="stable").reset_index(drop=True)
+    return sites[list(SITE_COLUMNS)], port_frame
+
+
+#: Every kind of candidate: its frame, and the frame's rows by country.
+CandidateSources = dict[str, tuple[pd.DataFrame, dict[str, pd.DataFrame]]]
+
+
+def _candidate_sources(
+    cities5000: pd.DataFrame, sources: Sources, codes: list[str]
+) -> CandidateSources:
+    """Existing sites, airports, container ports and towns of the countries, in priority order."""
     towns = cities5000[cities5000["population"] >= TOWN_MIN_POPULATION]
     towns = pd.DataFrame(
         {
@@ -136,85 +193,67 @@ def build_sites(
             "existing_area_m2": [s.area_m2 for s in chosen],
         }
     )
-    towns_by = {str(c): g for c, g in towns.groupby("country")}
-    airports_by = {str(c): g for c, g in airports.groupby("country")}
-    ports_by = {str(c): g for c, g in ports.groupby("country")}
-    existing_by = {str(c): g for c, g in existing.groupby("country")}
-    places_by = {str(c): g for c, g in
-                 cities5000[cities5000["population"] >= DEMAND_MIN_POPULATION].groupby("country")}
+    return {kind: (frame, {str(c): g for c, g in frame.groupby("country")})
+            for kind, frame in (("existing", existing), ("airport", airports),
+                                ("port", ports), ("town", towns))}
 
-    frames = []
-    inside_ports = []
-    priority = {"existing": 0, "airport": 1, "port": 2, "town": 3}
-    for code in codes:
-        places = places_by.get(code, NO_PLACES)
-        parts = []
-        dropped: dict[str, int] = {}
-        for kind, frame, by_country in (("existing", existing, existing_by),
-                                        ("airport", airports, airports_by),
-                                        ("port", ports, ports_by), ("town", towns, towns_by)):
-            part = by_country.get(code, frame.iloc[:0])
-            inside = inside_boundary(geometry[code], part["lon"].to_numpy(), part["lat"].to_numpy())
-            if kind == "port":
-                inside_ports.append(part[inside])
-            if kind == "existing" and not inside.all():
-                raise ValidationError(
-                    f"existing site(s) {list(part.loc[~inside, 'id'])} lie outside {code}"
-                )
-            dropped[kind] = int((~inside).sum())
-            parts.append(part[inside].assign(kind=kind))
-        stats[code]["sites_dropped_outside_boundary"] = dropped
-        part = pd.concat(parts, ignore_index=True)
-        part["city_population"] = _city_population(
-            part["lon"].to_numpy(), part["lat"].to_numpy(), places
-        )
-        # airports count as commercial if "international" or serving a large enough city
-        is_airport = part["kind"].eq("airport").to_numpy()
-        commercial = part["international"].eq(True).to_numpy() | (
-            part["city_population"].to_numpy() >= AIRPORT_MIN_CITY_POPULATION
-        )
-        stats[code]["airports_not_commercial"] = int((is_airport & ~commercial).sum())
-        part = part[~is_airport | commercial]
-        if part.empty:  # no town, commercial airport or port: the largest place stands in
-            top = demand[demand["country"] == code].iloc[:1]
-            part = pd.DataFrame({"id": top["id"], "name": top["name"], "country": code,
-                                 "lon": top["lon"], "lat": top["lat"], "kind": "town",
-                                 "international": False, "existing_area_m2": np.nan})
-            part["city_population"] = _city_population(
-                part["lon"].to_numpy(), part["lat"].to_numpy(), places)
-            selection.warnings.append(
-                f"{code} ({selection.names[code]}): no town of {TOWN_MIN_POPULATION:,}, "
-                f"commercial airport or port; its largest place, {top['name'].iloc[0]}, "
-                "is the one candidate site")
-            stats[code]["sites_fallback"] = "largest demand point"
-        part = part.assign(_priority=part["kind"].map(priority))
-        part = part.sort_values(["_priority", "city_population", "id"],
-                                ascending=[True, False, True], kind="stable")
-        frames.append(part)
-    candidates = pd.concat(frames, ignore_index=True)
-    n_before = candidates.groupby("country").size()
-    sites = _deduplicate(candidates)
 
-    sites["existing_area_m2"] = sites["existing_area_m2"].fillna(0.0).astype(float)
-    sites["rent_usd_m2_year"] = [
-        rent_usd_m2_year(gdp_pc[c], p)
-        for c, p in zip(sites["country"], sites["city_population"], strict=True)
-    ]
-    largest = max(settings.SIZE_TIERS_M2)
-    sites["max_area_m2"] = [
-        max_area_for_city(p) if kind == "town" else largest
-        for kind, p in zip(sites["kind"], sites["city_population"], strict=True)
-    ]
-    for code, group in sites.groupby("country"):
-        kinds = group["kind"].value_counts()
-        stats[str(code)].update(
-            {
-                "sites": len(group),
-                "sites_before_deduplication": int(n_before[code]),
-                "sites_by_kind": {k: int(kinds.get(k, 0)) for k in priority},
-            }
-        )
-    sites = sites.sort_values(["country", "id"], kind="stable").reset_index(drop=True)
-    port_frame = pd.concat(inside_ports, ignore_index=True) if inside_ports else ports.iloc[:0]
-    port_frame = port_frame.sort_values(["country", "id"], kind="stable").reset_index(drop=True)
-    return sites[list(SITE_COLUMNS)], port_frame
+def _country_candidates(
+    code: str, geometry: object, kinds: CandidateSources, places: pd.DataFrame,
+    country_stats: dict[str, object],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A country's candidates inside its boundary with their city size, and its ports there.
+
+    Airports count as commercial if "international" or serving a large enough
+    city; the others are left out.
+
+    Raises
+    ------
+    ValidationError
+        When an existing site lies outside its country.
+    """
+    parts = []
+    dropped: dict[str, int] = {}
+    ports_inside = None
+    for kind, (frame, by_country) in kinds.items():
+        part = by_country.get(code, frame.iloc[:0])
+        inside = inside_boundary(geometry, part["lon"].to_numpy(), part["lat"].to_numpy())
+        if kind == "port":
+            ports_inside = part[inside]
+        if kind == "existing" and not inside.all():
+            raise ValidationError(
+                f"existing site(s) {list(part.loc[~inside, 'id'])} lie outside {code}"
+            )
+        dropped[kind] = int((~inside).sum())
+        parts.append(part[inside].assign(kind=kind))
+    country_stats["sites_dropped_outside_boundary"] = dropped
+    part = pd.concat(parts, ignore_index=True)
+    part["city_population"] = _city_population(
+        part["lon"].to_numpy(), part["lat"].to_numpy(), places
+    )
+    is_airport = part["kind"].eq("airport").to_numpy()
+    commercial = part["international"].eq(True).to_numpy() | (
+        part["city_population"].to_numpy() >= AIRPORT_MIN_CITY_POPULATION
+    )
+    country_stats["airports_not_commercial"] = int((is_airport & ~commercial).sum())
+    assert ports_inside is not None  # "port" is one of the kinds
+    return part[~is_airport | commercial], ports_inside
+
+
+def _largest_place(
+    code: str, demand: pd.DataFrame, places: pd.DataFrame, selection: Selection,
+    country_stats: dict[str, object],
+) -> pd.DataFrame:
+    """The country's largest demand point as its one candidate site, with a warning."""
+    top = demand[demand["country"] == code].iloc[:1]
+    part = pd.DataFrame({"id": top["id"], "name": top["name"], "country": code,
+                         "lon": top["lon"], "lat": top["lat"], "kind": "town",
+                         "international": False, "existing_area_m2": np.nan})
+    part["city_population"] = _city_population(
+        part["lon"].to_numpy(), part["lat"].to_numpy(), places)
+    selection.warnings.append(
+        f"{code} ({selection.names[code]}): no town of {TOWN_MIN_POPULATION:,}, "
+        f"commercial airport or port; its largest place, {top['name'].iloc[0]}, "
+        "is the one candidate site")
+    country_stats["sites_fallback"] = "largest demand point"
+    return part

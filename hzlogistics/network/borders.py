@@ -73,24 +73,7 @@ def join_networks(
     >>> [e for e in G.edges if G.edges[e].get("cross_border")]
     [('a2', 'b1')]
     """
-    G = nx.Graph()
-    seen: dict[Hashable, str] = {}
-    coords: dict[str, tuple[list[Hashable], np.ndarray, np.ndarray]] = {}
-    for country, g in graphs.items():
-        clash = [k for k in g.nodes if k in seen]
-        if clash:
-            raise ValidationError(
-                f"join_networks: node {clash[0]!r} is in both {seen[clash[0]]} and {country}; "
-                "ids must be unique across countries"
-            )
-        seen.update(dict.fromkeys(g.nodes, country))
-        G.add_nodes_from(g.nodes(data=True))
-        G.add_edges_from(g.edges(data=True))
-        if g.number_of_nodes():
-            coords[country] = node_arrays(g)
-    for attr in ("dropped_edges", "parts", "ferry_links"):
-        G.graph[attr] = sum(int(g.graph.get(attr, 0)) for g in graphs.values())
-    G.graph["border_links"] = 0
+    G, coords = _union(graphs)
     names = list(coords)
     if len(names) < 2:
         return G
@@ -111,12 +94,7 @@ def join_networks(
             have_polys = a in raw and b in raw
             if have_polys and shapely.distance(raw[a], raw[b]) > link_max_km * 1_000.0:
                 continue
-            pairs = []
-            for p, q in ((a, b), (b, a)):
-                _, near = trees[q].query(unit_vectors(coords[p][1], coords[p][2]))
-                idx = np.column_stack([np.arange(len(near)), near])
-                pairs.append(idx if p == a else idx[:, ::-1])
-            cand = np.unique(np.concatenate(pairs), axis=0)
+            cand = _nearest_pairs(trees, coords, a, b)
             (ka, lon_a, lat_a), (kb, lon_b, lat_b) = coords[a], coords[b]
             d = geodesic_km(lon_a[cand[:, 0]], lat_a[cand[:, 0]], lon_b[cand[:, 1]],
                             lat_b[cand[:, 1]])
@@ -155,3 +133,47 @@ def join_networks(
     G.graph["border_links"] = links
     G.graph["ferry_links"] += ferries
     return G
+
+
+#: A network's node keys, longitudes and latitudes.
+NodeArrays = tuple[list[Hashable], np.ndarray, np.ndarray]
+
+
+def _union(graphs: Mapping[str, nx.Graph]) -> tuple[nx.Graph, dict[str, NodeArrays]]:
+    """The networks in one graph, their figures added up, and each non-empty one's nodes."""
+    G = nx.Graph()
+    seen: dict[Hashable, str] = {}
+    coords: dict[str, NodeArrays] = {}
+    for country, g in graphs.items():
+        clash = [k for k in g.nodes if k in seen]
+        if clash:
+            raise ValidationError(
+                f"join_networks: node {clash[0]!r} is in both {seen[clash[0]]} and {country}; "
+                "ids must be unique across countries"
+            )
+        seen.update(dict.fromkeys(g.nodes, country))
+        G.add_nodes_from(g.nodes(data=True))
+        G.add_edges_from(g.edges(data=True))
+        if g.number_of_nodes():
+            coords[country] = node_arrays(g)
+    for attr in ("dropped_edges", "parts", "ferry_links"):
+        G.graph[attr] = sum(int(g.graph.get(attr, 0)) for g in graphs.values())
+    G.graph["border_links"] = 0
+    return G, coords
+
+
+def _nearest_pairs(trees: dict[str, cKDTree], coords: dict[str, NodeArrays], a: str,
+                   b: str) -> np.ndarray:
+    """Each node of ``a`` with the nearest node of ``b`` and the other way round.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(m, 2)`` unique pairs (position in ``a``, position in ``b``).
+    """
+    pairs = []
+    for p, q in ((a, b), (b, a)):
+        _, near = trees[q].query(unit_vectors(coords[p][1], coords[p][2]))
+        idx = np.column_stack([np.arange(len(near)), near])
+        pairs.append(idx if p == a else idx[:, ::-1])
+    return np.unique(np.concatenate(pairs), axis=0)
