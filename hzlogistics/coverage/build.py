@@ -187,7 +187,7 @@ def build_coverage(
 
         results = tqdm(results, total=len(tasks), desc="coverage", unit="country")
     (cover, tt, dd), site_comp, demand_comp, stats = _gather(results, len(s["ids"]),
-                                                              len(d["ids"]))
+                                                             len(d["ids"]))
     unreachable = d["ids"][~np.isin(demand_comp, site_comp)]
     logger.info(
         "coverage (%s, %s, cutoff %.1f h): %d sites × %d demand, %d pairs, %d unreachable, "

@@ -22,6 +22,7 @@ ENGINES = ("scipy", "networkx")
 
 
 def capped(problems: list[str]) -> list[str]:
+    """At most :data:`MAX_PROBLEMS` problems, then a count of the rest."""
     if len(problems) <= MAX_PROBLEMS:
         return problems
     return problems[:MAX_PROBLEMS] + [f"... and {len(problems) - MAX_PROBLEMS} more"]
@@ -66,6 +67,7 @@ def point_table(frame: Any, label: str, problems: list[str]) -> dict[str, np.nda
 
 
 def country_polygons(countries: Any, problems: list[str]) -> dict[str, Any] | None:
+    """One (multi)polygon per country code, EPSG:4326 (problems collected)."""
     if countries is None:
         return None
     if not isinstance(countries, gpd.GeoDataFrame) or "country" not in countries.columns:

@@ -153,6 +153,7 @@ def _tree_km(
 def dijkstra_networkx(
     G: nx.Graph, sources: Sequence[Hashable], targets: Sequence[Hashable], cutoff_h: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`dijkstra_scipy`, with ``networkx.single_source_dijkstra`` (for checks)."""
     nodelist = list(G.nodes)
     _adjacency(G, nodelist)  # the same weight checks as the scipy engine
     target_pos = {k: i for i, k in enumerate(targets)}

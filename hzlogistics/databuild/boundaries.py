@@ -17,6 +17,7 @@ from hzlogistics.databuild.sources import Sources
 
 
 def read_natural_earth(sources: Sources) -> pd.DataFrame:
+    """Natural Earth's admin-0 features that have a two-letter ISO code."""
     import pyogrio
 
     raw = pyogrio.read_dataframe(

@@ -25,6 +25,7 @@ from hzlogistics.databuild.sources import Sources
 
 
 def read_geonames(sources: Sources, extract: str, codes: Iterable[str]) -> pd.DataFrame:
+    """The places of a GeoNames extract in the given countries, by country and id."""
     wanted = set(codes)
     with open(sources.geonames_dir / f"{extract}.json", encoding="utf-8") as fh:
         records = json.load(fh)
@@ -78,6 +79,7 @@ def demand_extract(min_population: int) -> str:
     return chosen
 
 
+#: The places of a country GeoNames has none for (the columns of :func:`read_geonames`).
 NO_PLACES = pd.DataFrame(
     {"geonameid": pd.Series(dtype=int), "name": pd.Series(dtype=object),
      "country": pd.Series(dtype=object), "lon": pd.Series(dtype=float),

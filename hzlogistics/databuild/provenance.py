@@ -38,7 +38,8 @@ from hzlogistics.databuild.sources import Sources
 
 
 def provenance_document(sources: Sources, stats: dict[str, dict[str, object]],
-                selection: Selection) -> dict[str, object]:
+                        selection: Selection) -> dict[str, object]:
+    """The content of ``provenance.json``: sources, parameters, formulas, countries."""
     def package(dist: str) -> dict[str, str]:
         return {"package": dist, "version": sources.versions[dist],
                 "pinned_version": DATA_PACKAGES[dist][1]}

@@ -47,5 +47,5 @@ def select_countries(
     both = totals[(totals["POP_EST"] > 0) & (totals["GDP_MD"] > 0)]
     fallback = round(float(np.median(both["GDP_MD"] * 1e6 / both["POP_EST"])), 1)
     return Selection(codes=tuple(codes), names={c: names[c] for c in codes},
-                      min_population=min_population, requested=requested,
-                      gdp_fallback_per_capita_usd=fallback)
+                     min_population=min_population, requested=requested,
+                     gdp_fallback_per_capita_usd=fallback)

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Sources:
+    """The source files of a build and the versions of their packages."""
+
     natural_earth_zip: Path
     geonames_dir: Path
     airports_csv: Path
@@ -41,6 +43,13 @@ def _package_dir(dist: str, module: str) -> Path:
 
 
 def locate_sources() -> Sources:
+    """The source files in the installed data packages (a warning per unpinned version).
+
+    Raises
+    ------
+    MissingDependencyError
+        A data package, or a file in it, is missing.
+    """
     dirs: dict[str, Path] = {}
     versions: dict[str, str] = {}
     for dist, (module, pinned) in DATA_PACKAGES.items():

@@ -24,6 +24,7 @@ def _coords(value: object) -> object:
 
 
 def write_boundaries(boundaries: pd.DataFrame, path: Path) -> None:
+    """``boundaries.geojson``: one feature per line, coordinates rounded."""
     import shapely.geometry
 
     lines = ['{"type":"FeatureCollection","features":[']
@@ -60,6 +61,7 @@ def _fmt(value: float, decimals: int) -> str:
 
 
 def write_demand(demand: pd.DataFrame, path: Path) -> None:
+    """``demand.csv``."""
     rows = [
         [r.id, r.name, r.country, _fmt(r.lon, COORD_DECIMALS), _fmt(r.lat, COORD_DECIMALS),
          str(int(r.population)), _fmt(r.weight, WEIGHT_DECIMALS)]
@@ -69,6 +71,7 @@ def write_demand(demand: pd.DataFrame, path: Path) -> None:
 
 
 def write_sites(sites: pd.DataFrame, path: Path) -> None:
+    """``sites.csv``."""
     rows = [
         [r.id, r.name, r.country, r.kind, _fmt(r.lon, COORD_DECIMALS),
          _fmt(r.lat, COORD_DECIMALS), _fmt(r.rent_usd_m2_year, 1), _fmt(r.max_area_m2, 0),
@@ -79,6 +82,7 @@ def write_sites(sites: pd.DataFrame, path: Path) -> None:
 
 
 def write_sea_distances(table: pd.DataFrame, path: Path) -> None:
+    """``sea_distances.csv`` (an empty distance where searoute finds no route)."""
     rows = [
         [r.origin, r.port, r.country, r.name, str(r.candidate),
          _fmt(r.distance_km, SEA_DISTANCE_DECIMALS) if math.isfinite(r.distance_km) else ""]

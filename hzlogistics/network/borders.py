@@ -113,7 +113,7 @@ def join_networks(
                 ])
                 n = len(cand)
                 on_land = segments_inside(both, xy, np.column_stack([np.arange(n),
-                                                                      n + np.arange(n)]))
+                                                                     n + np.arange(n)]))
             else:
                 on_land = np.ones(len(cand), dtype=bool)
             road_km = d * circuity

@@ -86,7 +86,7 @@ class RoadArrays:
         keys = [("road", k) for k in self.keys.tolist()]
         add_points(G, keys, self.lon, self.lat, {"kind": ["road"] * len(keys)})
         add_edges(G, keys, np.column_stack([self.u, self.v]), self.length_km,
-                   self.travel_time_h, "road")
+                  self.travel_time_h, "road")
         return G
 
 
@@ -315,5 +315,5 @@ def attach_points(
     length = geodesic_km(lon, lat, rlon[nearest], rlat[nearest]) * circuity
     edges = np.column_stack([np.arange(len(keys)), len(keys) + nearest])
     add_edges(G, keys + road, edges, length, road_travel_time_h(length, bands=bands), "road",
-               access=True)
+              access=True)
     return G
