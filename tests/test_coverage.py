@@ -395,14 +395,14 @@ def test_road_graph_file_that_does_not_parse(tmp_path, line):
 def test_network_edge_with_missing_weight_is_rejected():
     G = nx.Graph()
     G.add_edge(("site", "s"), ("demand", "d"), length_km=1.0)
-    from hzlogistics.coverage import _dijkstra_networkx, _dijkstra_scipy
+    from hzlogistics.coverage.paths import dijkstra_networkx, dijkstra_scipy
 
-    for run in (_dijkstra_scipy, _dijkstra_networkx):
+    for run in (dijkstra_scipy, dijkstra_networkx):
         with pytest.raises(ValidationError, match="travel_time_h None"):
             run(G, [("site", "s")], [("demand", "d")], 1.0)
     G.edges[("site", "s"), ("demand", "d")]["travel_time_h"] = -1.0
     with pytest.raises(ValidationError, match="travel_time_h -1.0"):
-        _dijkstra_scipy(G, [("site", "s")], [("demand", "d")], 1.0)
+        dijkstra_scipy(G, [("site", "s")], [("demand", "d")], 1.0)
 
 
 # ------------------------------------------------------------------ bad input

@@ -16,6 +16,7 @@ from hzlogistics.databuild import (
     BuildReport,
     CountryCounts,
     build_data,
+    dataset,
     max_area_for_city,
     national_parcels_per_day,
     parcels_per_person_year,
@@ -101,8 +102,8 @@ def test_check_names_changed_files_and_countries(monkeypatch, tmp_path):
             shutil.copyfile(DATA_DIR / name, out_dir / name)
         return {code: CountryCounts() for code in COUNTRY_CODES}, []
 
-    monkeypatch.setattr(databuild, "_write_all", copy_committed)
-    monkeypatch.setattr(databuild, "_locate_sources", lambda: None)
+    monkeypatch.setattr(dataset, "write_all", copy_committed)
+    monkeypatch.setattr(dataset, "locate_sources", lambda: None)
     committed = tmp_path / "committed"
     shutil.copytree(DATA_DIR, committed)
 

