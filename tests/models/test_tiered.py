@@ -64,7 +64,7 @@ def test_transport_start_plan_is_feasible_and_brackets_the_optimum(p: SitingProb
     now = time.perf_counter()
     plan, bound = transport_start(
         p, table, rows, cols, spec.pair_cost, spec=spec, incumbent=None,
-        plans_until=now + 10.0, bound_until=now + 10.0,
+        plans_until=now + 10.0, bound_until=now + 10.0, heuristic_until=now + 10.0,
         log=new_tracker(SolveOptions(), now), stop=None, info=info)
     tol = 1e-6 * max(1.0, abs(expected))
     assert bound <= expected + tol

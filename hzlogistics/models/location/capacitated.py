@@ -549,8 +549,9 @@ def sized_plan(problem: SitingProblem, table: SiteTable, spec: LocationSpec, sit
 
 def transport_start(problem: SitingProblem, table: SiteTable, rows: np.ndarray, cols: np.ndarray,
                     pair_cost: np.ndarray, *, spec: LocationSpec, incumbent: LocationPlan | None,
-                    plans_until: float, bound_until: float, log: Tracker, stop: object | None,
-                    info: dict[str, object]) -> tuple[LocationPlan | None, float]:
+                    plans_until: float, bound_until: float, heuristic_until: float,
+                    log: Tracker, stop: object | None, info: dict[str, object]
+                    ) -> tuple[LocationPlan | None, float]:
     """Plans by slope scaling of transportation LPs, and the Lagrangian bound with size options.
 
     1. Each demand point keeps its :data:`_LP_PAIRS` cheapest pairs (delivery
@@ -563,6 +564,8 @@ def transport_start(problem: SitingProblem, table: SiteTable, rows: np.ndarray, 
     2. The multipliers of the LPs' demand rows start the subgradient ascent of
        :func:`~hzlogistics.solvers.tiered.tiered_lagrangian`, whose bound
        holds for every pair of the problem.
+    3. Until ``heuristic_until``, slope scaling again on the sites the
+       Lagrangian subproblem opens at the best multipliers.
 
     Returns the best plan (``incumbent`` unless a better one is found) and the bound.
     """
@@ -572,40 +575,48 @@ def transport_start(problem: SitingProblem, table: SiteTable, rows: np.ndarray, 
     ok = can[rows]
     rows, cols, pair_cost = rows[ok], cols[ok], pair_cost[ok]
     best = incumbent
+    lams: list[np.ndarray] = []
+    lps = [0]
+
+    def scale(open_: np.ndarray, until: float, source: str) -> None:
+        """Slope scaling over the cheapest pairs of each point to the sites in ``open_``."""
+        nonlocal best
+        sel = open_[rows]
+        near = cheapest_pairs(rows[sel], cols[sel], (pair_cost + rent_pp)[sel], n_sites=n,
+                              n_demand=n_d, keep=_LP_PAIRS)
+        near_cost = near.cost - rent_per_pair(problem, spec, near.site, near.demand, w)
+        slope = spec.area_cost / float(problem.capacity_per_m2) \
+            if problem.capacity_per_m2 is not None else np.zeros(n)
+        for _ in range(_SLOPE_ROUNDS):
+            left = until - time.perf_counter()
+            if left <= 0 or stop_requested(stop):
+                break
+            per_pair = near_cost + slope[near.site] * w[near.demand]
+            got = sparse_transport(near.site, near.demand, per_pair, w, cap, time_limit_s=left)
+            if got is None:
+                break
+            lps[0] += 1
+            _, share, lam = got
+            lams.append(lam)
+            plan = sized_plan(problem, table, spec, near.site, near.demand, share, near_cost,
+                              source=source)
+            if plan is None:
+                break
+            if best is None or plan.objective < best.objective - 1e-9:
+                best = plan
+                log.update(incumbent=plan.objective)
+            load = np.asarray(plan.served.sum(axis=1)).ravel()
+            used = load > 1e-9
+            new = slope.copy()
+            new[used] = (spec.open_cost[used] + spec.area_cost[used] * plan.area[used]) / \
+                load[used]
+            if np.allclose(new, slope, rtol=1e-9, atol=0.0):
+                break
+            slope = new
+
     cap = site_capacity_max(problem, table)
     rent_pp = rent_per_pair(problem, spec, rows, cols, w)
-    near = cheapest_pairs(rows, cols, pair_cost + rent_pp, n_sites=n, n_demand=n_d,
-                          keep=_LP_PAIRS)
-    near_cost = near.cost - rent_per_pair(problem, spec, near.site, near.demand, w)
-    slope = spec.area_cost / float(problem.capacity_per_m2) \
-        if problem.capacity_per_m2 is not None else np.zeros(n)
-    lams: list[np.ndarray] = []
-    lps = 0
-    for _ in range(_SLOPE_ROUNDS):
-        left = plans_until - time.perf_counter()
-        if left <= 0 or stop_requested(stop):
-            break
-        per_pair = near_cost + slope[near.site] * w[near.demand]
-        got = sparse_transport(near.site, near.demand, per_pair, w, cap, time_limit_s=left)
-        if got is None:
-            break
-        lps += 1
-        _, share, lam = got
-        lams.append(lam)
-        plan = sized_plan(problem, table, spec, near.site, near.demand, share, near_cost,
-                          source="transportation LP")
-        if plan is None:
-            break
-        if best is None or plan.objective < best.objective - 1e-9:
-            best = plan
-            log.update(incumbent=plan.objective)
-        load = np.asarray(plan.served.sum(axis=1)).ravel()
-        used = load > 1e-9
-        new = slope.copy()
-        new[used] = (spec.open_cost[used] + spec.area_cost[used] * plan.area[used]) / load[used]
-        if np.allclose(new, slope, rtol=1e-9, atol=0.0):
-            break
-        slope = new
+    scale(np.ones(n, dtype=bool), plans_until, "transportation LP")
     order = by_demand_then_cost(cols, pair_cost)
     wide = cheapest_pairs(rows[order], cols[order], pair_cost[order], n_sites=n, n_demand=n_d,
                           keep=SPARSE_KEEP, presorted=True)
@@ -621,14 +632,21 @@ def transport_start(problem: SitingProblem, table: SiteTable, rows: np.ndarray, 
         if at.bound > start_value:
             start_value, lam0 = at.bound, lam
     if not math.isfinite(upper):
-        info.update(transport_lps=lps)
+        info.update(transport_lps=lps[0])
         return best, -math.inf
     dual = tiered_lagrangian(wide, w, opts, can=can, forced=forced, kmin=kmin, kmax=kmax,
                              upper=upper, deadline=bound_until, lam0=lam0,
                              theta0=0.5 if lam0 is not None else 2.0,
                              on_bound=lambda b: log.update(bound=min(b, upper)),
                              stopped=lambda: stop_requested(stop))
-    info.update(transport_lps=lps, tiered_bound=dual.bound, tiered_iterations=dual.iterations)
+    # Lagrangian heuristic: the sites the subproblem opens (and each point's cheapest site)
+    chosen = dual.chosen | forced
+    cheapest_site = wide.site[np.searchsorted(wide.demand, np.arange(n_d)).clip(
+        0, max(wide.site.size - 1, 0))] if wide.site.size else np.zeros(0, dtype=np.int64)
+    chosen[cheapest_site] = True
+    if time.perf_counter() < heuristic_until:
+        scale(chosen, heuristic_until, "Lagrangian heuristic")
+    info.update(transport_lps=lps[0], tiered_bound=dual.bound, tiered_iterations=dual.iterations)
     return best, dual.bound
 
 

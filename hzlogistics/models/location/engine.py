@@ -62,9 +62,11 @@ PAIR_LIMIT = 1_000_000
 _CORE_SHARE = 0.2
 
 #: Ends (shares of the limit) of the steps of a large capacitated problem: the nearest
-#: plan within capacity, the transportation LPs, and the Lagrangian bound when a MIP
-#: follows or when none can.
-_SPILL_SHARE, _PLANS_SHARE, _BOUND_SHARE, _BOUND_SHARE_NO_MIP = 0.1, 0.45, 0.6, 0.95
+#: plan within capacity, the transportation LPs, the Lagrangian bound and the Lagrangian
+#: heuristic, when a MIP follows or when none can (cutting the pairs takes a few seconds).
+_SPILL_SHARE, _PLANS_SHARE = 0.1, 0.35
+_BOUND_SHARE, _HEURISTIC_END = 0.5, 0.6
+_BOUND_SHARE_NO_MIP, _HEURISTIC_END_NO_MIP = 0.72, 0.88
 
 
 @dataclass
@@ -187,6 +189,7 @@ def _cut_pairs(run: _Run, big_dense: bool) -> LocationPlan | None:
             problem, run.table, run.rows, run.cols, run.pair_cost, spec=spec, incumbent=spill,
             plans_until=run.t0 + _PLANS_SHARE * limit,
             bound_until=run.t0 + (_BOUND_SHARE if mip_ok else _BOUND_SHARE_NO_MIP) * limit,
+            heuristic_until=run.t0 + (_HEURISTIC_END if mip_ok else _HEURISTIC_END_NO_MIP) * limit,
             log=run.log, stop=options.stop, info=run.info)
         spill = plan
         if spill is not None and math.isfinite(bound):
