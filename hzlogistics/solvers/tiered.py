@@ -178,7 +178,7 @@ def tiered_lagrangian(
     upper: float,
     deadline: float,
     lam0: np.ndarray | None = None,
-    max_iter: int = 3000,
+    max_iter: int = 20000,
     patience: int = 20,
     theta0: float = 2.0,
     keep_sets: int = 4,
@@ -260,7 +260,8 @@ def tiered_lagrangian(
                 on_bound(best)
         else:
             stall += 1
-        if time.perf_counter() > deadline or (stopped is not None and stopped()):
+        if best >= upper - 1e-9 * max(1.0, abs(upper)) or time.perf_counter() > deadline or (
+                stopped is not None and stopped()):
             break
         g = np.where(in_pair, 1.0 - _served(sub, chosen, opts, n_d), 0.0)
         norm = float(g @ g)

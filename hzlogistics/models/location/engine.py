@@ -31,7 +31,7 @@ from hzlogistics.models.location.capacitated import (
 )
 from hzlogistics.models.location.components import solve_components
 from hzlogistics.models.location.diagnose import demand_reasons, explain_no_plan, site_reasons
-from hzlogistics.models.location.formulation import mip_fits, solve_mip
+from hzlogistics.models.location.formulation import mip_fits, mip_pairs_within, solve_mip
 from hzlogistics.models.location.pairs import cover_pairs, nearest_pairs, rent_per_pair
 from hzlogistics.models.location.state import (
     HEURISTIC_SHARE,
@@ -67,6 +67,9 @@ _CORE_SHARE = 0.2
 _SPILL_SHARE, _PLANS_SHARE = 0.1, 0.35
 _BOUND_SHARE, _HEURISTIC_END = 0.5, 0.6
 _BOUND_SHARE_NO_MIP, _HEURISTIC_END_NO_MIP = 0.72, 0.88
+
+#: Fewest pairs per demand point for which a MIP on the cheapest pairs is worth its time.
+_MIN_MIP_PAIRS = 4
 
 
 @dataclass
@@ -178,10 +181,14 @@ def _cut_pairs(run: _Run, big_dense: bool) -> LocationPlan | None:
     problem, options, spec, n_d = run.problem, run.options, run.spec, run.problem.n_demand
     spill: LocationPlan | None = None
     limit = options.time_limit_s
-    cut_to = min(run.rows.size, max(1, PAIR_LIMIT // max(n_d, 1)) * n_d)
-    mip_ok = mip_fits(cut_to, limit * (1 - 2 * HEURISTIC_SHARE))
-    if (run.rows.size > PAIR_LIMIT or not mip_ok) and run.capacitated and run.full and \
-            run.pair_cost is not None and not spec.single:
+    per_point = max(1, PAIR_LIMIT // max(n_d, 1))
+    cut_to = min(run.rows.size, per_point * n_d)
+    large = run.capacitated and run.full and run.pair_cost is not None and not spec.single \
+        and (run.rows.size > PAIR_LIMIT or not mip_fits(cut_to, limit * (1 - 2 * HEURISTIC_SHARE)))
+    if large and run.pair_cost is not None:
+        # the MIP that follows, if any, sees fewer pairs: those that fit in its time
+        per_point = min(per_point, mip_pairs_within(limit * (1 - _HEURISTIC_END)) // max(n_d, 1))
+        mip_ok = per_point >= _MIN_MIP_PAIRS
         spill = consolidated_spill(problem, run.table, run.rows, run.cols, run.pair_cost,
                                    spec=spec, deadline=run.t0 + _SPILL_SHARE * limit,
                                    log=run.log)
@@ -195,15 +202,15 @@ def _cut_pairs(run: _Run, big_dense: bool) -> LocationPlan | None:
         if spill is not None and math.isfinite(bound):
             run.floor = max(run.floor, bound)
             run.log.update(bound=min(run.floor, spill.objective))
-    if run.rows.size > PAIR_LIMIT and (run.capacitated or (
-            run.full and (run.need_tiers or big_dense))):
-        per_point = max(1, PAIR_LIMIT // max(n_d, 1))
+    if (run.rows.size > PAIR_LIMIT or (large and per_point * n_d < run.rows.size)) and (
+            run.capacitated or (run.full and (run.need_tiers or big_dense))):
+        per_point = max(1, per_point)
         run.rows, run.cols, run.pair_cost = nearest_pairs(problem, run.rows, run.cols,
                                                           run.pair_cost, per_point=per_point)
         run.restricted = True
         run.info["pairs_per_demand_point"] = per_point
         logger.info("large problem: each demand point keeps its %s cheapest sites; the bound "
-                    "is that of every point at its cheapest site", per_point)
+                    "is the Lagrangian one of all pairs", per_point)
     return spill
 
 

@@ -51,6 +51,11 @@ def mip_fits(n_pairs: int, seconds: float) -> bool:
     return n_pairs < _MIP_LARGE_PAIRS or seconds * _MIP_PAIRS_PER_S >= n_pairs
 
 
+def mip_pairs_within(seconds: float) -> int:
+    """Pairs a MIP may have for HiGHS to get well past its first LP in ``seconds``."""
+    return int(seconds * _MIP_PAIRS_PER_S)
+
+
 @dataclass
 class _SiteVars:
     """The site variables of the MIP.
@@ -398,4 +403,4 @@ def add_radius(mip: Mip, y: np.ndarray, rows: np.ndarray, cols: np.ndarray, cost
     return int(n_lvl - used.sum())
 
 
-__all__ = ["add_radius", "mip_fits", "solve_mip"]
+__all__ = ["add_radius", "mip_fits", "mip_pairs_within", "solve_mip"]
