@@ -66,7 +66,7 @@ _CORE_SHARE = 0.2
 #: heuristic, when a MIP follows or when none can (cutting the pairs takes a few seconds).
 _SPILL_SHARE, _PLANS_SHARE = 0.1, 0.35
 _BOUND_SHARE, _HEURISTIC_END = 0.5, 0.6
-_BOUND_SHARE_NO_MIP, _HEURISTIC_END_NO_MIP = 0.72, 0.88
+_BOUND_SHARE_NO_MIP, _HEURISTIC_END_NO_MIP = 0.7, 0.85
 
 #: Fewest pairs per demand point for which a MIP on the cheapest pairs is worth its time.
 _MIN_MIP_PAIRS = 4
