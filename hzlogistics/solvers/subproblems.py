@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import scipy.sparse as sp
 
+from hzlogistics.solvers.lp import OPTIMAL, LinearProgram, solve_lp
 from hzlogistics.solvers.mip import Mip
 from hzlogistics.solvers.problem import SolveOptions
 
@@ -105,9 +107,55 @@ def transport(c: np.ndarray, w: np.ndarray, cap: np.ndarray, open_: np.ndarray,
     return float(out.objective), share
 
 
-# --------------------------------------------------------------------------------------------
-# The engine
-# --------------------------------------------------------------------------------------------
+def sparse_transport(site: np.ndarray, demand: np.ndarray, cost: np.ndarray, w: np.ndarray,
+                     cap: np.ndarray, *, time_limit_s: float
+                     ) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """Least cost of serving every demand point over the given pairs, demand split (an LP).
+
+    Parameters
+    ----------
+    site, demand, cost
+        The pairs allowed and the cost of serving all of the point's demand over each.
+    w
+        ``(n_demand,)`` demand (every point with demand must be in some pair).
+    cap
+        ``(n_sites,)`` capacities (``inf``: none).
+    time_limit_s
+        Seconds for the LP (HiGHS).
+
+    Returns
+    -------
+    tuple or None
+        The cost, the share of each pair, and the multiplier of each demand row
+        (the marginal cost of serving all of a point); ``None`` if the LP is
+        infeasible or not solved to optimality in time.
+
+    Examples
+    --------
+    Site 0 holds one parcel; the second point goes to site 1 at cost 3:
+
+    >>> value, share, lam = sparse_transport(
+    ...     np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([1.0, 1.0, 3.0]),
+    ...     np.ones(2), np.array([1.0, np.inf]), time_limit_s=5)
+    >>> round(value, 6), share.round(6).tolist()
+    (4.0, [1.0, 0.0, 1.0])
+    """
+    n_d, m = w.size, site.size
+    n = cap.size
+    k = np.arange(m)
+    a = sp.vstack([sp.csr_matrix((np.ones(m), (demand, k)), shape=(n_d, m)),
+                   sp.csr_matrix((w[demand], (site, k)), shape=(n, m))]).tocsr()
+    # points without pairs have no row to meet (their demand must be zero)
+    has = np.bincount(demand, minlength=n_d) > 0
+    lo = np.r_[np.where(has, 1.0, 0.0), np.full(n, -np.inf)]
+    hi = np.r_[np.where(has, 1.0, 0.0), cap.astype(float)]
+    lp = LinearProgram(c=-np.asarray(cost, dtype=float), A=a, row_lo=lo, row_hi=hi,
+                       col_lo=np.zeros(m), col_hi=np.ones(m))
+    sol = solve_lp(lp, time_limit_s=max(time_limit_s, 0.1), solver="HIGHS")
+    if sol.status != OPTIMAL or sol.x is None or sol.duals is None:
+        return None
+    share = np.clip(sol.x, 0.0, 1.0) + 0.0  # no negative zeros
+    return float(cost @ share), share, -sol.duals[:n_d]
 
 
-__all__ = ["knapsack", "transport"]
+__all__ = ["knapsack", "sparse_transport", "transport"]

@@ -39,11 +39,18 @@ from hzlogistics.solvers.lagrange import (
 )
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 from hzlogistics.solvers.sites import SiteTable, plan_violations
-from hzlogistics.solvers.subproblems import knapsack, transport
+from hzlogistics.solvers.subproblems import knapsack, sparse_transport, transport
+from hzlogistics.solvers.tiered import SiteOptions, tiered_lagrangian
 from hzlogistics.solvers.track import Tracker, stop_requested
 
 #: Floor-use shares below which the nearest plan within capacity closes its sites, in turn.
 _CONSOLIDATE_SHARES = (0.1, 0.25, 0.5, 0.75)
+
+#: Pairs per demand point of the transportation LPs of :func:`transport_start`.
+_LP_PAIRS = 8
+
+#: Most transportation LPs of the slope scaling in :func:`transport_start`.
+_SLOPE_ROUNDS = 8
 
 def capacitated_lagrangian(
     c: np.ndarray,
@@ -486,5 +493,162 @@ def capacitated_start(
     return out
 
 
+def site_options(problem: SitingProblem, table: SiteTable, spec: LocationSpec) -> SiteOptions:
+    """Every allowed (site, area) with its cost (fixed cost and rent) and capacity."""
+    o_site, o_area = table.option_arrays()
+    cap = np.full(o_site.size, np.inf)
+    if problem.capacity_per_m2 is not None:
+        cap = float(problem.capacity_per_m2) * o_area
+    if problem.site_capacity is not None:
+        cap = np.minimum(cap, np.asarray(problem.site_capacity, dtype=float)[o_site])
+    return SiteOptions(site=o_site, cost=spec.open_cost[o_site] + spec.area_cost[o_site] * o_area,
+                       capacity=cap)
+
+
+def sized_plan(problem: SitingProblem, table: SiteTable, spec: LocationSpec, site: np.ndarray,
+               demand: np.ndarray, share: np.ndarray, cost: np.ndarray, *, source: str
+               ) -> LocationPlan | None:
+    """The plan that serves ``share`` of each pair's demand point, each site at the smallest fit.
+
+    The shares of each demand point are scaled to sum to one. Groups with
+    fewer open sites than their minimum open their cheapest closed sites at
+    the smallest area. ``None`` when a load fits no allowed area or the plan
+    breaks a site constraint.
+    """
+    n, n_d = problem.n_sites, problem.n_demand
+    w = np.asarray(problem.weight, dtype=float)
+    nz = share > 1e-12
+    site, demand, share, cost = site[nz], demand[nz], share[nz], cost[nz]
+    total = np.bincount(demand, weights=share, minlength=n_d)
+    share = share / np.maximum(total[demand], 1e-300)
+    load = np.bincount(site, weights=w[demand] * share, minlength=n)
+    k = problem.capacity_per_m2
+    s_cap = (np.full(n, np.inf) if problem.site_capacity is None
+             else np.asarray(problem.site_capacity, dtype=float))
+    area = np.zeros(n)
+    for i in np.flatnonzero((load > 0) | (table.forced & table.can_open)).tolist():
+        allowed = table.areas[i]
+        holds = np.minimum(allowed * (k if k is not None else np.inf), s_cap[i]) >= \
+            load[i] * (1 - 1e-7)
+        if not holds.any():
+            return None
+        area[i] = float(allowed[np.argmax(holds)])
+    is_open = area > 0
+    have = np.bincount(table.group[is_open], minlength=table.n_groups)
+    for g in np.flatnonzero(have < table.group_count_min).tolist():
+        idle = np.flatnonzero((table.group == g) & table.can_open & ~is_open)
+        price = spec.open_cost[idle] + spec.area_cost[idle] * table.min_area_m2[idle]
+        pick = idle[np.argsort(price, kind="stable")[:int(table.group_count_min[g] - have[g])]]
+        area[pick] = table.min_area_m2[pick]
+    if plan_violations(table, area):
+        return None
+    served = sp.csr_matrix((w[demand] * share, (site, demand)), shape=(n, n_d))
+    value = float(spec.open_cost @ (area > 0) + spec.area_cost @ area + cost @ share)
+    return LocationPlan(area=area, objective=value, served=served, source=source)
+
+
+def transport_start(problem: SitingProblem, table: SiteTable, rows: np.ndarray, cols: np.ndarray,
+                    pair_cost: np.ndarray, *, spec: LocationSpec, incumbent: LocationPlan | None,
+                    plans_until: float, bound_until: float, heuristic_until: float,
+                    log: Tracker, stop: object | None, info: dict[str, object]
+                    ) -> tuple[LocationPlan | None, float]:
+    """Plans by slope scaling of transportation LPs, and the Lagrangian bound with size options.
+
+    1. Each demand point keeps its :data:`_LP_PAIRS` cheapest pairs (delivery
+       plus the least rent its parcels occupy); a transportation LP serves all
+       demand within the sites' largest capacities, each parcel paying its
+       site's cost per parcel (at first the rent of the floor it occupies);
+       each site then takes the smallest area that holds its load, and its
+       cost per parcel becomes what that area costs over its load (dynamic
+       slope scaling, Kim & Pardalos 1999), for the next LP.
+    2. The multipliers of the LPs' demand rows start the subgradient ascent of
+       :func:`~hzlogistics.solvers.tiered.tiered_lagrangian`, whose bound
+       holds for every pair of the problem.
+    3. Until ``heuristic_until``, slope scaling again on the sites the
+       Lagrangian subproblem opens at the best multipliers.
+
+    Returns the best plan (``incumbent`` unless a better one is found) and the bound.
+    """
+    n, n_d = problem.n_sites, problem.n_demand
+    w = np.asarray(problem.weight, dtype=float)
+    can = table.can_open
+    ok = can[rows]
+    rows, cols, pair_cost = rows[ok], cols[ok], pair_cost[ok]
+    best = incumbent
+    lams: list[np.ndarray] = []
+    lps = [0]
+
+    def scale(open_: np.ndarray, until: float, source: str) -> None:
+        """Slope scaling over the cheapest pairs of each point to the sites in ``open_``."""
+        nonlocal best
+        sel = open_[rows]
+        near = cheapest_pairs(rows[sel], cols[sel], (pair_cost + rent_pp)[sel], n_sites=n,
+                              n_demand=n_d, keep=_LP_PAIRS)
+        near_cost = near.cost - rent_per_pair(problem, spec, near.site, near.demand, w)
+        slope = spec.area_cost / float(problem.capacity_per_m2) \
+            if problem.capacity_per_m2 is not None else np.zeros(n)
+        for _ in range(_SLOPE_ROUNDS):
+            left = until - time.perf_counter()
+            if left <= 0 or stop_requested(stop):
+                break
+            per_pair = near_cost + slope[near.site] * w[near.demand]
+            got = sparse_transport(near.site, near.demand, per_pair, w, cap, time_limit_s=left)
+            if got is None:
+                break
+            lps[0] += 1
+            _, share, lam = got
+            lams.append(lam)
+            plan = sized_plan(problem, table, spec, near.site, near.demand, share, near_cost,
+                              source=source)
+            if plan is None:
+                break
+            if best is None or plan.objective < best.objective - 1e-9:
+                best = plan
+                log.update(incumbent=plan.objective)
+            load = np.asarray(plan.served.sum(axis=1)).ravel()
+            used = load > 1e-9
+            new = slope.copy()
+            new[used] = (spec.open_cost[used] + spec.area_cost[used] * plan.area[used]) / \
+                load[used]
+            if np.allclose(new, slope, rtol=1e-9, atol=0.0):
+                break
+            slope = new
+
+    cap = site_capacity_max(problem, table)
+    rent_pp = rent_per_pair(problem, spec, rows, cols, w)
+    scale(np.ones(n, dtype=bool), plans_until, "transportation LP")
+    order = by_demand_then_cost(cols, pair_cost)
+    wide = cheapest_pairs(rows[order], cols[order], pair_cost[order], n_sites=n, n_demand=n_d,
+                          keep=SPARSE_KEEP, presorted=True)
+    opts = site_options(problem, table, spec)
+    forced = table.forced & can
+    kmin, kmax = int(table.count_min), int(table.count_max)
+    upper = best.objective if best is not None else math.inf
+    lam0 = None
+    start_value = -math.inf
+    for lam in lams:  # the multipliers of the LP whose bound is best
+        at = tiered_lagrangian(wide, w, opts, can=can, forced=forced, kmin=kmin, kmax=kmax,
+                               upper=upper, deadline=math.inf, lam0=lam, max_iter=1)
+        if at.bound > start_value:
+            start_value, lam0 = at.bound, lam
+    if not math.isfinite(upper):
+        info.update(transport_lps=lps[0])
+        return best, -math.inf
+    dual = tiered_lagrangian(wide, w, opts, can=can, forced=forced, kmin=kmin, kmax=kmax,
+                             upper=upper, deadline=bound_until, lam0=lam0,
+                             theta0=0.5 if lam0 is not None else 2.0,
+                             on_bound=lambda b: log.update(bound=min(b, upper)),
+                             stopped=lambda: stop_requested(stop))
+    # Lagrangian heuristic: the sites the subproblem opens (and each point's cheapest site)
+    chosen = dual.chosen | forced
+    cheapest_site = wide.site[np.searchsorted(wide.demand, np.arange(n_d)).clip(
+        0, max(wide.site.size - 1, 0))] if wide.site.size else np.zeros(0, dtype=np.int64)
+    chosen[cheapest_site] = True
+    if time.perf_counter() < heuristic_until:
+        scale(chosen, heuristic_until, "Lagrangian heuristic")
+    info.update(transport_lps=lps[0], tiered_bound=dual.bound, tiered_iterations=dual.iterations)
+    return best, dual.bound
+
+
 __all__ = ["capacitated_lagrangian", "capacitated_start", "consolidated_spill", "greedy_plan",
-           "smallest_size_bound", "spill_plan"]
+           "site_options", "sized_plan", "smallest_size_bound", "spill_plan", "transport_start"]

@@ -27,11 +27,11 @@ from hzlogistics.models.location.capacitated import (
     capacitated_start,
     consolidated_spill,
     greedy_plan,
-    smallest_size_bound,
+    transport_start,
 )
 from hzlogistics.models.location.components import solve_components
 from hzlogistics.models.location.diagnose import demand_reasons, explain_no_plan, site_reasons
-from hzlogistics.models.location.formulation import solve_mip
+from hzlogistics.models.location.formulation import mip_fits, mip_pairs_within, solve_mip
 from hzlogistics.models.location.pairs import cover_pairs, nearest_pairs, rent_per_pair
 from hzlogistics.models.location.state import (
     HEURISTIC_SHARE,
@@ -60,6 +60,16 @@ PAIR_LIMIT = 1_000_000
 
 #: Time (share of the limit) of the MIP restricted to the most promising sites.
 _CORE_SHARE = 0.2
+
+#: Ends (shares of the limit) of the steps of a large capacitated problem: the nearest
+#: plan within capacity, the transportation LPs, the Lagrangian bound and the Lagrangian
+#: heuristic, when a MIP follows or when none can (cutting the pairs takes a few seconds).
+_SPILL_SHARE, _PLANS_SHARE = 0.1, 0.35
+_BOUND_SHARE, _HEURISTIC_END = 0.5, 0.6
+_BOUND_SHARE_NO_MIP, _HEURISTIC_END_NO_MIP = 0.7, 0.85
+
+#: Fewest pairs per demand point for which a MIP on the cheapest pairs is worth its time.
+_MIN_MIP_PAIRS = 4
 
 
 @dataclass
@@ -159,38 +169,48 @@ def _floor(run: _Run) -> float:
 
 
 def _cut_pairs(run: _Run, big_dense: bool) -> LocationPlan | None:
-    """With more than :data:`PAIR_LIMIT` pairs, keep each point's cheapest; the spill plan.
+    """With more than :data:`PAIR_LIMIT` pairs, keep each point's cheapest; the plan found first.
 
-    Before the pairs are cut, a capacitated problem gets a plan that serves
-    every demand point nearest first within capacity, and (with capacity per
-    m²) a bound at the smallest sizes.
+    Before the pairs are cut, a capacitated problem with split demand that is
+    too large for the MIP in the time given gets a plan that serves every
+    demand point nearest first within capacity, better plans from
+    transportation LPs and the Lagrangian bound with size options
+    (:func:`~hzlogistics.models.location.capacitated.transport_start`), which
+    holds for all pairs.
     """
     problem, options, spec, n_d = run.problem, run.options, run.spec, run.problem.n_demand
     spill: LocationPlan | None = None
-    if run.rows.size > PAIR_LIMIT and run.capacitated and run.full and \
-            run.pair_cost is not None and not spec.single:
+    limit = options.time_limit_s
+    per_point = max(1, PAIR_LIMIT // max(n_d, 1))
+    cut_to = min(run.rows.size, per_point * n_d)
+    large = run.capacitated and run.full and run.pair_cost is not None and not spec.single \
+        and (run.rows.size > PAIR_LIMIT or not mip_fits(cut_to, limit * (1 - 2 * HEURISTIC_SHARE)))
+    if large and run.pair_cost is not None:
+        # the MIP that follows, if any, sees fewer pairs: those that fit in its time
+        per_point = min(per_point, mip_pairs_within(limit * (1 - _HEURISTIC_END)) // max(n_d, 1))
+        mip_ok = per_point >= _MIN_MIP_PAIRS
         spill = consolidated_spill(problem, run.table, run.rows, run.cols, run.pair_cost,
-                                   spec=spec,
-                                   deadline=run.t0 + HEURISTIC_SHARE * options.time_limit_s,
+                                   spec=spec, deadline=run.t0 + _SPILL_SHARE * limit,
                                    log=run.log)
-        if spill is not None and problem.capacity_per_m2 is not None:
-            sized = smallest_size_bound(
-                run.table, run.rows, run.cols, run.pair_cost, spec=spec, n_demand=n_d,
-                upper=spill.objective,
-                deadline=time.perf_counter() + HEURISTIC_SHARE * options.time_limit_s,
-                stop=options.stop)
-            run.info["smallest_size_bound"] = sized
-            run.floor = max(run.floor, sized)
+        plan, bound = transport_start(
+            problem, run.table, run.rows, run.cols, run.pair_cost, spec=spec, incumbent=spill,
+            plans_until=run.t0 + _PLANS_SHARE * limit,
+            bound_until=run.t0 + (_BOUND_SHARE if mip_ok else _BOUND_SHARE_NO_MIP) * limit,
+            heuristic_until=run.t0 + (_HEURISTIC_END if mip_ok else _HEURISTIC_END_NO_MIP) * limit,
+            log=run.log, stop=options.stop, info=run.info)
+        spill = plan
+        if spill is not None and math.isfinite(bound):
+            run.floor = max(run.floor, bound)
             run.log.update(bound=min(run.floor, spill.objective))
-    if run.rows.size > PAIR_LIMIT and (run.capacitated or (
-            run.full and (run.need_tiers or big_dense))):
-        per_point = max(1, PAIR_LIMIT // max(n_d, 1))
+    if (run.rows.size > PAIR_LIMIT or (large and per_point * n_d < run.rows.size)) and (
+            run.capacitated or (run.full and (run.need_tiers or big_dense))):
+        per_point = max(1, per_point)
         run.rows, run.cols, run.pair_cost = nearest_pairs(problem, run.rows, run.cols,
                                                           run.pair_cost, per_point=per_point)
         run.restricted = True
         run.info["pairs_per_demand_point"] = per_point
         logger.info("large problem: each demand point keeps its %s cheapest sites; the bound "
-                    "is that of every point at its cheapest site", per_point)
+                    "is the Lagrangian one of all pairs", per_point)
     return spill
 
 

@@ -46,6 +46,16 @@ _PRESOLVE_LIMIT = 100_000
 _MIP_LARGE_PAIRS, _MIP_PAIRS_PER_S = 500_000, 4_000
 
 
+def mip_fits(n_pairs: int, seconds: float) -> bool:
+    """Whether :func:`solve_mip` builds a MIP of ``n_pairs`` pairs with ``seconds`` left."""
+    return n_pairs < _MIP_LARGE_PAIRS or seconds * _MIP_PAIRS_PER_S >= n_pairs
+
+
+def mip_pairs_within(seconds: float) -> int:
+    """Pairs a MIP may have for HiGHS to get well past its first LP in ``seconds``."""
+    return int(seconds * _MIP_PAIRS_PER_S)
+
+
 @dataclass
 class _SiteVars:
     """The site variables of the MIP.
@@ -275,7 +285,7 @@ def solve_mip(
     if time_limit_s is not None:
         left = min(left, time_limit_s)
     n_pairs = int(np.count_nonzero((table.can_open & ~fix_closed)[rows]))
-    if n_pairs >= _MIP_LARGE_PAIRS and left * _MIP_PAIRS_PER_S < n_pairs:
+    if not mip_fits(n_pairs, left):
         info.update(mip_status="skipped", mip_pairs=n_pairs)
         logger.info("MIP skipped: %d pairs need more than the %.1f s left", n_pairs, left)
         return None, -math.inf, "skipped"
@@ -393,4 +403,4 @@ def add_radius(mip: Mip, y: np.ndarray, rows: np.ndarray, cols: np.ndarray, cost
     return int(n_lvl - used.sum())
 
 
-__all__ = ["add_radius", "solve_mip"]
+__all__ = ["add_radius", "mip_fits", "mip_pairs_within", "solve_mip"]
