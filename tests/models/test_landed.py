@@ -379,7 +379,7 @@ def test_unserved_demand_is_infeasible_or_charged_the_penalty() -> None:
     tt = p.travel_time_h.toarray() * (cover > 0) if p.travel_time_h is not None else None
     p2 = dataclasses.replace(p, cover=sp.csr_matrix(cover), travel_time_h=sp.csr_matrix(tt))
     case2 = dataclasses.replace(case, problem=p2)
-    strict = rates_for(11)
+    strict = rates_for(11, unserved="infeasible")
     ib = inbound_for(case2, strict)
     assert solve_landed(p2, ib, strict, EXACT).status == "infeasible"
     soft = rates_for(11, unserved="penalty", unserved_usd_per_parcel=30.0)
