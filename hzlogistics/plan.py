@@ -13,7 +13,7 @@ which reads a plan without importing this module:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import folium
 
     from hzlogistics.coverage import Coverage
+    from hzlogistics.models.landed import LandedRates
     from hzlogistics.scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -624,6 +625,103 @@ def _competitor_value(scenario: Scenario, inputs: Inputs) -> np.ndarray:
     return np.where(reached, scenario.competitor_discount, 1.0)
 
 
+# ---------------------------------------------------------------------------
+# The landed-cost objective's inputs
+# ---------------------------------------------------------------------------
+def landed_rates(scenario: Scenario) -> LandedRates:
+    """The rates of the ``[landed]`` section of a scenario.
+
+    Examples
+    --------
+    >>> from hzlogistics.scenario import Scenario
+    >>> landed_rates(Scenario(sea_usd_per_container_km=0.3)).sea_usd_per_parcel_km
+    0.00015
+    """
+    from hzlogistics.models.landed import LandedRates
+
+    s = scenario
+    return LandedRates(
+        origin=s.origin_port, sea_usd_per_container_km=s.sea_usd_per_container_km,
+        parcels_per_container=s.parcels_per_container,
+        port_usd_per_container=s.port_usd_per_container,
+        drayage_unit=s.drayage_unit,  # type: ignore[arg-type]
+        drayage_usd_per_container_km=s.drayage_usd_per_container_km,
+        drayage_usd_per_pallet_km=s.drayage_usd_per_pallet_km,
+        pallets_per_container=s.pallets_per_container,
+        last_mile_unit=s.last_mile_unit,  # type: ignore[arg-type]
+        last_mile_usd_per_parcel_h=s.last_mile_usd_per_parcel_h,
+        last_mile_usd_per_parcel_km=s.last_mile_usd_per_parcel_km,
+        duty_usd_per_parcel=dict(s.duty_usd_per_parcel),
+        cross_border_usd_per_parcel=dict(s.cross_border_usd_per_parcel),
+        unserved=s.unserved,  # type: ignore[arg-type]
+        unserved_usd_per_parcel=s.unserved_usd_per_parcel,
+    )
+
+
+def sea_distances_path(scenario: Scenario) -> Path:
+    """The sea distance file of a scenario: its own, or its data set's."""
+    from hzlogistics.countries import SEA_DISTANCES_FILE, find_data_dir
+
+    if scenario.sea_distances_file:
+        return Path(scenario.sea_distances_file)
+    if scenario.dataset is not None:
+        from hzlogistics.databuild import ensure_dataset
+
+        return find_data_dir(ensure_dataset(scenario.dataset)) / SEA_DISTANCES_FILE
+    return find_data_dir() / SEA_DISTANCES_FILE
+
+
+def build_landed_inputs(scenario: Scenario, inputs: Inputs, coverage: Coverage,
+                        problem: SitingProblem) -> dict[str, Any]:
+    """The keyword arguments of the ``landed`` objective: inbound leg, rates, distances.
+
+    Parameters
+    ----------
+    scenario, inputs, coverage, problem
+        The scenario and what was built from it.
+
+    Returns
+    -------
+    dict
+        ``inbound`` (each site's port of entry, :class:`~hzlogistics.models.landed.Inbound`),
+        ``rates`` and ``distance_km`` (the coverage's road km, for a last mile per km).
+
+    Raises
+    ------
+    ValidationError
+        When no candidate site is a port of entry of the sea distance file.
+    InfeasibleError
+        With ``unserved = "infeasible"``, when some demand no site that may be
+        opened reaches within the service level.
+    """
+    from hzlogistics._errors import InfeasibleError
+    from hzlogistics.models.landed import inbound_from_frames, read_sea_distances
+
+    rates = landed_rates(scenario)
+    path = sea_distances_path(scenario)
+    sea = read_sea_distances(path, rates.origin)
+    inbound = inbound_from_frames(inputs.demand, inputs.sites, inputs.countries, sea, rates,
+                                  cross_border=tuple(scenario.cross_border_groups),
+                                  circuity=scenario.circuity, road_graph=scenario.road_graph)
+    if not inbound.has_port.any():
+        raise ValidationError(
+            f"{path}: none of its ports of entry is a candidate site (ids such as "
+            "'port-NLRTM' in the sites); the landed objective cannot supply any warehouse")
+    if rates.unserved == "infeasible":
+        forbidden = (np.zeros(problem.n_sites, bool) if problem.forbidden is None
+                     else np.asarray(problem.forbidden, bool))
+        reach = replace(problem, forbidden=forbidden | ~inbound.has_port).reachable()
+        if not reach.all():
+            ids = (problem.demand_ids[~reach] if problem.demand_ids is not None
+                   else np.flatnonzero(~reach))
+            raise InfeasibleError([
+                f"{int((~reach).sum())} demand points (e.g. {', '.join(map(str, ids[:3]))}) are "
+                "reached within the service level by no site that may be opened and has a port "
+                "of entry; set [landed] unserved = \"penalty\" to charge them instead"])
+    distance = coverage.distance_km if rates.last_mile_unit == "km" else None
+    return {"inbound": inbound, "rates": rates, "distance_km": distance}
+
+
 #: Objectives that assign every demand point; a point no site reaches is left out.
 ASSIGN_ALL = ("median", "cost")
 
@@ -644,7 +742,8 @@ def solve_reachable(
     problem
         The siting problem.
     objective
-        One of ``coverage``, ``median``, ``cost``, ``min-area``.
+        One of ``coverage``, ``median``, ``cost``, ``min-area``, ``landed``
+        (which charges or refuses unreachable demand itself).
     options
         Limits, seed and callbacks.
     **kwargs
@@ -766,7 +865,10 @@ def run_scenario(
                            hint=hint)
     from hzlogistics.scenario import objective_kwargs
 
-    result = solve_reachable(problem, scenario.objective, options, **objective_kwargs(scenario))
+    kwargs = objective_kwargs(scenario)
+    if scenario.objective == "landed":
+        kwargs.update(build_landed_inputs(scenario, inputs, coverage, problem))
+    result = solve_reachable(problem, scenario.objective, options, **kwargs)
     timings["solve_s"] = time.perf_counter() - t
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
@@ -875,7 +977,10 @@ def solve_plan(
     problem = build_problem(scenario, inputs, cov)
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap, seed=seed,
                            progress=on_incumbent, stop=stop)
-    result = solve_reachable(problem, objective, options, **objective_kwargs(scenario))
+    kwargs = objective_kwargs(scenario)
+    if objective == "landed":
+        kwargs.update(build_landed_inputs(scenario, inputs, cov, problem))
+    result = solve_reachable(problem, objective, options, **kwargs)
     t2 = time.perf_counter()
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])

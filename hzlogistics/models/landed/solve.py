@@ -133,7 +133,7 @@ def solve_landed(
     info = dict(res.info)
     info.update(objective="landed", unserved_parcels_day=float(
         np.asarray(problem.weight, dtype=float)[~keep].sum()), unserved_usd_year=const)
-    out = replace(res, served=served, objective=objective, bound=bound,
+    out = replace(res, served=served, objective=objective, bound=bound, objective_name="landed",
                   gap=relative_gap(objective, bound) if res.has_solution else res.gap,
                   info=info)
     if out.has_solution:
