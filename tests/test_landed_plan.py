@@ -184,3 +184,70 @@ def test_rate_table_of_the_data_readme_is_current() -> None:
     assert render_doc(readme) == readme, (
         "data/countries/README.md is stale: run python -m hzlogistics.scenario --write-doc "
         "data/countries/README.md")
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def test_landed_files(gulf_plan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import pandas as pd
+
+    from hzlogistics.report import write_plan
+
+    plan = gulf_plan
+    b = plan.result.info["landed"]
+    files = write_plan(plan, tmp_path / "out")
+    summary = json.loads(files["summary"].read_text())
+    landed = summary["landed"]
+    parts = landed["components_usd_year"]
+    assert set(parts) >= {"sea", "port", "drayage", "rent", "fixed", "last_mile"}
+    assert sum(parts.values()) == pytest.approx(landed["total_usd_year"], rel=1e-9)
+    assert landed["total_usd_year"] == pytest.approx(plan.result.objective, rel=1e-6)
+    assert landed["usd_per_parcel"] == pytest.approx(
+        landed["total_usd_year"] / (plan.demand["weight"].sum() * 365), rel=1e-9)
+    assert sum(landed["components_usd_per_parcel"].values()) == pytest.approx(
+        landed["usd_per_parcel"], rel=1e-9)
+    countries = {r["country"]: r for r in landed["by_country"]}
+    assert set(countries) == set(GULF)
+    assert sum(r["total"] for r in countries.values()) == pytest.approx(
+        landed["total_usd_year"], rel=1e-9)
+    for code, r in countries.items():
+        served = plan.sites[plan.sites["country"] == code]["served_weight"].sum()
+        assert r["parcels_year"] == pytest.approx(served * 365, rel=1e-9)
+    ports = landed["ports"]
+    assert sum(p["parcels_day"] for p in ports) == pytest.approx(
+        plan.demand["served_weight"].sum(), rel=1e-9)
+    names = dict(zip(plan.sites["id"], plan.sites["name"], strict=True))
+    assert all(p["name"] == names[p["port"]] for p in ports)
+    # report.md: the breakdown, each country and each port
+    report = files["report"].read_text()
+    assert "## Landed cost" in report and "### Ports of entry" in report
+    assert f"**{b.usd_per_parcel:,.3f} USD per parcel**" in report
+    for code in GULF:
+        assert f"| {code} |" in report
+    for p in ports:
+        assert f"| {p['port']} {p['name']} | {p['country']} | {p['parcels_day']:,.0f} |" in report
+    # sites.csv: every open site's port of entry and landed cost per parcel
+    sites = pd.read_csv(files["sites_csv"])
+    open_ = sites[sites["open"]]
+    assert open_["port_of_entry"].str.startswith("port-").all()
+    assert sites[~sites["open"]]["port_of_entry"].isna().all()
+    want = b.sites.set_index("site")["usd_per_parcel"]
+    got = open_.set_index("id")["landed_usd_per_parcel"]
+    assert np.allclose(got.loc[want.index].to_numpy(), want.to_numpy(), rtol=1e-9)
+    assert (open_["landed_usd_per_parcel"] > open_["inbound_usd_per_parcel"]).all()
+
+
+def test_files_of_other_objectives_have_no_landed_parts(tmp_path: Path) -> None:
+    import json
+
+    from hzlogistics.plan import run_scenario
+    from hzlogistics.report import write_plan
+
+    plan = run_scenario(gulf_scenario(objective="cost", time_limit_s=10, gap=0.01))
+    files = write_plan(plan, tmp_path / "cost")
+    assert "landed" not in json.loads(files["summary"].read_text())
+    assert "## Landed cost" not in files["report"].read_text()
+    assert "port_of_entry" not in files["sites_csv"].read_text().splitlines()[0]

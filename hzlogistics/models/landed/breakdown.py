@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.landed.inbound import Inbound
-from hzlogistics.models.landed.problem import _pairs
+from hzlogistics.models.landed.problem import pair_costs
 from hzlogistics.models.landed.rates import COMPONENTS, LandedRates
 from hzlogistics.solvers.problem import SitingProblem, SolveResult
 
@@ -88,7 +88,7 @@ def _site_parts(problem: SitingProblem, inbound: Inbound, result: SolveResult,
     n = problem.n_sites
     days = rates.days_per_year
     served = sp.csr_matrix(result.served)
-    pr = _pairs(problem, rates, distance_km)
+    pr = pair_costs(problem, rates, distance_km)
     x = np.asarray(served[pr.rows, pr.cols], dtype=float).ravel()
     vol = np.asarray(served.sum(axis=1)).ravel()
     has = inbound.has_port

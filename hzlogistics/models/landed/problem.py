@@ -34,7 +34,7 @@ from hzlogistics.solvers.problem import SitingProblem
 
 
 @dataclass
-class _Pairs:
+class PairCosts:
     """Per covered pair: site, demand point and outbound cost per parcel."""
 
     rows: np.ndarray
@@ -43,9 +43,16 @@ class _Pairs:
     cross_border: np.ndarray
 
 
-def _pairs(problem: SitingProblem, rates: LandedRates, distance_km: sp.spmatrix | None
-           ) -> _Pairs:
-    """Covered pairs in row-major order with their last-mile and cross-border cost per parcel."""
+def pair_costs(problem: SitingProblem, rates: LandedRates, distance_km: sp.spmatrix | None
+               ) -> PairCosts:
+    """Covered pairs in row-major order with their last-mile and cross-border cost per parcel.
+
+    Raises
+    ------
+    ValidationError
+        For a matrix of the wrong shape, a value < 0 or NaN at a covered pair, or
+        the travel time or distance that the last-mile unit needs missing.
+    """
     c = sp.csr_matrix(problem.cover).astype(bool)
     c.sum_duplicates()
     c.eliminate_zeros()
@@ -79,10 +86,17 @@ def _pairs(problem: SitingProblem, rates: LandedRates, distance_km: sp.spmatrix 
                            for n in names.tolist()])
         abroad = g[rows] != dg[cols]
         cb[abroad] = charge[dg[cols][abroad]]
-    return _Pairs(rows, cols, lm, cb)
+    return PairCosts(rows, cols, lm, cb)
 
 
-def _check_inbound(problem: SitingProblem, inbound: Inbound) -> None:
+def check_inbound(problem: SitingProblem, inbound: Inbound) -> None:
+    """Check that ``inbound`` belongs to ``problem`` and supplies its existing sites.
+
+    Raises
+    ------
+    ValidationError
+        For another number or order of sites, or an existing site without a port.
+    """
     n = problem.n_sites
     if np.asarray(inbound.port).shape != (n,):
         raise ValidationError(f"inbound: {np.asarray(inbound.port).shape[0]} sites; the problem "
@@ -134,8 +148,8 @@ def build_landed_problem(
         without a port of entry, or a missing travel time or distance.
     """
     rates = rates or LandedRates()
-    _check_inbound(problem, inbound)
-    pr = _pairs(problem, rates, distance_km)
+    check_inbound(problem, inbound)
+    pr = pair_costs(problem, rates, distance_km)
     w = np.asarray(problem.weight, dtype=float)
     has = inbound.has_port
     cost = np.where(has, inbound.usd_per_parcel, 0.0)[pr.rows]
@@ -147,14 +161,15 @@ def build_landed_problem(
     indptr = np.zeros(problem.n_sites + 1, dtype=np.int64)
     np.cumsum(np.bincount(pr.rows, minlength=problem.n_sites), out=indptr[1:])
     assign = sp.csr_matrix((cost, pr.cols, indptr), shape=problem.cover.shape)
-    return replace(problem, assign_cost=assign, forbidden=_forbidden(problem, inbound))
+    return replace(problem, assign_cost=assign, forbidden=forbidden_without_port(problem, inbound))
 
 
-def _forbidden(problem: SitingProblem, inbound: Inbound) -> np.ndarray:
+def forbidden_without_port(problem: SitingProblem, inbound: Inbound) -> np.ndarray:
     """The problem's forbidden sites and the sites without a port of entry."""
     forbidden = (np.zeros(problem.n_sites, bool) if problem.forbidden is None
                  else np.asarray(problem.forbidden, dtype=bool).copy())
     return forbidden | ~inbound.has_port
 
 
-__all__ = ["build_landed_problem"]
+__all__ = ["PairCosts", "build_landed_problem", "check_inbound", "forbidden_without_port",
+           "pair_costs"]

@@ -19,7 +19,11 @@ import scipy.sparse as sp
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.landed.breakdown import landed_breakdown
 from hzlogistics.models.landed.inbound import Inbound
-from hzlogistics.models.landed.problem import _check_inbound, _forbidden, build_landed_problem
+from hzlogistics.models.landed.problem import (
+    build_landed_problem,
+    check_inbound,
+    forbidden_without_port,
+)
 from hzlogistics.models.landed.rates import LandedRates
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult, relative_gap
 
@@ -91,16 +95,16 @@ def solve_landed(
     >>> res.open.tolist(), round(res.objective, 2)
     ([True, False], 107.2)
     """
-    from hzlogistics.models import solve
+    from hzlogistics.models.cost import solve_cost
 
     rates = rates or LandedRates()
-    _check_inbound(problem, inbound)
+    check_inbound(problem, inbound)
     if distance_km is not None and distance_km.shape != problem.cover.shape:
         raise ValidationError(f"distance_km: shape {distance_km.shape}; expected "
                               f"{problem.cover.shape} like cover")
     keep = np.ones(problem.n_demand, dtype=bool)
     if rates.unserved == "penalty":
-        keep = replace(problem, forbidden=_forbidden(problem, inbound)).reachable()
+        keep = replace(problem, forbidden=forbidden_without_port(problem, inbound)).reachable()
     const = float(np.asarray(problem.weight, dtype=float)[~keep].sum()
                   * rates.days_per_year * rates.unserved_usd_per_parcel)
     if keep.all():
@@ -119,7 +123,7 @@ def solve_landed(
                           area_m2=np.zeros(n), served=sp.csr_matrix((n, 0)), sense="min",
                           objective_name="cost")
     else:
-        res = solve(sub, "cost", options, assignment=assignment)
+        res = solve_cost(sub, options or SolveOptions(), assignment=assignment)
     served = sp.csr_matrix(res.served)
     if not keep.all():
         full = sp.csr_matrix((served.shape[0], problem.n_demand))
