@@ -251,3 +251,14 @@ def test_files_of_other_objectives_have_no_landed_parts(tmp_path: Path) -> None:
     assert "landed" not in json.loads(files["summary"].read_text())
     assert "## Landed cost" not in files["report"].read_text()
     assert "port_of_entry" not in files["sites_csv"].read_text().splitlines()[0]
+
+
+def test_landed_map_draws_lanes_to_the_ports_used(gulf_plan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hzlogistics.maps import plan_map
+
+    html = plan_map(gulf_plan, path=tmp_path / "gulf.html").get_root().render()
+    b = gulf_plan.result.info["landed"]
+    assert html.count("hz-landed-lane") == len(b.ports)
+    assert f"to {len(b.ports)} ports of entry" in html
+    assert "Landed cost per parcel by country" in html
+    assert html.count("hz-landed-country") == 6  # five classes and no value

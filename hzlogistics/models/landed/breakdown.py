@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from hzlogistics import settings
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.landed.inbound import Inbound
 from hzlogistics.models.landed.problem import pair_costs
@@ -62,6 +63,10 @@ class LandedBreakdown:
         the inbound parts per parcel, ``rent``, ``fixed``, ``last_mile``,
         ``cross_border`` (USD/year) and ``usd_per_parcel`` (its whole landed
         cost per parcel).
+    origin
+        The port of departure (a site id of ``sea_distances.csv``).
+    days_per_year
+        Operating days per year of the rates.
     """
 
     totals: dict[str, float]
@@ -70,6 +75,8 @@ class LandedBreakdown:
     by_country: pd.DataFrame
     ports: pd.DataFrame
     sites: pd.DataFrame
+    origin: str = settings.LANDED_ORIGIN
+    days_per_year: float = settings.OPERATING_DAYS_PER_YEAR
 
 
 def _labels(names: list[str], group: np.ndarray | None, n: int) -> np.ndarray:
@@ -233,7 +240,8 @@ def landed_breakdown(
     return LandedBreakdown(totals=totals, parcels_year=parcels_year,
                            usd_per_parcel=totals["total"] / parcels_year if parcels_year else 0.0,
                            by_country=by, ports=_ports(inbound, parts, vol, used, rates),
-                           sites=_sites(problem, inbound, parts, vol, site_country, idx, days))
+                           sites=_sites(problem, inbound, parts, vol, site_country, idx, days),
+                           origin=rates.origin, days_per_year=days)
 
 
 __all__ = ["PORT_COLUMNS", "LandedBreakdown", "landed_breakdown"]
