@@ -12,6 +12,7 @@ which reads a plan without importing this module:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import folium
 
     from hzlogistics.coverage import Coverage
-    from hzlogistics.models.landed import LandedRates
+    from hzlogistics.models.landed import LandedBreakdown, LandedRates
     from hzlogistics.scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -720,6 +721,51 @@ def build_landed_inputs(scenario: Scenario, inputs: Inputs, coverage: Coverage,
                 "of entry; set [landed] unserved = \"penalty\" to charge them instead"])
     distance = coverage.distance_km if rates.last_mile_unit == "km" else None
     return {"inbound": inbound, "rates": rates, "distance_km": distance}
+
+
+def landed_cost_of(plan: Plan, scenario: Scenario | None = None) -> LandedBreakdown:
+    """The landed cost of any plan's warehouses and assignments, at a scenario's rates.
+
+    A plan of another objective (coverage, the rent-only ``cost``) is priced as
+    the ``landed`` objective would price it: each open site's cheapest port of
+    entry, the sea, port, drayage, rent, fixed cost and last mile of what it
+    serves, and the penalty of the demand it leaves unserved.
+
+    Parameters
+    ----------
+    plan
+        A solved plan with its problem and coverage (not one read back from files).
+    scenario
+        Whose ``[landed]`` rates to use (default: the plan's own scenario).
+
+    Returns
+    -------
+    LandedBreakdown
+
+    Raises
+    ------
+    ValidationError
+        When the plan has no problem, coverage or scenario to price it with.
+    """
+    from hzlogistics.models.landed import landed_breakdown
+
+    scenario = scenario or plan.scenario
+    if plan.problem is None or plan.coverage is None or scenario is None:
+        raise ValidationError("landed_cost_of: the plan needs its problem, coverage and "
+                              "scenario (a plan read back from files has none)")
+    countries = plan.countries if has_country_shapes(plan.countries) else None
+    inputs = Inputs(demand=plan.demand, sites=plan.sites, countries=countries)
+    rates = landed_rates(scenario)
+    kwargs = build_landed_inputs(dataclasses.replace(scenario, unserved="penalty"), inputs,
+                                 plan.coverage, plan.problem)
+    return landed_breakdown(plan.problem, kwargs["inbound"], plan.result, rates,
+                            distance_km=kwargs["distance_km"])
+
+
+def has_country_shapes(countries: gpd.GeoDataFrame | None) -> bool:
+    """Whether a country table has polygons (a plan's may have none)."""
+    return (countries is not None and len(countries) > 0
+            and bool(countries.geometry.notna().all()))
 
 
 #: Objectives that assign every demand point; a point no site reaches is left out.
