@@ -74,7 +74,9 @@ def solve_landed(
     Notes
     -----
     The cost objective solves the problem of :func:`build_landed_problem`
-    (see :func:`hzlogistics.models.cost.solve_cost` for its formulation). With
+    (see :func:`hzlogistics.models.cost.solve_cost` for its formulation); with
+    capacity, the uncapacitated optimum is repaired and raced against the
+    capacitated engine (:mod:`hzlogistics.models.landed.capacity`). With
     ``unserved="penalty"``, the demand points no allowed site reaches are taken
     out first and their penalty, a constant, added to the objective and the
     bound alike; so the bound stays a valid lower bound of the landed cost.
@@ -96,6 +98,7 @@ def solve_landed(
     ([True, False], 107.2)
     """
     from hzlogistics.models.cost import solve_cost
+    from hzlogistics.models.landed.capacity import solve_capacitated
 
     rates = rates or LandedRates()
     check_inbound(problem, inbound)
@@ -123,7 +126,11 @@ def solve_landed(
                           area_m2=np.zeros(n), served=sp.csr_matrix((n, 0)), sense="min",
                           objective_name="cost")
     else:
-        res = solve_cost(sub, options or SolveOptions(), assignment=assignment)
+        options = options or SolveOptions()
+        if sub.capacity_per_m2 is not None or sub.site_capacity is not None:
+            res = solve_capacitated(sub, options, assignment=assignment)
+        else:
+            res = solve_cost(sub, options, assignment=assignment)
     served = sp.csr_matrix(res.served)
     if not keep.all():
         full = sp.csr_matrix((served.shape[0], problem.n_demand))
