@@ -262,3 +262,14 @@ def test_landed_map_draws_lanes_to_the_ports_used(gulf_plan, tmp_path: Path) -> 
     assert f"to {len(b.ports)} ports of entry" in html
     assert "Landed cost per parcel by country" in html
     assert html.count("hz-landed-country") == 6  # five classes and no value
+
+
+def test_a_sweep_varies_the_sea_rate() -> None:
+    from hzlogistics.sweep import sweep
+
+    df = sweep(gulf_scenario(time_limit_s=20, gap=0.001), {"sea_rate": [0.15, 0.3]})
+    assert df["status"].tolist() == ["optimal", "optimal"]
+    assert df["sea_usd_per_container_km"].tolist() == [0.15, 0.3]
+    # the same parcels cross the same sea: doubling the rate adds at least the sea freight again
+    lo, hi = df["objective"].tolist()
+    assert hi > lo * 1.2

@@ -387,7 +387,7 @@ class Scenario:
         "container from China to northern Europe at about USD 3,000 (the order of the Drewry "
         "World Container Index Shanghai–Rotterdam spot rate in a calm market; roughly "
         "1,500–8,000 in 2019–2024) over about 19,500 km by sea via Suez.",
-        check=_non_negative("USD"))
+        check=_non_negative("USD"), sweep=("sea_rate",))
     parcels_per_container: float = _key(
         settings.PARCELS_PER_CONTAINER, "landed", "float", "parcels, > 0",
         "landed objective: parcels in one 40-ft container",
@@ -410,7 +410,8 @@ class Scenario:
         "landed objective: truck from the port of entry to the warehouse, USD per container-km",
         "`landed`: drayage over the delivery network. Assumption: one truck with one 40-ft "
         "container, empty return included; full-truckload road freight runs about USD 1.5–2.5 "
-        "per km in Europe and the US.", check=_non_negative("USD"))
+        "per km in Europe and the US.", check=_non_negative("USD"),
+        sweep=("drayage_rate",))
     drayage_usd_per_pallet_km: float = _key(
         settings.DRAYAGE_USD_PER_PALLET_KM, "landed", "float", "USD per pallet-km, ≥ 0",
         "landed objective: drayage per pallet-km (drayage_unit = \"pallet\")",
