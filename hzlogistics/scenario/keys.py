@@ -360,9 +360,9 @@ class Scenario:
                     "must be > 0 and <= 1, got {value!r}"), sweep=())
     assignment: str = _key(
         "split", "model", "str", ", ".join(f"`{a}`" for a in ASSIGNMENTS),
-        "cost objective: split | single (each demand point to one site)",
-        "`cost`: whether a demand point may be served by several sites (`split`) or by one "
-        "(`single`).", check=_choice(ASSIGNMENTS, "assignment"))
+        "cost and landed objectives: split | single (each demand point to one site)",
+        "`cost`, `landed`: whether a demand point may be served by several sites (`split`) "
+        "or by one (`single`).", check=_choice(ASSIGNMENTS, "assignment"))
     fixed_cost_usd_year: float = _key(
         0.0, "model", "float", "USD/year, ≥ 0",
         "cost objective: yearly cost of running each open site beyond its rent, USD "
