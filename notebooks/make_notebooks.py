@@ -1038,7 +1038,7 @@ LANDED_COST: list[Cell] = [
 
     import hzlogistics as hz
     from hzlogistics import settings
-    from hzlogistics.plan import landed_cost_of, landed_rates
+    from hzlogistics.plan_landed import landed_cost_of, landed_rates
 
     COUNTRIES = ["DE", "NL", "BE", "PL", "CZ"]
     RUNNING_COST_USD_YEAR = 50_000.0  # per warehouse, beyond its rent: an assumption

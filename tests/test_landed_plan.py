@@ -105,7 +105,7 @@ unserved = "ignore"
 
 
 def test_landed_rates_follow_the_scenario() -> None:
-    from hzlogistics.plan import landed_rates
+    from hzlogistics.plan_landed import landed_rates
 
     r = landed_rates(Scenario(origin_port="port-CNSZX", parcels_per_container=1_000.0,
                               port_usd_per_container=300.0, drayage_unit="pallet",

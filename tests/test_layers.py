@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "hzlogistics.report": 6,
     "hzlogistics.report_landed": 6,  # the landed-cost parts of a plan's files
     "hzlogistics.plan": 7,
+    "hzlogistics.plan_landed": 7,  # the landed objective's inputs, and any plan's landed cost
     "hzlogistics.saved_plan": 7,  # a plan folder read back into a Plan
     "hzlogistics.sweep": 7,
     "hzlogistics.cli": 8,

@@ -12,7 +12,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from hzlogistics._errors import HzLogisticsError
-from hzlogistics.plan import Inputs, build_landed_inputs, build_problem, solve_reachable
+from hzlogistics.plan import Inputs, build_problem, solve_reachable
+from hzlogistics.plan_landed import build_landed_inputs
 from hzlogistics.scenario import Scenario, objective_kwargs
 from hzlogistics.solvers.problem import SolveOptions, SolveResult, relative_gap
 from hzlogistics.solvers.sites import plan_violations
