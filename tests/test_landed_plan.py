@@ -273,3 +273,36 @@ def test_a_sweep_varies_the_sea_rate() -> None:
     # the same parcels cross the same sea: doubling the rate adds at least the sea freight again
     lo, hi = df["objective"].tolist()
     assert hi > lo * 1.2
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def test_cli_plans_the_landed_objective(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from hzlogistics.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    code = main(["plan", "--objective", "landed", "--countries", "AE,KW,QA", "--count", "0-none",
+                 "--area-budget", "none", "--fixed-cost", "50000", "--time-limit-s", "20",
+                 "--name", "gulf", "--no-map", "-q", "--json"])
+    assert code == 0
+    summary = json.loads((tmp_path / "outputs" / "gulf" / "summary.json").read_text())
+    assert summary["objective_name"] == "landed"
+    assert summary["landed"]["total_usd_year"] == pytest.approx(summary["objective"], rel=1e-6)
+    assert "landed" in capsys.readouterr().out
+
+
+def test_cli_names_a_bad_rate_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from hzlogistics.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.toml").write_text('objective = "landed"\n[landed]\n'
+                                       'parcels_per_container = -5\n')
+    assert main(["validate", "bad.toml"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("hzlogistics: error: bad.toml:3: landed.parcels_per_container: "
+                           "must be a positive number, got -5.0")
