@@ -27,13 +27,16 @@ Measured on 2 shared cores (default rates, origin Ningbo–Zhoushan; 127 of
 =============  =========  ===========  ==========  ========  ========  =======
 run            status     USD/year     proven gap  solve s   wall s    peak MB
 =============  =========  ===========  ==========  ========  ========  =======
-uncapacitated  optimal    2,230.7 M    0.17 %      64        84        3,254
-capacitated    feasible   2,293.1 M    2.73 %      44        61        3,262
+uncapacitated  optimal    2,230.8 M    0.18 %      55        72        3,233
+capacitated    optimal    2,255.5 M    1.11 %      68        85        3,247
 =============  =========  ===========  ==========  ========  ========  =======
 
-(USD 2.40 and 2.46 per parcel; the cost engine stops the capacitated solve
-before the time limit.) Under a heavy load of other processes (load average
-about 10) an earlier uncapacitated run stopped at the limit with a 6.4 % gap.
+(USD 2.40 and 2.42 per parcel.) The capacitated plan is the uncapacitated
+optimum repaired to fit capacity
+(:mod:`hzlogistics.models.landed.capacity`); the capacitated engine alone
+reached 2.73 % (2,293.1 M). Under a heavy load of other processes (load
+average about 10) an earlier uncapacitated run stopped at the limit with a
+6.4 % gap.
 
 Run::
 

@@ -24,6 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from hzlogistics._errors import SolverError, ValidationError
+from hzlogistics.plan_landed import build_landed_inputs
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -624,6 +625,7 @@ def _competitor_value(scenario: Scenario, inputs: Inputs) -> np.ndarray:
     return np.where(reached, scenario.competitor_discount, 1.0)
 
 
+
 #: Objectives that assign every demand point; a point no site reaches is left out.
 ASSIGN_ALL = ("median", "cost")
 
@@ -644,7 +646,8 @@ def solve_reachable(
     problem
         The siting problem.
     objective
-        One of ``coverage``, ``median``, ``cost``, ``min-area``.
+        One of ``coverage``, ``median``, ``cost``, ``min-area``, ``landed``
+        (which charges or refuses unreachable demand itself).
     options
         Limits, seed and callbacks.
     **kwargs
@@ -766,7 +769,10 @@ def run_scenario(
                            hint=hint)
     from hzlogistics.scenario import objective_kwargs
 
-    result = solve_reachable(problem, scenario.objective, options, **objective_kwargs(scenario))
+    kwargs = objective_kwargs(scenario)
+    if scenario.objective == "landed":
+        kwargs.update(build_landed_inputs(scenario, inputs, coverage, problem))
+    result = solve_reachable(problem, scenario.objective, options, **kwargs)
     timings["solve_s"] = time.perf_counter() - t
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
@@ -875,7 +881,10 @@ def solve_plan(
     problem = build_problem(scenario, inputs, cov)
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap, seed=seed,
                            progress=on_incumbent, stop=stop)
-    result = solve_reachable(problem, objective, options, **objective_kwargs(scenario))
+    kwargs = objective_kwargs(scenario)
+    if objective == "landed":
+        kwargs.update(build_landed_inputs(scenario, inputs, cov, problem))
+    result = solve_reachable(problem, objective, options, **kwargs)
     t2 = time.perf_counter()
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])

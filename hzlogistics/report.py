@@ -6,8 +6,9 @@
     sites.geojson      the open sites, as points
     plan.gpkg          layers sites, demand, assignments (lines site -> demand), countries
     assignments.csv    site_id, demand_id, weight (parcels/day), travel_time_h
-    summary.json       headline figures (Plan.summary()), the files, the interrupted flag
-    report.md          headline figures and a per-country table
+    summary.json       headline figures (Plan.summary()), the files, the interrupted flag;
+                       a landed-cost plan adds its cost breakdown and ports of entry
+    report.md          headline figures and a per-country table (and the landed cost)
     scenario.toml      the scenario that produced the plan
 
 The files are first written into a hidden staging folder inside the target
@@ -39,6 +40,12 @@ import shapely
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.io import csv_text, temp_path_for, write_atomic, write_gdal
+from hzlogistics.report_landed import (
+    LANDED_SITE_COLUMNS,
+    landed_markdown,
+    landed_site_columns,
+    landed_summary,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from hzlogistics.plan import Plan
@@ -238,10 +245,15 @@ def plan_summary(
     -------
     dict
         JSON-serialisable; ``interrupted`` is true when the search was stopped
-        before its limits, ``files`` maps each kind to its file name.
+        before its limits, ``files`` maps each kind to its file name; a plan
+        of the ``landed`` objective adds ``landed``
+        (:func:`hzlogistics.report_landed.landed_summary`).
     """
     summary = _jsonable(plan.summary())
     summary["interrupted"] = plan.result.status == "interrupted"
+    landed = landed_summary(plan)
+    if landed is not None:
+        summary["landed"] = _jsonable(landed)
     if out_dir is not None:
         summary["out_dir"] = str(out_dir)
     if files is not None:
@@ -278,12 +290,19 @@ def sites_table(plan: Plan) -> pd.DataFrame:
     pandas.DataFrame
         ``id, open, area_m2, served_weight`` first, then status, place,
         rent and travel-time columns; ``lon``/``lat`` instead of a geometry.
+        A landed-cost plan adds each open site's ``port_of_entry``,
+        ``inbound_usd_per_parcel``, ``drayage_km`` and ``landed_usd_per_parcel``.
     """
     sites = plan.sites
     table = pd.DataFrame(sites.drop(columns=sites.geometry.name))
     if "lon" not in table.columns or "lat" not in table.columns:
         table["lon"] = sites.geometry.x.to_numpy()
         table["lat"] = sites.geometry.y.to_numpy()
+    landed = landed_site_columns(plan)
+    if landed is not None:
+        ids = table["id"].astype(str)
+        for col in LANDED_SITE_COLUMNS:
+            table[col] = ids.map(landed[col]).to_numpy()
     first = [c for c in SITE_COLUMNS if c in table.columns]
     return table[first + [c for c in table.columns if c not in first]]
 
@@ -444,6 +463,7 @@ def report_markdown(plan: Plan) -> str:
                 f"{_fmt(r['demand_weight'])} | {_pct(r['covered_share'])} | "
                 f"{_fmt(r.get('mean_travel_time_h'), 2)} | {_fmt(r['rent_usd_year'])} |")
         lines.append("")
+    lines += landed_markdown(plan)
     return "\n".join(lines)
 
 

@@ -39,11 +39,11 @@ SEED: int = 0
 CAPACITY_PER_M2: float = 8.0
 
 #: Objectives a scenario may ask for (one model each in :mod:`hzlogistics.models`).
-OBJECTIVES: tuple[str, ...] = ("coverage", "median", "cost", "min-area")
+OBJECTIVES: tuple[str, ...] = ("coverage", "median", "cost", "min-area", "landed")
 
 #: Scenario keys passed to an objective's model as keyword arguments, by objective.
 OBJECTIVE_OPTIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
-    {"min-area": ("required_share",), "cost": ("assignment",)}
+    {"min-area": ("required_share",), "cost": ("assignment",), "landed": ("assignment",)}
 )
 
 #: How coverage is computed: on the delivery network, or by geodesic distance.
@@ -154,3 +154,40 @@ OPERATING_DAYS_PER_YEAR: float = 365.0
 
 #: Share of demand a minimum-area plan must serve within the service level.
 REQUIRED_SHARE: float = 0.95
+
+# --- Landed cost (the ``landed`` objective) -------------------------------------------------
+# The sources and assumptions behind each rate are in hzlogistics/models/landed/rates.py,
+# docs/scenario.md and data/countries/README.md.
+
+#: Ports of departure of ``data/countries/sea_distances.csv``, by site id.
+ORIGIN_PORTS: MappingProxyType[str, str] = MappingProxyType(
+    {"port-CNNGB": "Ningbo-Zhoushan", "port-CNSHA": "Shanghai", "port-CNSZX": "Shenzhen"}
+)
+#: Default port of departure: Ningbo-Zhoushan, Hangzhou's container port.
+LANDED_ORIGIN: str = "port-CNNGB"
+#: Sea freight, USD per 40-ft container per km.
+SEA_USD_PER_CONTAINER_KM: float = 0.15
+#: Parcels in one 40-ft container.
+PARCELS_PER_CONTAINER: float = 2_000.0
+#: Terminal handling at both ends and customs clearance, USD per container.
+PORT_USD_PER_CONTAINER: float = 600.0
+#: How drayage is charged: per ``container``-km (full truck) or per ``pallet``-km.
+DRAYAGE_UNITS: tuple[str, ...] = ("container", "pallet")
+#: Drayage (truck from the port of entry to the warehouse), USD per container-km.
+DRAYAGE_USD_PER_CONTAINER_KM: float = 2.0
+#: Drayage less than truckload, USD per pallet-km.
+DRAYAGE_USD_PER_PALLET_KM: float = 0.15
+#: Pallets in one 40-ft container.
+PALLETS_PER_CONTAINER: float = 20.0
+#: How the last mile is charged: per parcel-``hour`` of travel or per parcel-``km``.
+LAST_MILE_UNITS: tuple[str, ...] = ("hour", "km")
+#: Last mile, USD per parcel-km of road.
+LAST_MILE_USD_PER_PARCEL_KM: float = 0.05
+#: What demand no site reaches in time does: makes the plan ``infeasible`` or pays a ``penalty``.
+UNSERVED_RULES: tuple[str, ...] = ("infeasible", "penalty")
+#: Default rule for demand no site reaches in time.
+UNSERVED_RULE: str = "penalty"
+#: Penalty of a parcel no site reaches in time, USD per parcel.
+UNSERVED_USD_PER_PARCEL: float = 25.0
+#: Farthest port of entry (geodesic km) a country without a port of its own may borrow.
+BORROW_PORT_MAX_KM: float = 1_500.0

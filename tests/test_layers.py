@@ -40,7 +40,9 @@ LAYERS: dict[str, int] = {
     # maps and the report read a Plan (imported for annotations only) and never build one
     "hzlogistics.maps": 6,
     "hzlogistics.report": 6,
+    "hzlogistics.report_landed": 6,  # the landed-cost parts of a plan's files
     "hzlogistics.plan": 7,
+    "hzlogistics.plan_landed": 7,  # the landed objective's inputs, and any plan's landed cost
     "hzlogistics.saved_plan": 7,  # a plan folder read back into a Plan
     "hzlogistics.sweep": 7,
     "hzlogistics.cli": 8,

@@ -21,6 +21,7 @@ import shapely
 
 from hzlogistics import settings
 from hzlogistics._errors import HzLogisticsError, MissingDependencyError
+from hzlogistics.maps import draw_landed
 from hzlogistics.maps.base import (
     COVERAGE_COLORS,
     NO_DEMAND_COLOR,
@@ -169,10 +170,13 @@ def _hull_service_areas(plan: Plan, is_open: np.ndarray) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"site_id": open_ids}, geometry=hulls, crs="EPSG:4326")
 
 
-def _plan_countries(plan: Plan, *, fill_land: bool) -> tuple[DataLayer, DataLayer] | None:
+def _plan_countries(plan: Plan, *, fill_land: bool) -> list[DataLayer] | None:
+    """Country outlines, the coverage choropleth and, for a landed-cost plan, the landed
+    cost per parcel (shown at first instead of the coverage)."""
     c = plan.countries
     if not has_shapes(c):
         return None
+    landed, landed_styles, _ = draw_landed.country_props(plan)
     props = []
     for row in c.itertuples(index=False):
         share = finite(getattr(row, "covered_share", None))
@@ -186,10 +190,16 @@ def _plan_countries(plan: Plan, *, fill_land: bool) -> tuple[DataLayer, DataLaye
                                    "parcels/day"),
                 ("Mean travel time", fmt(getattr(row, "mean_travel_time_h", None), 1, " h"))]
         props.append({"s": _coverage_bin(share), "t": rows_html(rows)})
+    if landed:
+        props = [{**p, **q} for p, q in zip(props, landed, strict=True)]
     styles = [{"color": "#555555", "weight": 0.6, "fillColor": col, "fillOpacity": 0.55,
                "className": "hz-country"} for col in (*COVERAGE_COLORS, NO_DEMAND_COLOR)]
-    return countries_layers(c, props, styles, name="Demand covered per country",
-                             fill_land=fill_land)
+    base, coverage = countries_layers(c, props, styles, name="Demand covered per country",
+                                      fill_land=fill_land)
+    if not landed:
+        return [base, coverage]
+    coverage.show = False
+    return [base, coverage, draw_landed.countries_layer(base, landed_styles)]
 
 
 _SITE_LABELS = ("Country", "Status", "Floor area", "Parcels/day served", "Utilisation", "Rent",
@@ -246,11 +256,18 @@ def _sites_layers(plan: Plan, *, show_candidates: bool) -> list[DataLayer]:
                                                                                strict=True)]
     cells = [_site_cells(r, float(tiers[idx[p]]), name_of)
              for r, p in zip(rows, open_pos, strict=True)]
+    labels: tuple[str, ...] = _SITE_LABELS
+    landed = draw_landed.site_cells(plan)
+    if landed:
+        labels = (*_SITE_LABELS[:-1], *draw_landed.SITE_LABELS, _SITE_LABELS[-1])
+        blank = [DASH] * len(draw_landed.SITE_LABELS)
+        cells = [[*c[:-1], *landed.get(str(r.id), blank), c[-1]]
+                 for c, r in zip(cells, rows, strict=True)]
     n_existing = int(existing[open_pos].sum())
     layers = [points_layer(
         "sites", f"Warehouses: {len(open_pos):,} open ({n_existing:,} existing)",
         lat[open_pos], lon[open_pos], (2 * idx[open_pos] + existing[open_pos]).tolist(), styles,
-        titles, tips, _SITE_LABELS, cells, cluster=True)]
+        titles, tips, labels, cells, cluster=True)]
     closed_pos = np.flatnonzero(~is_open)
     if show_candidates and len(closed_pos):
         rows = list(sites.iloc[closed_pos].itertuples(index=False))
@@ -382,7 +399,7 @@ def _lanes_layer(plan: Plan) -> DataLayer | None:
 
 
 def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool,
-                 drawn: Sequence[str] = ()) -> str:
+                 drawn: Sequence[str] = (), landed_bounds: np.ndarray | None = None) -> str:
     tiers = plan_tiers(plan)
     colors = _ramp(TIER_COLORS, len(tiers))
     radius = tier_radius(np.arange(len(tiers)), len(tiers))
@@ -396,6 +413,10 @@ def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool,
     labels = ["under 20 %", "20–40 %", "40–60 %", "60–80 %", "80 % and more"]
     parts += [legend_row(swatch_box(c, opacity=0.7), lab)
               for c, lab in zip(COVERAGE_COLORS, labels, strict=True)]
+    landed = landed_bounds is not None
+    if landed:
+        assert landed_bounds is not None
+        parts.append(draw_landed.legend_html(plan, landed_bounds, lanes=lanes))
     parts.append('<div class="hz-h">Layers</div>')
     parts.append(legend_row(swatch_box(_SERVICE, _SERVICE, 0.35), "service area of a site"))
     parts.append(legend_row(
@@ -404,7 +425,7 @@ def _plan_legend(plan: Plan, *, lanes: bool, uncovered: bool,
     if uncovered:
         parts.append(legend_row(swatch_circle(_UNCOVERED, 4, "#67001f"),
                                  "demand point not covered"))
-    if lanes:
+    if lanes and not landed:
         parts.append(legend_row(
             f'<span class="hz-sw" style="width:18px;border-top:2px dashed {_LANE};"></span>',
             f"sea lane from {settings.SEA_ORIGIN_NAME}"))
@@ -447,6 +468,7 @@ def _headline_rows(plan: Plan) -> list[tuple[str, str]]:
         ("Demand covered", f"{pct(s['covered_share'])} ({fmt(s['covered_weight'])} of "
                            f"{fmt(s['total_weight'])} parcels/day)"),
         ("Optimality gap", f"{DASH if gap is None else pct(gap, 2)} ({s['status']})"),
+        *([row] if (row := draw_landed.headline_row(plan)) is not None else []),
     ]
 
 
@@ -473,7 +495,11 @@ def plan_map(
     candidate sites not chosen (optional, off at first), service areas (off at
     first: they overlap at world scale), demand as a heat map,
     uncovered demand points, a choropleth of the share of demand covered per
-    country, and the sea lanes from Ningbo–Zhoushan. A panel shows the headline
+    country, and the sea lanes from Ningbo–Zhoushan. A plan of the ``landed``
+    objective draws instead the sea lanes to its ports of entry (weighted by
+    volume, their cost in the tooltip), adds a choropleth of the landed cost per
+    parcel by country and each warehouse's breakdown in its popup
+    (:mod:`hzlogistics.maps.draw_landed`). A panel shows the headline
     figures, another the legend. The page keeps its Leaflet layers in
     ``window.hzLayers`` (``sites``, ``service_areas``, ``heat``, ``uncovered``,
     ``countries``, ``outlines``, ``sea_lanes``, ``candidates``).
@@ -531,7 +557,11 @@ def plan_map(
         layers.append(_service_layer(plan))
     layers.append(_heat_layer(plan, max_heat_points))
     uncovered = _uncovered_layer(plan, max_uncovered_points)
-    lanes = _lanes_layer(plan) if sea_lanes else None
+    landed = draw_landed.breakdown_of(plan) is not None
+    if not sea_lanes:
+        lanes = None
+    else:
+        lanes = draw_landed.lanes_layer(plan) if landed else _lanes_layer(plan)
     layers += [uncovered, lanes, *_sites_layers(plan, show_candidates=show_candidates)]
     for layer in layers:
         if layer is not None:
@@ -539,7 +569,9 @@ def plan_map(
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     add_panels(m, plan.title, _headline_rows(plan),
                 _plan_legend(plan, lanes=lanes is not None, uncovered=uncovered is not None,
-                             drawn=drawn_notes(plan, max_heat_points, max_uncovered_points)),
+                             drawn=drawn_notes(plan, max_heat_points, max_uncovered_points),
+                             landed_bounds=draw_landed.country_props(plan)[2] if landed
+                             else None),
                 sea=not tiles)
     use_assets(m, self_contained=self_contained)
     if path is not None:

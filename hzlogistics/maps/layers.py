@@ -71,26 +71,26 @@ return group;
 
 #: Shapes: GeoJSON polygons, lines or points with a style per feature
 #: (``properties.s`` indexes ``data.styles``) and a tooltip (``properties.t``).
+#: ``opts.styleKey``, ``opts.tipKey`` and ``opts.styles`` let a second layer read
+#: other properties and styles of the same payload (``data_from``).
 SHAPES_JS = """
-var styles = data.styles;
+var styles = opts.styles || data.styles;
+var sKey = opts.styleKey || 's', tKey = opts.tipKey || 't';
+function styleOf(f) { return Object.assign({}, styles[f.properties[sKey] || 0], opts.style || {}); }
 return L.geoJSON(data.geojson, {
     pane: opts.pane || 'overlayPane',
     interactive: opts.interactive !== false,
-    style: function (f) {
-        return Object.assign({}, styles[f.properties.s || 0], opts.style || {});
-    },
+    style: styleOf,
     pointToLayer: function (f, latlng) {
         return L.circleMarker(latlng, {pane: opts.pane || 'overlayPane'});
     },
     onEachFeature: function (f, layer) {
-        if (opts.tooltips && f.properties.t) {
-            layer.bindTooltip(f.properties.t, {sticky: true, className: 'hz-tip'});
+        if (opts.tooltips && f.properties[tKey]) {
+            layer.bindTooltip(f.properties[tKey], {sticky: true, className: 'hz-tip'});
         }
         if (opts.highlight) {
             layer.on('mouseover', function () { layer.setStyle(opts.highlight); });
-            layer.on('mouseout', function () {
-                layer.setStyle(Object.assign({}, styles[f.properties.s || 0], opts.style || {}));
-            });
+            layer.on('mouseout', function () { layer.setStyle(styleOf(f)); });
         }
     }
 });

@@ -266,6 +266,54 @@ def sea_lanes(
     return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs="EPSG:4326")
 
 
+def find_port(code: str) -> Port | None:
+    """A port of ``searoute``'s list by UN/LOCODE (``NLRTM``), or ``None``.
+
+    Raises
+    ------
+    MissingDependencyError
+        If ``searoute`` is not installed.
+
+    Examples
+    --------
+    >>> find_port("NLRTM").name
+    'Rotterdam'
+    """
+    return _ports()[0].get(str(code).upper())
+
+
+def sea_route(port: Port, *, origin_lon_lat: tuple[float, float] = settings.SEA_ORIGIN_LON_LAT
+              ) -> tuple[float, MultiLineString] | None:
+    """Length (km) and line (cut at the antimeridian) of the sea route to ``port``.
+
+    Routes from the default origin to the stored ports come from
+    :data:`ROUTES_FILE`; others are computed with ``searoute`` (a few
+    milliseconds each). Only drawing uses them: the landed-cost objective reads
+    the distances precomputed in ``sea_distances.csv``.
+
+    Returns
+    -------
+    (float, shapely.MultiLineString) or None
+        ``None`` when ``searoute`` finds no route.
+
+    Raises
+    ------
+    MissingDependencyError
+        If the route is not stored and ``searoute`` is not installed.
+
+    Examples
+    --------
+    >>> km, line = sea_route(find_port("NLRTM"))
+    >>> 18_000 < km < 21_000
+    True
+    """
+    origin = (float(origin_lon_lat[0]), float(origin_lon_lat[1]))
+    length_km, coords = _route(origin, port)
+    if not np.isfinite(length_km) or len(coords) < 2:
+        return None
+    return length_km, MultiLineString(split_antimeridian(coords))
+
+
 def write_routes_file(codes: Iterable[str] | None = None, path: str | Path = ROUTES_FILE, *,
                       origin_lon_lat: tuple[float, float] = settings.SEA_ORIGIN_LON_LAT) -> Path:
     """Compute each country's port and the route to it with ``searoute``, and store them.
@@ -321,5 +369,5 @@ def write_routes_file(codes: Iterable[str] | None = None, path: str | Path = ROU
     return path
 
 
-__all__ = ["MAIN_PORTS", "Port", "ROUTES_FILE", "days_at_sea", "main_port", "sea_lanes",
-           "split_antimeridian", "write_routes_file"]
+__all__ = ["MAIN_PORTS", "Port", "ROUTES_FILE", "days_at_sea", "find_port", "main_port",
+           "sea_lanes", "sea_route", "split_antimeridian", "write_routes_file"]

@@ -10,6 +10,8 @@ objective      question it answers
 ``median``     fastest average delivery with every point served
 ``cost``       cheapest network (rent + fixed + delivery) serving all
 ``min-area``   least floor area (or fewest sites) serving a share
+``landed``     cheapest cost from Hangzhou to the buyer (sea, port,
+               drayage, rent, fixed, last mile)
 =============  ==========================================================
 """
 
@@ -41,12 +43,14 @@ def solve(
     problem
         The siting problem as arrays.
     objective
-        One of ``coverage``, ``median``, ``cost``, ``min-area``.
+        One of ``coverage``, ``median``, ``cost``, ``min-area``, ``landed``.
     options
         Limits and seed; defaults from :mod:`hzlogistics.settings`.
     **kwargs
         Passed to the model (e.g. ``required_share`` for ``min-area``,
-        ``assignment`` for ``cost``).
+        ``assignment`` for ``cost``; ``inbound`` (required), ``rates``,
+        ``distance_km`` and ``assignment`` for ``landed``, see
+        :func:`hzlogistics.models.landed.solve_landed`).
 
     Returns
     -------
@@ -55,7 +59,7 @@ def solve(
     Raises
     ------
     ValidationError
-        For an unknown objective.
+        For an unknown objective, or ``landed`` without ``inbound``.
     """
     options = options or SolveOptions()
     if objective == "coverage":
@@ -74,6 +78,14 @@ def solve(
         from hzlogistics.models.min_area import solve_min_area
 
         return solve_min_area(problem, options, **kwargs)
+    if objective == "landed":
+        from hzlogistics.models.landed import solve_landed
+
+        inbound = kwargs.pop("inbound", None)
+        if inbound is None:
+            raise ValidationError("the landed objective needs inbound=, each site's port of "
+                                  "entry (hzlogistics.models.landed.inbound_from_frames)")
+        return solve_landed(problem, inbound, kwargs.pop("rates", None), options, **kwargs)
     import difflib
 
     close = difflib.get_close_matches(str(objective), OBJECTIVES, n=1)

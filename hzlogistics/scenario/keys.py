@@ -118,6 +118,25 @@ def _seed(value: Any) -> list[str]:
     return []
 
 
+def _check_rates(table: Any) -> list[str]:
+    """Problems of a table of USD per parcel by ISO2 country code."""
+    if not isinstance(table, Mapping):
+        return [f"must be a table of USD per parcel by country code, e.g. {{ DE = 1.5 }}, "
+                f"got {table!r}"]
+    out = []
+    for code, x in table.items():
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
+            out.append(f"{code!r}: expected an ISO 3166-1 alpha-2 country code such as 'DE'")
+        if _not_finite_number(x) or x < 0:
+            out.append(f"{code}: must be a number of USD >= 0, got {x!r}")
+    return out
+
+
+def _non_negative(what: str) -> Check:
+    return _when(lambda v: _not_finite_number(v) or v < 0,
+                 f"must be a number of {what} >= 0, got {{value!r}}")
+
+
 _FOLDER = _when(lambda v: not isinstance(v, str) or not v.strip(),
                 "must be a folder path, got {value!r}")
 
@@ -137,7 +156,8 @@ class Key:
         Its section (``None`` = the top level, ``"quotas"`` = a ``[quotas.XX]`` table).
     kind
         How its TOML value is read: ``str``, ``path``, ``float``, ``int``,
-        ``bool``, ``strs``, ``codes``, ``floats`` or ``count``; a trailing ``?``
+        ``bool``, ``strs``, ``codes``, ``floats``, ``rates`` (a table of numbers by
+        country code) or ``count``; a trailing ``?``
         accepts ``"none"``.
     values
         Its unit or valid values, as the documentation states them.
@@ -181,6 +201,8 @@ def _key(default: Any, section: str | None, kind: str, values: str, doc: str, me
     meta = {"key": Key(section, kind, values, doc, meaning, **more)}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
@@ -233,7 +255,9 @@ class Scenario:
         " | ".join(OBJECTIVES),
         "`coverage`: most parcels/day delivered within the service level. `median`: fastest "
         "mean delivery with every point served. `cost`: cheapest network (rent, fixed costs, "
-        "delivery). `min-area`: least floor area serving `required_share` of demand.",
+        "delivery). `min-area`: least floor area serving `required_share` of demand. `landed`: "
+        "cheapest cost from Hangzhou to the buyer's door (sea, port, drayage, rent, fixed "
+        "costs, last mile; rates in `[landed]`).",
         check=_choice(OBJECTIVES, "objective"))
     countries: list[str] | None = _key(
         None, None, "codes?", "list of ISO 3166-1 alpha-2 codes, or `\"all\"`",
@@ -336,9 +360,9 @@ class Scenario:
                     "must be > 0 and <= 1, got {value!r}"), sweep=())
     assignment: str = _key(
         "split", "model", "str", ", ".join(f"`{a}`" for a in ASSIGNMENTS),
-        "cost objective: split | single (each demand point to one site)",
-        "`cost`: whether a demand point may be served by several sites (`split`) or by one "
-        "(`single`).", check=_choice(ASSIGNMENTS, "assignment"))
+        "cost and landed objectives: split | single (each demand point to one site)",
+        "`cost`, `landed`: whether a demand point may be served by several sites (`split`) "
+        "or by one (`single`).", check=_choice(ASSIGNMENTS, "assignment"))
     fixed_cost_usd_year: float = _key(
         0.0, "model", "float", "USD/year, ≥ 0",
         "cost objective: yearly cost of running each open site beyond its rent, USD "
@@ -347,6 +371,103 @@ class Scenario:
         "insurance); a site's own `fixed_cost` column, when the sites file has one, wins.",
         check=_when(lambda v: _not_finite_number(v) or v < 0,
                     "must be a number of USD >= 0, got {value!r}"))
+    # --- [landed] --------------------------------------------------------------------------
+    origin_port: str = _key(
+        settings.LANDED_ORIGIN, "landed", "str",
+        ", ".join(f"`{k}` ({v})" for k, v in settings.ORIGIN_PORTS.items()),
+        "landed objective: port of departure from China (a port id of sea_distances.csv)",
+        "`landed`: port the goods leave China from. Default Ningbo–Zhoushan, Hangzhou's "
+        "container port, about 150 km by road from Hangzhou; Shanghai and Shenzhen are the "
+        "other origins of `data/countries/sea_distances.csv`.",
+        check=_choice(settings.ORIGIN_PORTS, "origin port"))
+    sea_usd_per_container_km: float = _key(
+        settings.SEA_USD_PER_CONTAINER_KM, "landed", "float", "USD per 40-ft container-km, ≥ 0",
+        "landed objective: sea freight, USD per 40-ft container per km",
+        "`landed`: sea freight from the origin to the port of entry. Assumption: a 40-ft "
+        "container from China to northern Europe at about USD 3,000 (the order of the Drewry "
+        "World Container Index Shanghai–Rotterdam spot rate in a calm market; roughly "
+        "1,500–8,000 in 2019–2024) over about 19,500 km by sea via Suez.",
+        check=_non_negative("USD"), sweep=("sea_rate",))
+    parcels_per_container: float = _key(
+        settings.PARCELS_PER_CONTAINER, "landed", "float", "parcels, > 0",
+        "landed objective: parcels in one 40-ft container",
+        "`landed`: turns container rates into rates per parcel. Assumption: a 40-ft high cube "
+        "holds 76 m³; at 80 % fill, 60 m³ of 30-litre parcels (about 40 × 30 × 25 cm).",
+        check=_positive())
+    port_usd_per_container: float = _key(
+        settings.PORT_USD_PER_CONTAINER, "landed", "float", "USD per container, ≥ 0",
+        "landed objective: port handling at both ends and clearance, USD per container",
+        "`landed`: terminal handling at both ends and customs clearance. Assumption: carriers' "
+        "published terminal handling charges of about USD 200–400 per container at each end.",
+        check=_non_negative("USD"))
+    drayage_unit: str = _key(
+        "container", "landed", "str", ", ".join(f"`{u}`" for u in settings.DRAYAGE_UNITS),
+        "landed objective: drayage charged per container-km or per pallet-km",
+        "`landed`: `container`: one truck per container (full truckload); `pallet`: less "
+        "than truckload, per pallet.", check=_choice(settings.DRAYAGE_UNITS, "drayage unit"))
+    drayage_usd_per_container_km: float = _key(
+        settings.DRAYAGE_USD_PER_CONTAINER_KM, "landed", "float", "USD per container-km, ≥ 0",
+        "landed objective: truck from the port of entry to the warehouse, USD per container-km",
+        "`landed`: drayage over the delivery network. Assumption: one truck with one 40-ft "
+        "container, empty return included; full-truckload road freight runs about USD 1.5–2.5 "
+        "per km in Europe and the US.", check=_non_negative("USD"),
+        sweep=("drayage_rate",))
+    drayage_usd_per_pallet_km: float = _key(
+        settings.DRAYAGE_USD_PER_PALLET_KM, "landed", "float", "USD per pallet-km, ≥ 0",
+        "landed objective: drayage per pallet-km (drayage_unit = \"pallet\")",
+        "`landed`: drayage less than truckload. Assumption: a pallet costs about 1.5 times its "
+        "share of a full truck (2.0 / 20 = 0.10).", check=_non_negative("USD"))
+    pallets_per_container: float = _key(
+        settings.PALLETS_PER_CONTAINER, "landed", "float", "pallets, > 0",
+        "landed objective: pallets in one 40-ft container",
+        "`landed`: a 40-ft container takes 20–24 pallets on the floor; 20 gives 100 parcels "
+        "per pallet.", check=_positive())
+    last_mile_unit: str = _key(
+        "hour", "landed", "str", ", ".join(f"`{u}`" for u in settings.LAST_MILE_UNITS),
+        "landed objective: last mile charged per parcel-hour or per parcel-km",
+        "`landed`: `hour`: per parcel-hour of travel on the delivery network; `km`: per "
+        "parcel-km of road.", check=_choice(settings.LAST_MILE_UNITS, "last-mile unit"))
+    last_mile_usd_per_parcel_h: float = _key(
+        settings.DELIVERY_COST_USD_PER_PARCEL_H, "landed", "float", "USD per parcel-hour, ≥ 0",
+        "landed objective: last mile, USD per parcel-hour of travel",
+        "`landed`: the library's delivery cost, as in the `cost` objective "
+        "(`settings.DELIVERY_COST_USD_PER_PARCEL_H`).", check=_non_negative("USD"))
+    last_mile_usd_per_parcel_km: float = _key(
+        settings.LAST_MILE_USD_PER_PARCEL_KM, "landed", "float", "USD per parcel-km, ≥ 0",
+        "landed objective: last mile, USD per parcel-km (last_mile_unit = \"km\")",
+        "`landed`: assumption: a van of about 100 parcels a day at about USD 5 per km of its "
+        "round.", check=_non_negative("USD"))
+    duty_usd_per_parcel: dict[str, float] = _key(
+        {}, "landed", "rates", "table of USD per parcel by ISO code, e.g. `{ US = 1.5 }`",
+        "landed objective: duty and import handling by the warehouse's country, USD per parcel",
+        "`landed`: duty and import handling per parcel, by the warehouse's country. None by "
+        "default: duties depend on the goods and their value.", check=_check_rates)
+    cross_border_usd_per_parcel: dict[str, float] = _key(
+        {}, "landed", "rates", "table of USD per parcel by ISO code, e.g. `{ NL = 0.7 }`",
+        "landed objective: handling of a parcel served from another country, by the buyer's "
+        "country, USD per parcel",
+        "`landed`: charged on a parcel served from a warehouse in another country of a "
+        "cross-border group (customs, handling), by the buyer's country. None by default.",
+        check=_check_rates)
+    unserved: str = _key(
+        settings.UNSERVED_RULE, "landed", "str",
+        ", ".join(f"`{u}`" for u in settings.UNSERVED_RULES),
+        "landed objective: demand no site reaches in time is infeasible | penalty",
+        "`landed`: demand that no candidate site reaches within the service level either makes "
+        "the plan `infeasible` or is charged `unserved_usd_per_parcel` (`penalty`).",
+        check=_choice(settings.UNSERVED_RULES, "rule for unserved demand"))
+    unserved_usd_per_parcel: float = _key(
+        settings.UNSERVED_USD_PER_PARCEL, "landed", "float", "USD per parcel, ≥ 0",
+        "landed objective: penalty per parcel no site reaches in time, USD",
+        "`landed`: assumption: the order of a small international express parcel sent from "
+        "China instead.", check=_non_negative("USD"))
+    sea_distances_file: str | None = _key(
+        None, "landed", "path?", "file path (CSV `origin,port,country,name,candidate,"
+        "distance_km`)",
+        "landed objective: sea distances to use instead of the data set's sea_distances.csv",
+        "`landed`: port-to-port sea distances, precomputed with `searoute` when the data set "
+        "is built (`data/countries/sea_distances.csv`); a port of entry is a port that is "
+        "also a candidate site.", shown_default="the data set's `sea_distances.csv`")
     # --- [competition] ---------------------------------------------------------------------
     competitor_sites: str | None = _key(
         None, "competition", "path?", "file path (CSV `id,lon,lat[,country]`)",

@@ -58,6 +58,11 @@ def coerce(kind: str, value: Any) -> tuple[Any, str | None]:
             return ([v.upper() for v in items] if base == "codes" else items), None
         extra = ' or "all"' if base == "codes" else ""
         return None, f"must be a list of text values{extra}, got {value!r}"
+    if base == "rates":
+        if isinstance(value, dict) and all(is_number(v) for v in value.values()):
+            return {str(k).strip().upper(): float(v) for k, v in value.items()}, None
+        return None, ("must be a table of numbers by country code, e.g. { DE = 1.5 }, "
+                      f"got {value!r}")
     if base == "floats":
         if isinstance(value, list) and all(is_number(v) for v in value):
             return [float(v) for v in value], None

@@ -38,6 +38,9 @@ def toml_value(value: Any) -> str:
         return str(int(value)) + ".0" if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, str):
         return _toml_string(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(str(k))} = {toml_value(v)}"
+                                for k, v in value.items()) + " }" if value else "{}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from hzlogistics import settings
 from hzlogistics._errors import ValidationError
 
-Objective = Literal["coverage", "median", "cost", "min-area"]
+Objective = Literal["coverage", "median", "cost", "min-area", "landed"]
 Status = Literal["optimal", "feasible", "infeasible", "interrupted", "error"]
 
 

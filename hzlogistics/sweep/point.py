@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from hzlogistics._errors import HzLogisticsError
 from hzlogistics.plan import Inputs, build_problem, solve_reachable
+from hzlogistics.plan_landed import build_landed_inputs
 from hzlogistics.scenario import Scenario, objective_kwargs
 from hzlogistics.solvers.problem import SolveOptions, SolveResult, relative_gap
 from hzlogistics.solvers.sites import plan_violations
@@ -131,8 +132,11 @@ def solve_point(
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap,
                            seed=scenario.seed, workers=workers, hint=hint, stop=stop)
     try:
-        result = solve_reachable(problem, scenario.objective, options,
-                                 **objective_kwargs(scenario))
+        kwargs = objective_kwargs(scenario)
+        if scenario.objective == "landed":
+            kwargs.update(build_landed_inputs(scenario, inputs, coverage,  # type: ignore[arg-type]
+                                              problem))
+        result = solve_reachable(problem, scenario.objective, options, **kwargs)
     except HzLogisticsError as exc:
         return PointOutcome(None, start=start, message=str(exc), total_weight=total,
                             wall_s=time.perf_counter() - t0)
