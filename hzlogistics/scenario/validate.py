@@ -307,9 +307,9 @@ def check_key(name: str, value: Any) -> tuple[Any, list[str]]:
     (0.0, ['must be a positive number, got 0.0'])
     >>> check_key("count", 5)
     ((5, 5), [])
->>> check_key("phasing.years", "2020:2018")[1][0][-30:]
+    >>> check_key("phasing.years", "2020:2018")[1][0][-30:]
     "(FIRST <= LAST), got '2020:2018'"
-    """  # noqa: E501
+    """
     if name.startswith("phasing."):
         pkey = PHASING_KEY_INFO[name.split(".", 1)[1]]
         v, problem = coerce(pkey.kind, value)
