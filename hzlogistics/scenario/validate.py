@@ -307,7 +307,7 @@ def check_key(name: str, value: Any) -> tuple[Any, list[str]]:
     (0.0, ['must be a positive number, got 0.0'])
     >>> check_key("count", 5)
     ((5, 5), [])
-    >>> check_key("phasing.years", "2020:2018")[1][0][-30:]
+    >>> check_key("phasing.years", "2020:2018")[1][0][-32:]
     "(FIRST <= LAST), got '2020:2018'"
     """
     if name.startswith("phasing."):
