@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "hzlogistics.maps": 6,
     "hzlogistics.report": 6,
     "hzlogistics.plan": 7,
+    "hzlogistics.phased_plan": 7,  # a scenario's [phasing] to the model and back; read by plan
     "hzlogistics.saved_plan": 7,  # a plan folder read back into a Plan
     "hzlogistics.sweep": 7,
     "hzlogistics.cli": 8,
