@@ -237,6 +237,14 @@ def _summary_text(summary: dict[str, Any], paths: dict[str, Path]) -> str:
     width = max(len(k) for k, _ in rows)
     lines = [f"Plan {summary['name']}: {summary['title']}"]
     lines += [f"  {k:<{width}}  {v}" for k, v in rows]
+    if summary.get("years"):
+        lines.append(f"Roll-out (the figures above are {summary['years'][-1]['year']}'s; the "
+                     "objective is summed over the years)")
+        lines.append(_table(summary["years"], [
+            ("year", "year", ""), ("n_open", "sites", ",d"), ("n_new", "new", ",d"),
+            ("total_area_m2", "floor area m²", ",.0f"),
+            ("covered_weight", "covered parcels/day", ",.0f"),
+            ("covered_share", "share", ".1%")]))
     lines.append("Files")
     lines += [f"  {p}" for p in paths.values()]
     return "\n".join(lines)
@@ -350,6 +358,17 @@ def _overrides(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]
             put("--count", "count_min", lo)
             put("--count", "count_max", hi)
         attempt(count)
+    if getattr(args, "years", None) is not None:
+        from hzlogistics.scenario import check_key
+
+        text = args.years.strip()
+        parts = [x.strip() for x in text.split(",")]
+        given: Any = ([int(x) for x in parts] if "," in text and all(x.isdigit() for x in parts)
+                      else text)
+        years, found = check_key("phasing.years", given)
+        problems.extend(f"--years: {m}" for m in found)
+        if not found:
+            put("--years", "phasing.years", years)
     if getattr(args, "countries", None) is not None:
         text = args.countries.strip()
         put("--countries", "countries", None if text.lower() == "all" else
@@ -416,12 +435,18 @@ def _scenario_from_args(args: argparse.Namespace) -> tuple[Scenario, str]:
     else:
         scenario = default_scenario()
         source = settings.DEFAULT_SCENARIO
+    years = values.pop("phasing.years", None)
+    if years is not None:  # --years phases the scenario, or changes its years
+        from hzlogistics.scenario import Phasing
+
+        values["phasing"] = dataclasses.replace(scenario.phasing or Phasing(), years=years)
     if values:
         if "coverage_file" in values:  # a coverage given by flag replaces a radius or cutoff
             values = {"radius_km": None, "cutoff_h": None, **values}
         scenario = dataclasses.replace(scenario, **values)
     _check_coverage_flags(scenario, flags, source)
-    validate_scenario(scenario, where=lambda f: flags.get(f.split(".")[0], f"{source}: {f}"))
+    validate_scenario(scenario, where=lambda f: flags.get(f, flags.get(
+        f.split(".")[0], f"{source}: {f}")))
     return scenario, source
 
 
@@ -863,6 +888,8 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--assignment", choices=list(ASSIGNMENTS))
     g.add_argument("--fixed-cost", metavar="USD", dest="fixed_cost_usd_year",
                    help="cost: yearly cost of running each open site beyond rent, USD")
+    g.add_argument("--years", metavar="FIRST:LAST",
+                   help="plan a roll-out over these years, e.g. 2017:2020 (or 2018,2020)")
     g.add_argument("--time-limit-s", metavar="T", help="solve time limit, seconds")
     g.add_argument("--gap", metavar="G",
                    help="relative gap target, e.g. 0.001; 0 asks for proven optimality")

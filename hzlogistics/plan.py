@@ -741,7 +741,13 @@ def check_scenario(scenario: Scenario, *, progress: bool = False) -> list[str]:
     validate_scenario(scenario)
     inputs = load_inputs(scenario)
     coverage = build_scenario_coverage(scenario, inputs, progress=progress)
-    return explain_infeasibility(build_problem(scenario, inputs, coverage))
+    problem = build_problem(scenario, inputs, coverage)
+    if scenario.phasing is not None:  # each year's limits, and the years against each other
+        from hzlogistics.models.phased import phasing_conflicts
+        from hzlogistics.phased_plan import build_phased_problem
+
+        return phasing_conflicts(build_phased_problem(scenario, problem, inputs.demand))
+    return explain_infeasibility(problem)
 
 
 def run_scenario(

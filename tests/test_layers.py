@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     # maps and the report read a Plan (imported for annotations only) and never build one
     "hzlogistics.maps": 6,
     "hzlogistics.report": 6,
+    "hzlogistics.rollout_report": 6,  # the roll-out part of report.md and its chart
     "hzlogistics.plan": 7,
     "hzlogistics.phased_plan": 7,  # a scenario's [phasing] to the model and back; read by plan
     "hzlogistics.saved_plan": 7,  # a plan folder read back into a Plan
