@@ -26,7 +26,7 @@ def toy(seed: int = 1, n_sites: int = 12, n_demand: int = 40) -> tuple[
         gpd.GeoDataFrame, gpd.GeoDataFrame, sp.csr_matrix]:
     rng = np.random.default_rng(seed)
     sites = gpd.GeoDataFrame(
-        {"id": [f"s{i}" for i in range(n_sites)],
+        {"id": [f"s{i}" for i in range(n_sites)], "name": [f"site {i}" for i in range(n_sites)],
          "country": ["DE"] * (n_sites // 2) + ["FR"] * (n_sites - n_sites // 2),
          "existing_area_m2": [200.0] + [0.0] * (n_sites - 1)},
         geometry=gpd.points_from_xy(rng.uniform(0, 10, n_sites), rng.uniform(40, 50, n_sites)),
