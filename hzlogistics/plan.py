@@ -103,12 +103,7 @@ class Plan:
         return [] if self.phases is None else list(self.phases.years)
 
     def year(self, year: int) -> Plan:
-        """The plan of one year of a phased roll-out, with its own KPIs.
-
-        Examples
-        --------
-        >>> plan.year(2019).summary()["covered_share"]  # doctest: +SKIP
-        0.487
+        """The plan of one year of a phased roll-out (e.g. ``plan.year(2019)``), with its KPIs.
 
         Raises
         ------
