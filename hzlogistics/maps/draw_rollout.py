@@ -157,5 +157,9 @@ def add_year_slider(m: folium.Map, plan: Plan) -> None:
         + "".join(f'<option value="{k}" label="{y}"></option>' for k, y in enumerate(years))
         + "</datalist></div>")
     root.html.add_child(RawHtml(panel), name="hz_year_panel")
+    # the year layers lengthen the layer control: the legend scrolls rather than run under it
+    root.header.add_child(RawHtml(
+        "<style>#hz-legend {max-height: calc(100vh - 360px); overflow-y: auto;}</style>"),
+        name="hz_year_css")
     script = _SLIDER_JS % {"years": to_js(years), "keys": to_js([f"year_{y}" for y in years])}
     root.script.add_child(RawHtml(script), name="hz_year_slider")
