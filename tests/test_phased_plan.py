@@ -210,3 +210,29 @@ def test_run_scenario_plans_own_data_year_by_year() -> None:
     assert first.summary()["n_open"] >= 2 and last.summary()["n_open"] >= 4
     assert set(first.open_sites["id"]) <= set(last.open_sites["id"])
     assert hz.Plan is Plan
+
+
+def test_builtin_roll_out_on_five_markets_nests_and_keeps_every_year_s_limits() -> None:
+    base = load_scenario("hangzhou-2017-2020")
+    assert base.phasing is not None
+    scenario = replace(base, countries=["DE", "FR", "NL", "BE", "PL"], area_budget_m2=30_000.0,
+                       count_min=100, count_max=160, time_limit_s=60.0,
+                       phasing=replace(base.phasing, area_budget_m2=None, count=None))
+    plan = run_scenario(scenario)
+    assert plan.phases is not None and plan.result.has_solution
+    ph, r = plan.phases.problem, plan.phases.result
+    assert rollout_violations(ph, r.area_m2) == []
+    assert ph.area_budget_m2.tolist() == [7_500.0, 15_000.0, 22_500.0, 30_000.0]
+    assert ph.count_min.tolist() == [25, 50, 75, 100]
+    rows = plan.summary()["years"]
+    for t, row in enumerate(rows):
+        assert row["total_area_m2"] <= ph.area_budget_m2[t] + 1e-6
+        assert ph.count_min[t] <= row["n_open"] <= ph.count_max[t]
+        assert row["n_existing"] == 3  # Frankfurt, Paris, Rotterdam: open from 2017
+    # the year's demand is the data's, shrunk by 1.25 a year back from 2020
+    assert rows[-1]["total_weight"] == pytest.approx(float(plan.demand["weight"].sum()))
+    assert rows[0]["total_weight"] == pytest.approx(rows[-1]["total_weight"] / 1.25 ** 3)
+    s = plan.summary()
+    assert s["bound"] >= s["objective"] - 1e-6
+    assert s["objective"] >= s["phased"]["myopic_objective"] - 1e-6
+    assert s["objective"] >= s["phased"]["last_year_first_objective"] - 1e-6
