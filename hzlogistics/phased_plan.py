@@ -175,6 +175,12 @@ def year_weights(scenario: Scenario, demand: pd.DataFrame) -> np.ndarray:
     numpy.ndarray
         ``(n_years, n_demand)``.
 
+    Raises
+    ------
+    ValidationError
+        When a yearly demand file is malformed, or ``country_growth`` is given
+        for demand points without a country.
+
     Examples
     --------
     >>> from hzlogistics.scenario import Phasing, Scenario
@@ -191,7 +197,12 @@ def year_weights(scenario: Scenario, demand: pd.DataFrame) -> np.ndarray:
         ids = demand["id"].to_numpy()
         return np.vstack([read_year_demand(f, ids) for f in ph.demand_files])
     weight = demand["weight"].to_numpy(dtype=float)
-    if ph.country_growth and "country" in demand.columns:
+    if ph.country_growth and "country" not in demand.columns:
+        raise ValidationError(f"scenario '{scenario.name}': phasing.country_growth names "
+                              f"{', '.join(ph.country_growth)}, but the demand points carry no "
+                              "country; add a country column to the demand file, or use "
+                              "demand_growth alone")
+    if ph.country_growth:
         countries = demand["country"].astype(str).str.upper()
         rate = countries.map(lambda c: ph.country_growth.get(c, ph.demand_growth)).to_numpy(
             dtype=float)

@@ -236,3 +236,11 @@ def test_builtin_roll_out_on_five_markets_nests_and_keeps_every_year_s_limits() 
     assert s["bound"] >= s["objective"] - 1e-6
     assert s["objective"] >= s["phased"]["myopic_objective"] - 1e-6
     assert s["objective"] >= s["phased"]["last_year_first_objective"] - 1e-6
+
+
+def test_country_growth_needs_the_demand_s_countries() -> None:
+    _, demand, _ = toy()
+    s = Scenario(phasing=Phasing(years=[2019, 2020], country_growth={"DE": 0.1}))
+    with pytest.raises(ValidationError, match="country_growth names DE, but the demand points "
+                                              "carry no country"):
+        year_weights(s, demand.drop(columns="country"))
