@@ -13,6 +13,7 @@ which reads a plan without importing this module:
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import folium
 
     from hzlogistics.coverage import Coverage
-    from hzlogistics.scenario import Scenario
+    from hzlogistics.phased_plan import Phases
+    from hzlogistics.scenario import Phasing, Scenario
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,11 @@ class Plan:
         The scenario, when the plan came from one.
     timings
         Wall seconds of each stage (load, coverage, solve, ...).
+    phases
+        For a phased roll-out, its years: each year's plan and the roll-out
+        (see :meth:`year`); the plan itself is then the last year's, with the
+        roll-out's objective, bound and gap and the sites' ``open_year`` and
+        ``area_m2_<year>``. ``None`` for a one-period plan.
     """
 
     name: str
@@ -89,6 +96,26 @@ class Plan:
     coverage: Coverage | None = None
     scenario: Scenario | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    phases: Phases | None = None
+
+    # ----------------------------------------------------------------- years
+    @property
+    def years(self) -> list[int]:
+        """The years of a phased roll-out (empty for a one-period plan)."""
+        return [] if self.phases is None else list(self.phases.years)
+
+    def year(self, year: int) -> Plan:
+        """The plan of one year of a phased roll-out (e.g. ``plan.year(2019)``), with its KPIs.
+
+        Raises
+        ------
+        ValidationError
+            When the plan is not phased, or has no such year.
+        """
+        if self.phases is None:
+            raise ValidationError(f"plan '{self.name}' is not a phased roll-out; plan a "
+                                  "scenario with a [phasing] section (or --years) for one")
+        return self.phases.year(year)
 
     # ----------------------------------------------------------------- KPIs
     @property
@@ -146,6 +173,20 @@ class Plan:
             if self.problem is not None else 0.0,
             "wall_s": float(r.wall_s),
             "timings": {k: round(float(v), 3) for k, v in self.timings.items()},
+        } | self._phased_summary()
+
+    def _phased_summary(self) -> dict[str, Any]:
+        """``phased`` (how the roll-out was valued) and ``years`` (one row per year)."""
+        if self.phases is None:
+            return {}
+        from hzlogistics.phased_plan import PHASED_OBJECTIVE
+
+        ph = self.phases
+        return {
+            "phased": {"objective": PHASED_OBJECTIVE, "discount": float(ph.problem.discount),
+                       "years": list(ph.years), "method": ph.result.method,
+                       **{f"{k}_objective": v for k, v in ph.baselines.items()}},
+            "years": ph.table(),
         }
 
     @property
@@ -699,7 +740,13 @@ def check_scenario(scenario: Scenario, *, progress: bool = False) -> list[str]:
     validate_scenario(scenario)
     inputs = load_inputs(scenario)
     coverage = build_scenario_coverage(scenario, inputs, progress=progress)
-    return explain_infeasibility(build_problem(scenario, inputs, coverage))
+    problem = build_problem(scenario, inputs, coverage)
+    if scenario.phasing is not None:  # each year's limits, and the years against each other
+        from hzlogistics.models.phased import phasing_conflicts
+        from hzlogistics.phased_plan import build_phased_problem
+
+        return phasing_conflicts(build_phased_problem(scenario, problem, inputs.demand))
+    return explain_infeasibility(problem)
 
 
 def run_scenario(
@@ -743,9 +790,6 @@ def run_scenario(
     InfeasibleError
         When no plan satisfies the constraints; the error lists the conflicts.
     """
-    import time
-
-    from hzlogistics._errors import InfeasibleError
     from hzlogistics.scenario import validate_scenario
 
     validate_scenario(scenario)
@@ -767,18 +811,82 @@ def run_scenario(
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap,
                            seed=scenario.seed, log=log, progress=on_incumbent, stop=stop,
                            hint=hint)
+    return solve_scenario_problem(scenario, inputs, coverage, problem, options, timings, t)
+
+
+def solve_scenario_problem(scenario: Scenario, inputs: Inputs, coverage: Coverage,
+                           problem: SitingProblem, options: SolveOptions,
+                           timings: dict[str, float], t0: float) -> Plan:
+    """Solve a scenario's problem (one period, or its ``[phasing]`` roll-out) into a Plan.
+
+    Parameters
+    ----------
+    scenario, inputs, coverage, problem
+        The scenario and what :func:`load_inputs`, :func:`build_scenario_coverage`
+        and :func:`build_problem` made of it.
+    options
+        Limits, seed and callbacks of the solve.
+    timings
+        Stage timings so far; ``solve_s`` is added (counted from ``t0``).
+
+    Raises
+    ------
+    InfeasibleError
+        When no plan (no roll-out) satisfies the constraints; with the conflicts.
+    """
+    from hzlogistics._errors import InfeasibleError
     from hzlogistics.scenario import objective_kwargs
 
+    if scenario.phasing is not None:
+        return _solve_phased(scenario, inputs, coverage, problem, options, timings, t0)
     kwargs = objective_kwargs(scenario)
     if scenario.objective == "landed":
         kwargs.update(build_landed_inputs(scenario, inputs, coverage, problem))
     result = solve_reachable(problem, scenario.objective, options, **kwargs)
-    timings["solve_s"] = time.perf_counter() - t
+    timings["solve_s"] = time.perf_counter() - t0
     if result.status == "infeasible":
         raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
     return make_plan(result, problem, inputs.demand, inputs.sites, inputs.countries,
                      coverage=coverage, name=scenario.name, title=scenario.title,
                      scenario=scenario, timings=timings)
+
+
+def _solve_phased(scenario: Scenario, inputs: Inputs, coverage: Coverage,
+                  problem: SitingProblem, options: SolveOptions,
+                  timings: dict[str, float], t0: float) -> Plan:
+    """The roll-out of a phased scenario: the last year's plan, knowing every year's."""
+    from dataclasses import replace
+
+    from hzlogistics import phased_plan as phasing
+    from hzlogistics._errors import InfeasibleError
+    from hzlogistics.models.phased import solve_phased
+
+    phased = phasing.build_phased_problem(scenario, problem, inputs.demand)
+    result = solve_phased(phased, options)
+    timings["solve_s"] = time.perf_counter() - t0
+    if result.status == "infeasible":
+        raise InfeasibleError(result.reasons or ["the solver proved the years' limits conflict"])
+    if not result.has_solution:
+        raise SolverError(f"the roll-out ended '{result.status}' after {result.wall_s:.1f} s "
+                          "without a plan: " + "; ".join(result.reasons or [
+                              "raise the time limit (time_limit_s / --time-limit-s)"]))
+    years = [int(y) for y in phased.years]
+    plans = {}
+    for t, year in enumerate(years):
+        plans[year] = make_plan(
+            phasing.year_result(result, t), phasing.year_problem_of(phased, t),
+            inputs.demand.assign(weight=phased.weight[t]), inputs.sites, inputs.countries,
+            coverage=coverage, name=f"{scenario.name}-{year}", title=f"{scenario.title}, {year}",
+            scenario=scenario)
+    last = plans[years[-1]]
+    baselines = {name: float(result.info[key]) for name, key in  # type: ignore[arg-type]
+                 (("myopic", "forward_objective"), ("last_year_first", "backward_objective"))
+                 if isinstance(result.info.get(key), float)}
+    return replace(last, name=scenario.name, title=scenario.title,
+                   sites=phasing.rollout_site_columns(last.sites, result),
+                   result=phasing.rollout_result(result), timings=dict(timings),
+                   phases=phasing.Phases(years=years, plans=plans, result=result,
+                                         problem=phased, baselines=baselines))
 
 
 def solve_plan(
@@ -804,6 +912,7 @@ def solve_plan(
     title: str | None = None,
     on_incumbent: Any = None,
     stop: Any = None,
+    phasing: Phasing | None = None,
 ) -> Plan:
     """Plan on a planner's own demand and candidate sites, in one call.
 
@@ -822,6 +931,11 @@ def solve_plan(
         Total area allowed (``None`` = no budget), the size tiers, the number of
         sites (exact or ``(lo, hi)``; ``None`` = free), parcels/day per m²
         (``None`` = no capacity).
+    phasing
+        Plan a roll-out over several years (see
+        :class:`~hzlogistics.scenario.Phasing`): ``count`` and ``area_budget_m2``
+        are then the last year's, shared out over the years unless ``phasing``
+        gives each year's; the plan knows its years (:meth:`Plan.year`).
 
     Returns
     -------
@@ -837,7 +951,7 @@ def solve_plan(
         When no plan satisfies the constraints.
     """
     from hzlogistics import settings
-    from hzlogistics.scenario import Scenario, objective_kwargs, validate_scenario
+    from hzlogistics.scenario import Scenario, validate_scenario
 
     lo, hi = (0, None) if count is None else (
         (int(count), int(count)) if isinstance(count, int | np.integer) else
@@ -851,14 +965,11 @@ def solve_plan(
         capacity_per_m2=capacity_per_m2, forbidden_sites=list(forbidden_sites or []),
         required_share=required_share, assignment=assignment,
         time_limit_s=settings.TIME_LIMIT_S if time_limit_s is None else time_limit_s,
-        gap=settings.GAP_TARGET if gap is None else gap, seed=seed,
+        gap=settings.GAP_TARGET if gap is None else gap, seed=seed, phasing=phasing,
     )
     arguments = {"size_tiers_m2": "sizes_m2", "count_min": "count", "count_max": "count"}
     validate_scenario(scenario, where=lambda f: f"solve_plan: {arguments.get(f, f)}")
     inputs = check_inputs(Inputs(demand=demand, sites=sites, countries=countries))
-    import time
-
-    from hzlogistics._errors import InfeasibleError
 
     t0 = time.perf_counter()
     if coverage is None:
@@ -881,13 +992,5 @@ def solve_plan(
     problem = build_problem(scenario, inputs, cov)
     options = SolveOptions(time_limit_s=scenario.time_limit_s, gap=scenario.gap, seed=seed,
                            progress=on_incumbent, stop=stop)
-    kwargs = objective_kwargs(scenario)
-    if objective == "landed":
-        kwargs.update(build_landed_inputs(scenario, inputs, cov, problem))
-    result = solve_reachable(problem, objective, options, **kwargs)
-    t2 = time.perf_counter()
-    if result.status == "infeasible":
-        raise InfeasibleError(result.reasons or ["the solver proved the constraints conflict"])
-    return make_plan(result, problem, demand, sites, countries, coverage=cov, name=name,
-                     title=title, scenario=scenario,
-                     timings={"coverage_s": t1 - t0, "solve_s": t2 - t1})
+    return solve_scenario_problem(scenario, inputs, cov, problem, options,
+                                  {"coverage_s": t1 - t0}, t1)

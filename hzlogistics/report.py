@@ -11,6 +11,11 @@
     report.md          headline figures and a per-country table (and the landed cost)
     scenario.toml      the scenario that produced the plan
 
+and, for a phased roll-out, ``rollout.png`` / ``rollout.html`` (the covered
+share per year), with a section per year in ``report.md``, a per-year table in
+``summary.json`` and ``open_year`` / ``area_m2_<year>`` in ``sites.csv``
+(see :mod:`hzlogistics.rollout_report`).
+
 The files are first written into a hidden staging folder inside the target
 and moved into place only when all of them are complete, so a failed or
 interrupted run never leaves a half-written file nor replaces the files of an
@@ -162,6 +167,14 @@ def write_plan(
             "assignments_csv": lambda p: write_atomic(p, csv_text(plan.assignments)),
             "report": lambda p: write_atomic(p, report_markdown(plan)),
         }
+        if plan.phases is not None:  # a roll-out: its chart of covered share per year
+            from hzlogistics.rollout_report import ROLLOUT_FILES, rollout_html, rollout_png
+
+            writers["rollout_png"] = lambda p: write_atomic(p, rollout_png(plan))
+            writers["rollout_html"] = lambda p: write_atomic(p, rollout_html(plan))
+            files = {**PLAN_FILES, **ROLLOUT_FILES}
+        else:
+            files = PLAN_FILES
         text = scenario_text
         if text is None and plan.scenario is not None:
             from hzlogistics.scenario import scenario_to_toml
@@ -170,8 +183,8 @@ def write_plan(
         if text is not None:
             writers["scenario"] = lambda p: write_atomic(p, text)
         for kind, write in writers.items():
-            write(staging / PLAN_FILES[kind])
-            final[kind] = out / PLAN_FILES[kind]
+            write(staging / files[kind])
+            final[kind] = out / files[kind]
         final["summary"] = out / PLAN_FILES["summary"]
         if map_target is not None:
             # drawn beside its final place (the map folder may be on another disk),
@@ -179,7 +192,7 @@ def write_plan(
             map_tmp = _draw_map_aside(plan, map_target)
         summary = plan_summary(plan, files=final, out_dir=out, map_path=map_target)
         write_atomic(staging / PLAN_FILES["summary"], _dumps(summary))
-        moves = [(staging / PLAN_FILES[k], final[k]) for k in final if k != "summary"]
+        moves = [(staging / files[k], final[k]) for k in final if k != "summary"]
         if map_tmp is not None and map_target is not None:
             final["map"] = map_target
             moves.append((map_tmp, map_target))
@@ -289,7 +302,8 @@ def sites_table(plan: Plan) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``id, open, area_m2, served_weight`` first, then status, place,
-        rent and travel-time columns; ``lon``/``lat`` instead of a geometry.
+        rent and travel-time columns (for a roll-out, then ``open_year`` and
+        ``area_m2_<year>`` of every year); ``lon``/``lat`` instead of a geometry.
         A landed-cost plan adds each open site's ``port_of_entry``,
         ``inbound_usd_per_parcel``, ``drayage_km`` and ``landed_usd_per_parcel``.
     """
@@ -304,6 +318,8 @@ def sites_table(plan: Plan) -> pd.DataFrame:
         for col in LANDED_SITE_COLUMNS:
             table[col] = ids.map(landed[col]).to_numpy()
     first = [c for c in SITE_COLUMNS if c in table.columns]
+    if "open_year" in table.columns:  # a roll-out: the year each site opens, its area by year
+        first += ["open_year"] + [c for c in table.columns if c.startswith("area_m2_")]
     return table[first + [c for c in table.columns if c not in first]]
 
 
@@ -464,6 +480,13 @@ def report_markdown(plan: Plan) -> str:
                 f"{_fmt(r.get('mean_travel_time_h'), 2)} | {_fmt(r['rent_usd_year'])} |")
         lines.append("")
     lines += landed_markdown(plan)
+    if plan.phases is not None:
+        from hzlogistics.rollout_report import rollout_markdown
+
+        lines.insert(2, f"The figures below are {plan.years[-1]}'s, the last year of the "
+                        "roll-out; the objective is summed over the years. Each year follows "
+                        "in its own section.\n")
+        lines += [rollout_markdown(plan)]
     return "\n".join(lines)
 
 

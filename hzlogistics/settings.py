@@ -52,6 +52,16 @@ COVERAGE_MODES: tuple[str, ...] = ("network", "geodesic")
 #: How the cost objective may assign demand to sites: split, or each point to one site.
 ASSIGNMENTS: tuple[str, ...] = ("split", "single")
 
+#: Years of a phased roll-out when a scenario's ``[phasing]`` names none.
+PHASING_YEARS: tuple[int, ...] = (2017, 2018, 2019, 2020)
+
+#: Yearly growth of every country's demand in a phased roll-out (an assumption:
+#: the last year's demand is the data's, each earlier year has 1 / 1.25 of the next).
+DEMAND_GROWTH: float = 0.25
+
+#: Most years a phased roll-out may span.
+MAX_PHASING_YEARS: int = 30
+
 #: Name of the built-in scenario.
 DEFAULT_SCENARIO: str = "hangzhou-2020"
 

@@ -1004,6 +1004,143 @@ AREA_SPEED_COST: list[Cell] = [
 
 
 # ---------------------------------------------------------------------------
+# 06: phased roll-out
+# ---------------------------------------------------------------------------
+PHASED: list[Cell] = [
+    md("""
+    # A phased roll-out: which warehouses open first?
+
+    Hangzhou's plan grows from the 13 warehouses running today to about 1,000 by 2020.
+    A planner has to say which sites open in 2018, which in 2019 and which in 2020, as
+    demand grows. This notebook asks what planning the years together is worth:
+
+    * **multi-period**: every year planned at once, the networks nested (a site that
+      opens stays open, and never shrinks), the demand covered summed over the years;
+    * **myopic**: each year planned for its own demand, then forced to nest (the
+      previous year's sites stay open);
+    * **last year first**: 2020 planned alone, then each earlier year chooses which of
+      next year's sites open first.
+
+    **Size of the run.** Five markets (Germany, France, the Netherlands, Belgium and
+    Poland), same-day delivery, 5 more warehouses each year up to 20 in 2020, and no
+    capacity limit, so that where the warehouses stand is all that matters. Demand
+    grows at different rates: Poland doubles every year, France grows 50 %, Germany
+    stays flat (an assumption to vary, `country_growth`). Each solve gets at most 30
+    seconds; the notebook runs in well under a minute.
+    """),
+    code("""
+    import dataclasses
+
+    import pandas as pd
+
+    import hzlogistics as hz
+    from hzlogistics.models import solve
+    from hzlogistics.models.phased import solve_last_year_first, solve_myopic, year_problem
+
+    base = hz.load_scenario("hangzhou-2017-2020")
+    scenario = dataclasses.replace(
+        base, name="eu-rollout", title="Five EU markets, roll-out 2017-2020",
+        countries=["DE", "FR", "NL", "BE", "PL"], service_level="same-day",
+        capacity_per_m2=None, area_budget_m2=None, count_min=20, count_max=20,
+        min_sites_per_country=0, time_limit_s=30.0,
+        phasing=dataclasses.replace(
+            base.phasing, area_budget_m2=None, count=None,  # 5, 10, 15, 20 warehouses
+            country_growth={"PL": 1.0, "FR": 0.5, "DE": 0.0}),
+    )
+    scenario.phasing
+    """),
+    md("""
+    ## The multi-period plan
+
+    `run_scenario` solves the roll-out; the plan it returns is 2020's, and knows its
+    years: `plan.year(2018)` is 2018's plan with its own KPIs. The objective is the
+    parcels/day covered each year, summed over the years, with a proven bound.
+    """),
+    code("""
+    plan = hz.run_scenario(scenario)
+    s = plan.summary()
+    print(f"{s['status']}: {s['objective']:,.0f} parcels/day-years covered, bound "
+          f"{s['bound']:,.0f} (gap {s['gap']:.2%}), solved in {s['wall_s']:.1f} s")
+    pd.DataFrame(s["years"]).set_index("year")[
+        ["n_open", "n_new", "covered_weight", "total_weight", "covered_share"]]
+    """),
+    code("""
+    y2018 = plan.year(2018)
+    y2018.open_sites[["id", "name", "country", "area_m2"]]
+    """),
+    md("""
+    ## Each year on its own does not nest
+
+    Planned alone, each year picks the best sites for its own demand. Read one after
+    the other, those plans close warehouses that an earlier year opened: a network
+    cannot be built that way.
+    """),
+    code("""
+    phased = plan.phases.problem
+    options = hz.SolveOptions(time_limit_s=10.0, gap=scenario.gap)
+    alone = {}
+    for t, year in enumerate(plan.years):
+        problem, sites = year_problem(phased, t)
+        result = solve(problem, "coverage", options)
+        alone[year] = set(phased.base.site_ids[sites][result.open])
+    for a, b in zip(plan.years, plan.years[1:]):
+        print(f"{a} -> {b}: {len(alone[a] - alone[b])} of the {len(alone[a])} warehouses of "
+              f"{a}'s own plan are not in {b}'s")
+    """),
+    md("""
+    ## Against the two baselines
+
+    Both baselines run on the same phased problem; the multi-period solve runs both of
+    them too, so its roll-out is never worse than either.
+    """),
+    code("""
+    runs = {
+        "multi-period": plan.phases.result,
+        "myopic": solve_myopic(phased, options),
+        "last year first": solve_last_year_first(phased, options),
+    }
+    best = runs["multi-period"].objective
+    table = pd.DataFrame({
+        name: {"objective": r.objective, "vs multi-period": r.objective / best - 1,
+               **{f"covered {y}": share for y, share in zip(r.years, r.covered_share)}}
+        for name, r in runs.items()}).T
+    table.loc["bound (each year alone)"] = {"objective": runs["multi-period"].bound}
+    table
+    """),
+    code("""
+    shares = pd.DataFrame({name: pd.Series(r.covered_share, index=r.years)
+                           for name, r in runs.items()})
+    ax = shares.plot(marker="o", figsize=(7, 4), title="Demand covered same-day, by year")
+    ax.set_xticks(plan.years)
+    ax.yaxis.set_major_formatter("{x:.0%}")
+    ax.set_ylabel("share of the year's demand");
+    """),
+    md("""
+    ## The roll-out on the map
+
+    A slider at the top shows one year at a time; the warehouses that open in the year
+    shown have an orange rim, and the legend gives each year's covered share.
+    """),
+    code("""
+    plan.to_map(sea_lanes=False)
+    """),
+    md("""
+    ## What to take from it
+
+    * A plan that knows where demand will grow opens warehouses there early: the
+      myopic roll-out fills its early years' quota where demand is today and keeps
+      those sites for good.
+    * How much that is worth depends on how unevenly demand grows and how tight the
+      yearly limits are; on the default 50-country roll-out, where floor area and
+      throughput bind every year, the myopic plan is within a few hundredths of a
+      percent of the multi-period one (see the README).
+    * The growth rates are assumptions: try other `country_growth` values, a
+      `discount`, or `max_openings` to cap how many warehouses a year can open.
+    """),
+]
+
+
+# ---------------------------------------------------------------------------
 # 07: landed cost from Hangzhou
 # ---------------------------------------------------------------------------
 LANDED_COST: list[Cell] = [
@@ -1187,6 +1324,7 @@ NOTEBOOKS: dict[str, list[Cell]] = {
     "03_bring_your_own_sites.ipynb": OWN_SITES,
     "04_service_levels.ipynb": SERVICE_LEVELS,
     "05_area_speed_cost.ipynb": AREA_SPEED_COST,
+    "06_phased_rollout.ipynb": PHASED,
     "07_landed_cost.ipynb": LANDED_COST,
 }
 

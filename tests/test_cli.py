@@ -653,3 +653,61 @@ def test_summary_text_names_unreachable_demand_and_mean_delivery() -> None:
     summary.update(n_unreachable=0, mean_travel_time_h=None)
     text = summary_text(summary, {})
     assert "unreachable" not in text and "mean delivery" not in text
+
+
+# ----------------------------------------------------------------------------- roll-outs
+def test_plan_builtin_roll_out_and_years_flag(cwd: Path, fake_solve: FakeSolve,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["plan", "hangzhou-2017-2020", "-q"], capsys)
+    assert code == 0, err
+    s = fake_solve.scenarios[-1]
+    assert s.name == "hangzhou-2017-2020" and s.phasing is not None
+    assert s.phasing.years == [2017, 2018, 2019, 2020]
+    own = str(REPO / "scenarios" / "own-data" / "scenario.toml")
+    for flag, years in (("2018:2020", [2018, 2019, 2020]), ("2019,2021", [2019, 2021])):
+        code, _, err = run(["plan", own, "-q", "--years", flag, "--out", "o"], capsys)
+        assert code == 0, err
+        s = fake_solve.scenarios[-1]
+        assert s.phasing is not None and s.phasing.years == years
+        assert s.phasing.area_budget_m2 is None  # shared out from [network] when solved
+        assert load_scenario(cwd / "o" / "scenario.toml").phasing == s.phasing
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--years", "2020:2017"], "--years: must be a list of years such as"),
+    (["--years", "soon"], "--years: must be a list of years such as"),
+    (["hangzhou-2017-2020", "--years", "2018:2020"],
+     "hangzhou-2017-2020: phasing.area_budget_m2: must give one value per year (3 years"),
+    (["--years", "2018:2020", "--objective", "median"],
+     "phasing: a phased roll-out plans the coverage objective only"),
+])
+def test_bad_roll_out_values_exit_2(cwd: Path, fake_solve: FakeSolve,
+                                    capsys: pytest.CaptureFixture[str], argv: list[str],
+                                    fragment: str) -> None:
+    code, _, err = run(["plan", *argv], capsys)
+    assert code == 2
+    assert fragment in err and "Traceback" not in err
+    assert fake_solve.scenarios == []
+
+
+def test_real_own_data_roll_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d, s = write_points(tmp_path, 300, 40)
+    out = tmp_path / "plan"
+    code, stdout, err = run(["plan", "--demand", str(d), "--sites", str(s), "--radius-km", "80",
+                             "--area-budget", "1500", "--sizes", "100,200,500", "--count",
+                             "3-9", "--capacity-per-m2", "50", "--time-limit-s", "20",
+                             "--years", "2018:2020", "--out", str(out), "--json"], capsys)
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert [row["year"] for row in summary["years"]] == [2018, 2019, 2020]
+    sites = pd.read_csv(out / "sites.csv", dtype={"id": str})
+    for k, year in enumerate((2018, 2019, 2020)):
+        area = sites[f"area_m2_{year}"]
+        assert area.sum() <= 1500 * (k + 1) / 3 + 1e-6
+        assert summary["years"][k]["total_area_m2"] == pytest.approx(area.sum())
+        assert summary["years"][k]["n_open"] == int((area > 0).sum())
+        if k:
+            before = sites[f"area_m2_{year - 1}"]
+            assert (area >= before).all()  # nothing closes or shrinks
+    assert (out / "rollout.png").is_file() and (out / "map.html").is_file()
+    assert "## 2019" in (out / "report.md").read_text(encoding="utf-8")

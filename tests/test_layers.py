@@ -41,8 +41,10 @@ LAYERS: dict[str, int] = {
     "hzlogistics.maps": 6,
     "hzlogistics.report": 6,
     "hzlogistics.report_landed": 6,  # the landed-cost parts of a plan's files
+    "hzlogistics.rollout_report": 6,  # the roll-out part of report.md and its chart
     "hzlogistics.plan": 7,
     "hzlogistics.plan_landed": 7,  # the landed objective's inputs, and any plan's landed cost
+    "hzlogistics.phased_plan": 7,  # a scenario's [phasing] to the model and back; read by plan
     "hzlogistics.saved_plan": 7,  # a plan folder read back into a Plan
     "hzlogistics.sweep": 7,
     "hzlogistics.cli": 8,
@@ -234,3 +236,60 @@ def test_the_checker_finds_upward_private_and_circular_imports(fake_package):
         "hzlogistics.models.median imports the private name hzlogistics.models.cost._private",
         "import circle: hzlogistics.models.cost -> hzlogistics.models.median",
     }
+
+
+# ----------------------------------------------------------------------------- sizes
+#: Longest module, in lines.
+MAX_MODULE_LINES = 1000
+#: Longest function body, in lines of code (its docstring excluded). A longer one says why
+#: in a comment starting ``# long:`` on the line just above its ``def``.
+MAX_FUNCTION_LINES = 100
+
+
+def _function_lengths(path: Path) -> list[tuple[str, int, int]]:
+    """``(name, first line, lines of code)`` of every function of a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        body = node.body
+        first = body[0]
+        has_doc = (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                   and isinstance(first.value.value, str))
+        start = first.end_lineno + 1 if has_doc and len(body) > 1 and first.end_lineno \
+            else body[0].lineno
+        end = node.end_lineno or node.lineno
+        out.append((node.name, node.lineno, end - start + 1))
+    return out
+
+
+def test_no_module_is_too_long():
+    long = {m: n for m, p in MODULES.items()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert long == {}, f"split these modules (over {MAX_MODULE_LINES} lines): {long}"
+
+
+def test_no_function_is_too_long_without_a_reason():
+    found = []
+    for module, path in MODULES.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for name, line, n in _function_lengths(path):
+            comments = []  # the comment block just above the def (decorators skipped)
+            for text in reversed(lines[:line - 1]):
+                text = text.strip()
+                if text.startswith("@"):
+                    continue
+                if not text.startswith("#"):
+                    break
+                comments.append(text)
+            if n > MAX_FUNCTION_LINES and not any(c.startswith("# long:") for c in comments):
+                found.append(f"{module}.{name} (line {line}): {n} lines of code")
+    assert found == [], "split these functions, or say why above them:\n" + "\n".join(found)
+
+
+def test_the_size_checks_see_a_long_function(tmp_path):
+    body = "\n".join(f"    x{k} = {k}" for k in range(MAX_FUNCTION_LINES + 1))
+    path = tmp_path / "m.py"
+    path.write_text(f'def f():\n    """Doc."""\n{body}\n', encoding="utf-8")
+    assert _function_lengths(path) == [("f", 1, MAX_FUNCTION_LINES + 1)]

@@ -33,6 +33,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "03_bring_your_own_sites.ipynb",
     "04_service_levels.ipynb",
     "05_area_speed_cost.ipynb",
+    "06_phased_rollout.ipynb",
     "07_landed_cost.ipynb",
 )
 

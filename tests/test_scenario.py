@@ -12,9 +12,11 @@ from hzlogistics import settings
 from hzlogistics._errors import ValidationError
 from hzlogistics.countries import COUNTRY_CODES
 from hzlogistics.scenario import (
+    PHASING_KEYS,
     QUOTA_KEYS,
     SECTIONS,
     CountryQuota,
+    Phasing,
     Scenario,
     builtin_scenario_text,
     builtin_scenarios,
@@ -349,22 +351,32 @@ def test_count_round_trips(lo: int, hi: int | None) -> None:
 def test_docs_describe_every_key() -> None:
     doc = (REPO / "docs" / "scenario.md").read_text(encoding="utf-8")
     keys = [k for keys in SECTIONS.values() for k in keys] + list(QUOTA_KEYS)
-    missing = [k for k in keys if f"| `{k}` |" not in doc]
+    missing = [k for k in keys + list(PHASING_KEYS) if f"| `{k}` |" not in doc]
     assert missing == []
     for section in SECTIONS:
         if section is not None:
             assert f"## `[{section}]`" in doc
-    # every field of the dataclass is reachable from a key
-    fields = {f.name for f in dataclasses.fields(Scenario)} - {"quotas"}
+    assert "## `[phasing]`" in doc
+    # every field of the dataclass is reachable from a key ([quotas.XX] and [phasing] are
+    # tables of their own dataclasses, described by their own keys)
+    fields = {f.name for f in dataclasses.fields(Scenario)} - {"quotas", "phasing"}
     assert fields <= set(keys)
+    assert [f.name for f in dataclasses.fields(Phasing)] == list(PHASING_KEYS)
 
 
 def test_docs_give_the_current_defaults() -> None:
     from hzlogistics.scenario.write import toml_value
 
     doc = (REPO / "docs" / "scenario.md").read_text(encoding="utf-8")
+    # [phasing] shares key names with [network]: its table is checked on its own
+    doc, phasing_doc = doc.split("<!-- keys: phasing -->")
     rows = {line.split("|")[1].strip().strip("`"): line.split("|")[3]
             for line in doc.splitlines() if line.startswith("| `")}
+    phasing_rows = {line.split("|")[1].strip().strip("`"): line.split("|")[3]
+                    for line in phasing_doc.split("<!-- /keys -->")[0].splitlines()
+                    if line.startswith("| `")}
+    assert phasing_rows["years"].strip() == "`[2017, 2018, 2019, 2020]`"
+    assert phasing_rows["demand_growth"].strip() == f"`{settings.DEMAND_GROWTH}`"
     defaults = Scenario()
     checked = 0
     for f in dataclasses.fields(Scenario):
@@ -386,7 +398,7 @@ def test_docs_key_tables_are_generated_from_the_keys() -> None:
         "docs/scenario.md is stale: run python -m hzlogistics.scenario --write-doc "
         "docs/scenario.md")
     # every section's table is generated, and a changed key would show
-    assert doc.count("<!-- keys: ") == len(SECTIONS) + 1
+    assert doc.count("<!-- keys: ") == len(SECTIONS) + 2  # + [quotas.XX] and [phasing]
     stale = doc.replace("Total floor area of all open sites.", "Old text.")
     assert render_doc(stale) == doc
 
@@ -394,7 +406,8 @@ def test_docs_key_tables_are_generated_from_the_keys() -> None:
 def test_tables_of_keys_are_derived_from_the_field_metadata() -> None:
     from hzlogistics.scenario import KEY_DOCS, KEYS
 
-    fields = [f.name for f in dataclasses.fields(Scenario) if f.name != "quotas"]
+    fields = [f.name for f in dataclasses.fields(Scenario) if f.name not in ("quotas",
+                                                                             "phasing")]
     assert [k for k in KEYS if k != "count"] == fields
     assert [k for keys in SECTIONS.values() for k in keys] == list(KEYS)
     assert set(KEY_DOCS) == set(KEYS) | set(QUOTA_KEYS)
@@ -421,3 +434,99 @@ def test_doc_command_checks_and_rewrites_the_key_tables(tmp_path: Path) -> None:
     assert main(["--write-doc", str(path)]) == 0
     assert path.read_text(encoding="utf-8") == doc
     assert main(["--check-doc", str(path)]) == 0
+
+
+# ---------------------------------------------------------------------------
+# [phasing]
+# ---------------------------------------------------------------------------
+def test_builtin_phased_scenario_is_the_2017_2020_roll_out() -> None:
+    s = load_scenario("hangzhou-2017-2020")
+    assert "hangzhou-2017-2020" in builtin_scenarios()
+    assert s.name == "hangzhou-2017-2020" and s.objective == "coverage"
+    assert s.phasing is not None
+    assert s.phasing.years == [2017, 2018, 2019, 2020]
+    assert s.phasing.area_budget_m2 == [50_000.0, 100_000.0, 150_000.0, 200_000.0]
+    assert s.phasing.count == [(250, 300), (500, 550), (750, 800), (950, 1_050)]
+    assert s.phasing.demand_growth == settings.DEMAND_GROWTH == 0.25
+    # the rest is the default plan's
+    d = default_scenario()
+    assert (s.area_budget_m2, s.count_min, s.count_max, s.capacity_per_m2) == (
+        d.area_budget_m2, d.count_min, d.count_max, d.capacity_per_m2)
+    assert loads_scenario(scenario_to_toml(s)) == s
+
+
+def test_phasing_section_reads_every_key(tmp_path: Path) -> None:
+    (tmp_path / "d17.csv").write_text("id,weight\nx,1\n", encoding="utf-8")
+    (tmp_path / "d18.csv").write_text("id,weight\nx,2\n", encoding="utf-8")
+    path = write(tmp_path, """
+[phasing]
+years = "2017:2018"
+area_budget_m2 = [1000, 2000]
+count = [5, [6, "none"]]
+max_openings = [3, 4]
+demand_growth = 0.1
+country_growth = { de = 0.3 }
+discount = 0.05
+demand_files = ["d17.csv", "d18.csv"]
+""")
+    s = load_scenario(path)
+    assert s.phasing == Phasing(
+        years=[2017, 2018], area_budget_m2=[1000.0, 2000.0], count=[(5, 5), (6, None)],
+        max_openings=[3, 4], demand_growth=0.1, country_growth={"DE": 0.3}, discount=0.05,
+        demand_files=[str(tmp_path / "d17.csv"), str(tmp_path / "d18.csv")])
+    assert load_scenario(write(tmp_path, scenario_to_toml(s), "back.toml")) == s
+
+
+def test_phasing_defaults_when_the_section_is_empty() -> None:
+    s = loads_scenario("[phasing]\n")
+    assert s.phasing == Phasing()
+    assert s.phasing.years == list(settings.PHASING_YEARS)
+    assert loads_scenario("").phasing is None
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("years = [2019, 2018]", "phasing.years: must be strictly increasing, got [2019, 2018]"),
+    ("years = \"2020:2017\"", "phasing.years: must be a list of years such as"),
+    ("years = []", "phasing.years: must list at least one year"),
+    ("area_budget_m2 = [1000, 0, 3000, 4000]",
+     "phasing.area_budget_m2: each year's budget must be a positive number of m², got 0.0"),
+    ("area_budget_m2 = [1000, 2000]",
+     "phasing.area_budget_m2: must give one value per year (4 years: 2017, 2018, 2019, "
+     "2020), got 2"),
+    ("count = [1, 2, [5, 3], 4]",
+     "phasing.count: each year's maximum must be >= its minimum, got [5, 3]"),
+    ("count = [1, 2, \"x\", 4]", "phasing.count: must be a list with one count per year"),
+    ("max_openings = [1, 2, -1, 4]",
+     "phasing.max_openings: each year's openings must be a whole number >= 0, got -1"),
+    ("demand_growth = -1", "phasing.demand_growth: must be a yearly rate > -1"),
+    ("discount = 1", "phasing.discount: must be a rate >= 0 and < 1"),
+    ("country_growth = { XX = 0.1 }", "phasing.country_growth: unknown country code 'XX'"),
+    ("country_growth = { DE = \"a\" }", "phasing.country_growth: must be a table of country"),
+    ("demand_files = [\"nowhere.csv\", \"b.csv\", \"c.csv\", \"d.csv\"]",
+     "phasing.demand_files: file not found"),
+    ("yeras = [2017]", "phasing.yeras: unknown key (did you mean 'years'?)"),
+])
+def test_phasing_values_are_checked_with_file_line_and_key(
+        tmp_path: Path, line: str, message: str) -> None:
+    path = write(tmp_path, f"[phasing]\n{line}\n")
+    found = problems_of(path)
+    assert any(p.startswith(f"{path}:2: {message}") for p in found), found
+
+
+def test_phasing_plans_the_coverage_objective_only() -> None:
+    found = problems_of('objective = "median"\n[phasing]\nyears = [2019, 2020]\n')
+    assert any("phasing: a phased roll-out plans the coverage objective only" in p
+               for p in found), found
+
+
+def test_check_key_words_a_phasing_value_as_a_file_does(tmp_path: Path) -> None:
+    from hzlogistics.scenario import check_key
+
+    assert check_key("phasing.years", "2017:2020") == ([2017, 2018, 2019, 2020], [])
+    value, found = check_key("phasing.years", "2017-2020")
+    assert value is None and found[0].startswith("must be a list of years")
+    assert check_key("phasing.discount", 1.5)[1] == [
+        "must be a rate >= 0 and < 1 (0.05 = 5 % a year), got 1.5"]
+    path = write(tmp_path, "[phasing]\ndiscount = 1.5\n")
+    assert problems_of(path) == [
+        f"{path}:2: phasing.discount: must be a rate >= 0 and < 1 (0.05 = 5 % a year), got 1.5"]

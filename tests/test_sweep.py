@@ -708,3 +708,11 @@ def test_sweep_survives_a_worker_killed_mid_sweep():
         assert df["status"].isin(["optimal", "feasible"]).all()
         assert np.all(df["area_m2"].to_numpy() <= np.array(vary["area_budget"]) + 1e-6)
         assert df["objective"].notna().all()
+
+
+def test_a_phased_scenario_is_refused_with_a_clear_message():
+    from hzlogistics.scenario import load_scenario
+
+    with pytest.raises(ValidationError, match="a sweep plans one period, and this scenario is "
+                                              r"a roll-out over several years \(\[phasing\]\)"):
+        sw.sweep(load_scenario("hangzhou-2017-2020"), {"area_budget": "100000:200000:50000"})

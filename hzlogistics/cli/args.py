@@ -111,6 +111,17 @@ def _overrides(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]
             put("--count", "count_min", lo)
             put("--count", "count_max", hi)
         attempt(count)
+    if getattr(args, "years", None) is not None:
+        from hzlogistics.scenario import check_key
+
+        text = args.years.strip()
+        parts = [x.strip() for x in text.split(",")]
+        given: Any = ([int(x) for x in parts] if "," in text and all(x.isdigit() for x in parts)
+                      else text)
+        years, found = check_key("phasing.years", given)
+        problems.extend(f"--years: {m}" for m in found)
+        if not found:
+            put("--years", "phasing.years", years)
     if getattr(args, "countries", None) is not None:
         text = args.countries.strip()
         put("--countries", "countries", None if text.lower() == "all" else
@@ -177,12 +188,18 @@ def scenario_from_args(args: argparse.Namespace) -> tuple[Scenario, str]:
     else:
         scenario = default_scenario()
         source = settings.DEFAULT_SCENARIO
+    years = values.pop("phasing.years", None)
+    if years is not None:  # --years phases the scenario, or changes its years
+        from hzlogistics.scenario import Phasing
+
+        values["phasing"] = dataclasses.replace(scenario.phasing or Phasing(), years=years)
     if values:
         if "coverage_file" in values:  # a coverage given by flag replaces a radius or cutoff
             values = {"radius_km": None, "cutoff_h": None, **values}
         scenario = dataclasses.replace(scenario, **values)
     _check_coverage_flags(scenario, flags, source)
-    validate_scenario(scenario, where=lambda f: flags.get(f.split(".")[0], f"{source}: {f}"))
+    validate_scenario(scenario, where=lambda f: flags.get(f, flags.get(
+        f.split(".")[0], f"{source}: {f}")))
     return scenario, source
 
 

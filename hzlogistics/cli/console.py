@@ -228,6 +228,14 @@ def summary_text(summary: dict[str, Any], paths: dict[str, Path]) -> str:
     width = max(len(k) for k, _ in rows)
     lines = [f"Plan {summary['name']}: {summary['title']}"]
     lines += [f"  {k:<{width}}  {v}" for k, v in rows]
+    if summary.get("years"):
+        lines.append(f"Roll-out (the figures above are {summary['years'][-1]['year']}'s; the "
+                     "objective is summed over the years)")
+        lines.append(text_table(summary["years"], [
+            ("year", "year", ""), ("n_open", "sites", ",d"), ("n_new", "new", ",d"),
+            ("total_area_m2", "floor area m²", ",.0f"),
+            ("covered_weight", "covered parcels/day", ",.0f"),
+            ("covered_share", "share", ".1%")]))
     lines.append("Files")
     lines += [f"  {p}" for p in paths.values()]
     return "\n".join(lines)

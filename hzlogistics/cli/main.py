@@ -87,6 +87,8 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--assignment", choices=list(ASSIGNMENTS))
     g.add_argument("--fixed-cost", metavar="USD", dest="fixed_cost_usd_year",
                    help="cost: yearly cost of running each open site beyond rent, USD")
+    g.add_argument("--years", metavar="FIRST:LAST",
+                   help="plan a roll-out over these years, e.g. 2017:2020 (or 2018,2020)")
     g.add_argument("--time-limit-s", metavar="T", help="solve time limit, seconds")
     g.add_argument("--gap", metavar="G",
                    help="relative gap target, e.g. 0.001; 0 asks for proven optimality")

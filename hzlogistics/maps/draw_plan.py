@@ -500,7 +500,11 @@ def plan_map(
     volume, their cost in the tooltip), adds a choropleth of the landed cost per
     parcel by country and each warehouse's breakdown in its popup
     (:mod:`hzlogistics.maps.draw_landed`). A panel shows the headline
-    figures, another the legend. The page keeps its Leaflet layers in
+    figures, another the legend. A phased roll-out adds a layer of warehouses per
+    year (``year_<year>``; the sites opening that year with an orange rim), a
+    slider that shows one year at a time, and each year's covered share in the
+    legend (see :mod:`hzlogistics.maps.draw_rollout`); its own warehouse layer is
+    then off at first. The page keeps its Leaflet layers in
     ``window.hzLayers`` (``sites``, ``service_areas``, ``heat``, ``uncovered``,
     ``countries``, ``outlines``, ``sea_lanes``, ``candidates``).
 
@@ -562,17 +566,26 @@ def plan_map(
         lanes = None
     else:
         lanes = draw_landed.lanes_layer(plan) if landed else _lanes_layer(plan)
-    layers += [uncovered, lanes, *_sites_layers(plan, show_candidates=show_candidates)]
+    site_layers = _sites_layers(plan, show_candidates=show_candidates)
+    legend = _plan_legend(plan, lanes=lanes is not None, uncovered=uncovered is not None,
+                          drawn=drawn_notes(plan, max_heat_points, max_uncovered_points),
+                          landed_bounds=draw_landed.country_props(plan)[2] if landed
+                          else None)
+    if plan.phases is not None:  # a roll-out: a layer per year, the last one shown
+        from hzlogistics.maps import draw_rollout
+
+        site_layers[0].show = False
+        site_layers += draw_rollout.year_layers(
+            plan, _ramp(TIER_COLORS, len(plan_tiers(plan))))
+        legend = draw_rollout.rollout_legend(plan) + legend
+    layers += [uncovered, lanes, *site_layers]
     for layer in layers:
         if layer is not None:
             layer.add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    add_panels(m, plan.title, _headline_rows(plan),
-                _plan_legend(plan, lanes=lanes is not None, uncovered=uncovered is not None,
-                             drawn=drawn_notes(plan, max_heat_points, max_uncovered_points),
-                             landed_bounds=draw_landed.country_props(plan)[2] if landed
-                             else None),
-                sea=not tiles)
+    add_panels(m, plan.title, _headline_rows(plan), legend, sea=not tiles)
+    if plan.phases is not None:
+        draw_rollout.add_year_slider(m, plan)
     use_assets(m, self_contained=self_contained)
     if path is not None:
         write_map(m, path)

@@ -15,6 +15,10 @@ A scenario file groups its keys into sections::
     [quotas.DE]
     min_sites = 20
 
+    [phasing]
+    years = [2017, 2018, 2019, 2020]
+    area_budget_m2 = [50000, 100000, 150000, 200000]
+
 Every key maps onto a field of :class:`Scenario` (``count`` onto ``count_min``
 and ``count_max``). A value of ``"none"`` switches an optional limit off (for
 instance ``area_budget_m2 = "none"``). Relative file paths are resolved against
@@ -41,11 +45,14 @@ from hzlogistics.scenario.keys import (
     KEYS,
     MAX_SEED,
     OBJECTIVES,
+    PHASING_KEY_INFO,
+    PHASING_KEYS,
     QUOTA_KEY_INFO,
     QUOTA_KEYS,
     SECTIONS,
     CountryQuota,
     Key,
+    Phasing,
     Scenario,
     name_problem,
     safe_name,
@@ -74,11 +81,14 @@ __all__ = [
     "MAX_SEED",
     "KEY_DOCS",
     "OBJECTIVES",
+    "PHASING_KEYS",
+    "PHASING_KEY_INFO",
     "QUOTA_KEYS",
     "QUOTA_KEY_INFO",
     "SECTIONS",
     "CountryQuota",
     "Key",
+    "Phasing",
     "Scenario",
     "builtin_scenario_text",
     "builtin_scenarios",

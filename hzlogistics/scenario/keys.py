@@ -229,6 +229,116 @@ class CountryQuota:
         "Most total floor area in the country.", check=_NUMBER_OF_M2)
 
 
+def _check_years(years: Any) -> list[str]:
+    if not years:
+        return ["must list at least one year"]
+    if len(years) > settings.MAX_PHASING_YEARS:
+        return [f"must span at most {settings.MAX_PHASING_YEARS} years, got {len(years)}"]
+    if not all(is_int(y) and 1900 <= y <= 2200 for y in years):
+        return [f"must be years between 1900 and 2200, got {years!r}"]
+    if any(b <= a for a, b in zip(years, years[1:], strict=False)):
+        return [f"must be strictly increasing, got {years!r}"]
+    return []
+
+
+def _each(check: Callable[[Any], bool], message: str) -> Check:
+    """A check of every item of an optional list: ``message`` names the first bad item."""
+
+    def run(values: Any) -> list[str]:
+        if values is None:
+            return []
+        bad = [v for v in values if check(v)]
+        return [message.format(value=bad[0])] if bad else []
+
+    return run
+
+
+def _check_counts(counts: Any) -> list[str]:
+    if counts is None:
+        return []
+    for lo, hi in counts:
+        if not is_int(lo) or lo < 0:
+            return [f"each year's minimum must be a whole number >= 0, got {lo!r}"]
+        if hi is not None and (not is_int(hi) or hi < 1):
+            return [f"each year's maximum must be a whole number >= 1 or \"none\", got {hi!r}"]
+        if hi is not None and hi < lo:
+            return [f"each year's maximum must be >= its minimum, got [{lo}, {hi}]"]
+    return []
+
+
+def _growth_rate_bad(v: Any) -> bool:
+    return _not_finite_number(v) or v <= -1
+
+
+def _check_country_growth(rates: Any) -> list[str]:
+    bad = {c: r for c, r in rates.items() if _growth_rate_bad(r)}
+    if bad:
+        code, rate = next(iter(bad.items()))
+        return [f"{code}: must be a yearly rate > -1 (0.25 = +25 % a year), got {rate!r}"]
+    return []
+
+
+@dataclass
+class Phasing:
+    """A roll-out over several years (the ``[phasing]`` section of a scenario).
+
+    Every per-year list holds one entry per year of ``years``; each year's
+    area budget and count are cumulative (the whole network by that year).
+    """
+
+    years: list[int] = _key(
+        list(settings.PHASING_YEARS), "phasing", "years", "list of years, strictly "
+        "increasing, or `\"FIRST:LAST\"`",
+        "years of the roll-out, e.g. [2017, 2018, 2019, 2020] or \"2017:2020\"",
+        "Years of the roll-out; the plan says which sites open in each. The last year's "
+        "demand is the data's.", check=_check_years)
+    area_budget_m2: list[float] | None = _key(
+        None, "phasing", "floats?", "list of m², > 0, one per year",
+        "total floor area open by each year, m² (cumulative)",
+        "Total floor area of the network by each year (cumulative). Not set: the "
+        "`[network]` budget shared evenly, e.g. 50,000, 100,000, 150,000 and 200,000 m² "
+        "for 200,000 m² over 4 years.",
+        check=_each(lambda v: _not_finite_number(v) or v <= 0,
+                    "each year's budget must be a positive number of m², got {value!r}"),
+        shown_default="the `[network]` budget × k / n in year k of n")
+    count: list[tuple[int, int | None]] | None = _key(
+        None, "phasing", "counts?", "list of `N`, `[min, max]` or `\"none\"`, one per year",
+        "number of open sites by each year: N, [min, max] or \"none\" per year",
+        "Number of open sites by each year (cumulative). Not set: the `[network]` range "
+        "× k / n in year k of n (minimum rounded down, maximum up).",
+        check=_check_counts, shown_default="the `[network]` range × k / n in year k of n")
+    max_openings: list[int] | None = _key(
+        None, "phasing", "ints?", "list of sites, ≥ 0, one per year",
+        "most sites that may open in each year (the first: besides the existing ones)",
+        "Most sites that may open in each year; in the first year, besides the existing "
+        "warehouses.",
+        check=_each(lambda v: not is_int(v) or v < 0,
+                    "each year's openings must be a whole number >= 0, got {value!r}"))
+    demand_growth: float = _key(
+        settings.DEMAND_GROWTH, "phasing", "float", "yearly rate, > -1",
+        "yearly growth of every country's demand (0.25 = +25 % a year; an assumption)",
+        "Yearly growth of the demand (an assumption): the last year's demand is the "
+        "data's, each earlier year's is the next one's / (1 + rate).",
+        check=_when(_growth_rate_bad,
+                    "must be a yearly rate > -1 (0.25 = +25 % a year), got {value!r}"))
+    country_growth: dict[str, float] = _key(
+        {}, "phasing", "rates", "table of country code = yearly rate",
+        "yearly demand growth of single countries, e.g. { DE = 0.1, US = 0.3 }",
+        "Yearly demand growth of single countries, replacing `demand_growth` there, e.g. "
+        "`{ DE = 0.1, US = 0.3 }`.", check=_check_country_growth)
+    discount: float = _key(
+        0.0, "phasing", "float", "yearly rate, in [0, 1)",
+        "yearly discount rate of the objective (0.05 = a year later counts 5 % less)",
+        "Yearly discount rate: year k of the roll-out counts (1 + rate)^-k in the objective.",
+        check=_when(lambda v: _not_finite_number(v) or not 0 <= v < 1,
+                    "must be a rate >= 0 and < 1 (0.05 = 5 % a year), got {value!r}"))
+    demand_files: list[str] | None = _key(
+        None, "phasing", "paths?", "list of file paths, one per year",
+        "CSV of each year's demand (id,weight), replacing the growth rates",
+        "Each year's demand: CSV `id,weight` (parcels/day) naming the plan's demand points "
+        "(a point not listed has no demand that year). Replaces the growth rates.")
+
+
 @dataclass
 class Scenario:
     """A planning scenario.
@@ -530,6 +640,8 @@ class Scenario:
     map_dir: str = _key(
         "maps", "outputs", "str", "folder", "folder that receives <name>.html, the plan's map",
         "Receives `<name>.html`, the plan's map.", check=_FOLDER)
+    # --- [phasing] -------------------------------------------------------------------------
+    phasing: Phasing | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -564,6 +676,10 @@ def _with_count(keys: Mapping[str, Key]) -> dict[str, Key]:
 #: (``count`` comes before ``count_min``).
 KEYS: Mapping[str, Key] = _with_count(FIELD_KEYS)
 
+#: Keys of the ``[phasing]`` section.
+PHASING_KEY_INFO: Mapping[str, Key] = _keys_of(Phasing)
+PHASING_KEYS: tuple[str, ...] = tuple(PHASING_KEY_INFO)
+
 #: Keys of a ``[quotas.XX]`` table.
 QUOTA_KEY_INFO: Mapping[str, Key] = _keys_of(CountryQuota)
 QUOTA_KEYS: tuple[str, ...] = tuple(QUOTA_KEY_INFO)
@@ -576,6 +692,9 @@ SECTIONS: Mapping[str | None, tuple[str, ...]] = {
 
 #: One line describing each key, with its unit (used in written scenario files).
 KEY_DOCS: Mapping[str, str] = {k: key.doc for k, key in {**KEYS, **QUOTA_KEY_INFO}.items()}
+
+#: One line describing each key of ``[phasing]`` (some share a name with a ``[network]`` key).
+PHASING_KEY_DOCS: Mapping[str, str] = {k: key.doc for k, key in PHASING_KEY_INFO.items()}
 
 SECTION_OF: dict[str, str | None] = {k: key.section for k, key in KEYS.items()}
 

@@ -15,11 +15,14 @@ from hzlogistics._errors import ValidationError
 from hzlogistics.scenario.keys import (
     FILE_KEYS,
     KEYS,
+    PHASING_KEY_INFO,
+    PHASING_KEYS,
     QUOTA_KEY_INFO,
     QUOTA_KEYS,
     SECTION_OF,
     SECTIONS,
     CountryQuota,
+    Phasing,
     Scenario,
     name_problem,
     safe_name,
@@ -80,6 +83,7 @@ class _Reader:
         self.values: dict[str, Any] = {}
         self.origin: dict[str, tuple[str, ...]] = {}
         self.quotas: dict[str, CountryQuota] = {}
+        self.phasing: Phasing | None = None
 
     def problem(self, path: tuple[str, ...], message: str) -> None:
         self.problems.append(f"{self.where.at(path)}: {message}")
@@ -136,6 +140,28 @@ class _Reader:
                     setattr(q, qk, v)
             self.quotas[str(code).upper()] = q
 
+    def read_phasing(self, value: Any) -> None:
+        if not isinstance(value, dict):
+            self.problem(("phasing",), "must be a table [phasing]")
+            return
+        phasing = Phasing()
+        for pk, pv in value.items():
+            path = ("phasing", str(pk))
+            if pk not in PHASING_KEYS:
+                hint = suggest(str(pk), PHASING_KEYS)
+                self.problem(path, f"unknown key{hint}; valid here: {', '.join(PHASING_KEYS)}")
+                continue
+            v, err = coerce(PHASING_KEY_INFO[pk].kind, pv)
+            if err:
+                self.problem(path, err)
+                continue
+            if pk == "demand_files" and v is not None and self.base_dir is not None:
+                v = [str(Path(f).expanduser() if Path(f).expanduser().is_absolute()
+                         else (Path(self.base_dir) / Path(f).expanduser()).resolve())
+                     for f in v]
+            setattr(phasing, pk, v)
+        self.phasing = phasing
+
     def read_section(self, section: str, value: Any) -> None:
         if not isinstance(value, dict):
             self.problem((section,), f"must be a table [{section}]")
@@ -150,7 +176,7 @@ class _Reader:
 
     def read_stray(self, key: str) -> None:
         """A top-level key that is neither a top-level key nor a section."""
-        sections = [s for s in SECTIONS if s is not None] + ["quotas"]
+        sections = [s for s in SECTIONS if s is not None] + ["quotas", "phasing"]
         hint_valid = list(SECTIONS[None]) + [f"[{s}]" for s in sections]
         close = difflib.get_close_matches(key, sections, n=1, cutoff=0.6)
         if key not in SECTION_OF and close:
@@ -165,6 +191,8 @@ class _Reader:
                 self.take((key,), key, value)
             elif key == "quotas":
                 self.read_quotas(value)
+            elif key == "phasing":
+                self.read_phasing(value)
             elif key in SECTIONS:
                 self.read_section(key, value)
             else:
@@ -177,9 +205,13 @@ class _Reader:
                 v = self.values.get(name)
                 if v is not None and not Path(v).is_file():
                     self.problem(self.origin[name], f"file not found: {v}")
+            files = self.phasing.demand_files if self.phasing is not None else None
+            for f in files or []:
+                if not Path(f).is_file():
+                    self.problem(("phasing", "demand_files"), f"file not found: {f}")
         count_reported = False
         for name, message in scenario_problems(scenario):
-            if name.startswith("quotas."):
+            if name.startswith(("quotas.", "phasing")):
                 fpath: tuple[str, ...] = tuple(name.split("."))
             else:
                 section = SECTION_OF.get(name)
@@ -237,6 +269,8 @@ def scenario_from_dict(
         reader.values["name"] = default_name
     if reader.quotas:
         reader.values["quotas"] = reader.quotas
+    if reader.phasing is not None:
+        reader.values["phasing"] = reader.phasing
     scenario = Scenario(**reader.values)
     reader.check(scenario)
     if reader.problems:

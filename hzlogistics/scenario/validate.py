@@ -12,8 +12,10 @@ from hzlogistics.scenario.keys import (
     FIELD_KEYS,
     KEYS,
     NONE,
+    PHASING_KEY_INFO,
     QUOTA_KEY_INFO,
     CountryQuota,
+    Phasing,
     Scenario,
     is_int,
     is_number,
@@ -66,8 +68,55 @@ def coerce(kind: str, value: Any) -> tuple[Any, str | None]:
     if base == "floats":
         if isinstance(value, list) and all(is_number(v) for v in value):
             return [float(v) for v in value], None
-        return None, f"must be a list of numbers, got {value!r}"
+        return None, f"must be a list of numbers{none_hint}, got {value!r}"
+    if base == "ints":
+        if isinstance(value, list) and all(is_int(v) or (isinstance(v, float) and v.is_integer())
+                                           for v in value):
+            return [int(v) for v in value], None
+        return None, f"must be a list of whole numbers{none_hint}, got {value!r}"
+    if base == "years":
+        return coerce_years(value)
+    if base == "counts":
+        if isinstance(value, list):
+            counts = [coerce_count(v) for v in value]
+            if all(err is None for _, err in counts):
+                return [c for c, _ in counts], None
+        return None, (f'must be a list with one count per year (N, [min, max] or "none"), '
+                      f"e.g. [[250, 300], [500, 550]]{none_hint}, got {value!r}")
+    if base == "paths":
+        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+            return list(value), None
+        return None, f"must be a list of file paths in quotes{none_hint}, got {value!r}"
+    if base == "rates":
+        if isinstance(value, dict) and all(is_number(v) for v in value.values()):
+            return {str(k).strip().upper(): float(v) for k, v in value.items()}, None
+        return None, f"must be a table of country code = number, e.g. {{ DE = 0.1 }}, got {value!r}"
     raise AssertionError(kind)  # pragma: no cover
+
+
+def coerce_years(value: Any) -> tuple[list[int] | None, str | None]:
+    """Years as a list of whole numbers, or a ``"FIRST:LAST"`` range.
+
+    Examples
+    --------
+    >>> coerce_years("2017:2020")
+    ([2017, 2018, 2019, 2020], None)
+    >>> coerce_years([2018, 2020])
+    ([2018, 2020], None)
+    """
+    problem = 'must be a list of years such as [2017, 2018, 2019, 2020] or "2017:2020"'
+    if isinstance(value, str):
+        parts = value.split(":")
+        if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+            first, last = (int(p) for p in parts)
+            if first <= last and last - first < 1000:
+                return list(range(first, last + 1)), None
+            return None, f"{problem} (FIRST <= LAST), got {value!r}"
+    elif isinstance(value, list) and all(is_int(v) for v in value):
+        return list(value), None
+    elif is_int(value):
+        return [value], None
+    return None, f"{problem}, got {value!r}"
 
 
 def coerce_count(value: Any) -> tuple[tuple[int, int | None] | None, str | None]:
@@ -153,6 +202,10 @@ def scenario_problems(scenario: Scenario) -> list[tuple[str, str]]:
         out.append(("count_max", order_problem))
     for code, quota in s.quotas.items():
         out += _quota_problems(code, quota, codes, s.countries)
+    if s.phasing is not None:
+        if s.phasing.country_growth and codes is None:
+            codes = known_country_codes(s.dataset)
+        out += phasing_problems(s.phasing, objective=s.objective, codes=codes)
     order = {f.name: k for k, f in enumerate(dataclasses.fields(Scenario))}
     out.sort(key=lambda p: order.get(p[0].split(".")[0], len(order)))
     return out
@@ -196,13 +249,53 @@ def _quota_problems(code: str, quota: CountryQuota, codes: tuple[str, ...] | Non
     return out
 
 
+def phasing_problems(phasing: Phasing, *, objective: str = "coverage",
+                     codes: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """The problems of a ``[phasing]`` section: each value, and the lists against the years.
+
+    Returns
+    -------
+    list of (field, message)
+        ``field`` is ``phasing.KEY``.
+
+    Examples
+    --------
+    >>> for f, m in phasing_problems(Phasing(years=[2019, 2020], area_budget_m2=[5e4])):
+    ...     print(f, m)
+    phasing.area_budget_m2 must give one value per year (2 years: 2019, 2020), got 1
+    """
+    out: list[tuple[str, str]] = []
+    for name, key in PHASING_KEY_INFO.items():
+        if key.check is not None:
+            out += [(f"phasing.{name}", m) for m in key.check(getattr(phasing, name))]
+    years = phasing.years or []
+    if not any(f == "phasing.years" for f, _ in out):
+        shown = ", ".join(str(y) for y in years[:6]) + (", ..." if len(years) > 6 else "")
+        for name in ("area_budget_m2", "count", "max_openings", "demand_files"):
+            values = getattr(phasing, name)
+            if values is not None and len(values) != len(years):
+                out.append((f"phasing.{name}", f"must give one value per year ({len(years)} "
+                                               f"years: {shown}), got {len(values)}"))
+    if objective != "coverage":
+        out.append(("phasing", f"a phased roll-out plans the coverage objective only, not "
+                               f"{objective!r}; remove [phasing] or set objective = "
+                               '"coverage"'))
+    if codes is not None:
+        for code in phasing.country_growth:
+            if code not in codes:
+                out.append(("phasing.country_growth",
+                            f"unknown country code {code!r}{suggest(code, codes)}"))
+    return out
+
+
 def check_key(name: str, value: Any) -> tuple[Any, list[str]]:
     """Read one value of a key as a scenario file does, and check it on its own.
 
     Parameters
     ----------
     name
-        A key of :data:`KEYS` (``count`` included).
+        A key of :data:`KEYS` (``count`` included), or ``phasing.KEY`` for a key of
+        ``[phasing]``.
     value
         The value as TOML would give it (``"none"`` for no limit).
 
@@ -219,7 +312,15 @@ def check_key(name: str, value: Any) -> tuple[Any, list[str]]:
     (0.0, ['must be a positive number, got 0.0'])
     >>> check_key("count", 5)
     ((5, 5), [])
+    >>> check_key("phasing.years", "2020:2018")[1][0][-32:]
+    "(FIRST <= LAST), got '2020:2018'"
     """
+    if name.startswith("phasing."):
+        pkey = PHASING_KEY_INFO[name.split(".", 1)[1]]
+        v, problem = coerce(pkey.kind, value)
+        if problem:
+            return None, [problem]
+        return v, pkey.check(v) if pkey.check is not None else []
     key = KEYS[name]
     v, problem = coerce(key.kind, value)
     if problem:

@@ -12,10 +12,13 @@ from hzlogistics.scenario.keys import (
     KEY_DOCS,
     KEYS,
     NONE,
+    PHASING_KEY_DOCS,
+    PHASING_KEY_INFO,
     QUOTA_KEY_INFO,
     QUOTA_KEYS,
     SECTIONS,
     CountryQuota,
+    Phasing,
     Scenario,
 )
 
@@ -43,6 +46,11 @@ def toml_value(value: Any) -> str:
                                 for k, v in value.items()) + " }" if value else "{}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{_toml_key(str(k))} = {toml_value(v)}"
+                                for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover
 
 
@@ -127,6 +135,12 @@ def scenario_to_toml(scenario: Scenario) -> str:
             v = getattr(q, key)
             if v is not None:
                 lines.append(f"{key} = {toml_value(v)}")
+    if s.phasing is not None:
+        lines += ["", "[phasing]"]
+        for key in PHASING_KEY_INFO:
+            v = getattr(s.phasing, key)
+            lines.append(f"# {PHASING_KEY_DOCS[key]}")
+            lines.append(f"# {key}: not set" if v is None else f"{key} = {toml_value(v)}")
     return "\n".join(lines) + "\n"
 
 
@@ -146,6 +160,8 @@ def keys_markdown(section: str) -> str:
     """  # noqa: E501
     if section == "quotas":
         keys, defaults = QUOTA_KEY_INFO, CountryQuota()
+    elif section == "phasing":
+        keys, defaults = PHASING_KEY_INFO, Phasing()  # type: ignore[assignment]
     else:
         keys = {k: KEYS[k] for k in SECTIONS[None if section == "top" else section]}
         defaults = Scenario()  # type: ignore[assignment]

@@ -169,7 +169,8 @@ def sweep(
     Raises
     ------
     ValidationError
-        For an unknown parameter or an invalid value (all listed at once).
+        For an unknown parameter or an invalid value (all listed at once), or a
+        phased scenario (a sweep plans one period).
 
     Examples
     --------
@@ -179,6 +180,10 @@ def sweep(
     >>> table[["area_budget_m2", "covered_share"]]  # doctest: +SKIP
     """
     # (long only for its docstring: the body reads the stages in order)
+    if scenario.phasing is not None:
+        raise ValidationError(f"scenario '{scenario.name}': a sweep plans one period, and "
+                              "this scenario is a roll-out over several years ([phasing]); "
+                              "plan it with `hzlogistics plan`, or sweep it without [phasing]")
     values = normalize_vary(vary)
     points, chain_list = plan_points(values, warm_start=warm_start, chains=chains)
     scenarios = point_scenarios(scenario, points)

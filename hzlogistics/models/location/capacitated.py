@@ -336,6 +336,8 @@ def consolidated_spill(problem: SitingProblem, table: SiteTable, rows: np.ndarra
     return best
 
 
+# long: one sequence of steps over two closures that share the sets already tried and
+# the best plan so far; split, each step would take them all.
 def capacitated_start(
     problem: SitingProblem,
     options: SolveOptions,
@@ -351,8 +353,6 @@ def capacitated_start(
     hint_open: np.ndarray | None,
     info: dict[str, object],
 ) -> Start:
-    # Longer than 100 lines: one sequence of steps over two closures that share the
-    # sets already tried and the best plan so far; split, each step would take them all.
     """A plan, a Lagrangian bound and site fixings for capacitated, split demand.
 
     Plans come from the sites the Lagrangian subproblem picks (completed to
