@@ -45,6 +45,7 @@ import shapely
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.io import csv_text, temp_path_for, write_atomic, write_gdal
+from hzlogistics.maps.text import fmt, pct
 from hzlogistics.report_landed import (
     LANDED_SITE_COLUMNS,
     landed_markdown,
@@ -397,18 +398,6 @@ def _write_gpkg(plan: Plan, path: Path) -> None:
 # ---------------------------------------------------------------------------
 # The Markdown report
 # ---------------------------------------------------------------------------
-def _fmt(x: Any, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:,.{digits}f}"
-
-
-def _pct(x: Any, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{100 * x:.{digits}f} %"
-
-
 def _md(text: Any) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
@@ -425,22 +414,22 @@ def report_markdown(plan: Plan) -> str:
     lines = [f"# {_md(plan.title)}", ""]
     if s["status"] == "interrupted":
         lines += ["> **Interrupted**: the search was stopped before its limits; this is the "
-                  f"best plan found so far (gap {_pct(s['gap'], 2)}).", ""]
+                  f"best plan found so far (gap {pct(s['gap'], 2)}).", ""]
     budget = s.get("area_budget_m2")
-    area = f"{_fmt(s['total_area_m2'])} m²"
+    area = f"{fmt(s['total_area_m2'])} m²"
     if budget:
-        area += f" of {_fmt(budget)} m² ({_pct(s['total_area_m2'] / budget)})"
+        area += f" of {fmt(budget)} m² ({pct(s['total_area_m2'] / budget)})"
     rows = [
         ("Scenario", f"`{plan.name}`"),
-        ("Objective", f"{s['objective_name']} = {_fmt(s['objective'], 1)} "
-                      f"(bound {_fmt(s['bound'], 1)})"),
-        ("Status", f"{s['status']}, gap {_pct(s['gap'], 3)}"),
+        ("Objective", f"{s['objective_name']} = {fmt(s['objective'], 1)} "
+                      f"(bound {fmt(s['bound'], 1)})"),
+        ("Status", f"{s['status']}, gap {pct(s['gap'], 3)}"),
         ("Sites open", f"{s['n_open']:,} ({s['n_existing']:,} existing) in "
                        f"{s['n_countries']} {'country' if s['n_countries'] == 1 else 'countries'}"),
         ("Floor area", area),
-        ("Demand covered", f"{_fmt(s['covered_weight'])} of {_fmt(s['total_weight'])} "
-                           f"parcels/day ({_pct(s['covered_share'])})"),
-        ("Yearly rent", f"{_fmt(s['rent_usd_year'])} USD"),
+        ("Demand covered", f"{fmt(s['covered_weight'])} of {fmt(s['total_weight'])} "
+                           f"parcels/day ({pct(s['covered_share'])})"),
+        ("Yearly rent", f"{fmt(s['rent_usd_year'])} USD"),
         ("Solve time", f"{s['wall_s']:.1f} s"),
     ]
     if s.get("mean_travel_time_h") is not None:
@@ -450,7 +439,7 @@ def report_markdown(plan: Plan) -> str:
     if s.get("n_unreachable"):
         points = "demand point" if s["n_unreachable"] == 1 else "demand points"
         rows.insert(-2, ("Unreachable", f"{s['n_unreachable']:,} {points} "
-                                        f"({_fmt(s['unreachable_weight'], 1)} parcels/day) "
+                                        f"({fmt(s['unreachable_weight'], 1)} parcels/day) "
                                         "out of every site's reach; not served"))
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
 
@@ -458,7 +447,7 @@ def report_markdown(plan: Plan) -> str:
     if len(open_sites):
         tiers = open_sites.groupby("area_m2").size().sort_index()
         lines += ["## Sites by size", "", "| Area (m²) | Sites |", "|---:|---:|"]
-        lines += [f"| {_fmt(a)} | {n:,} |" for a, n in tiers.items()] + [""]
+        lines += [f"| {fmt(a)} | {n:,} |" for a, n in tiers.items()] + [""]
 
     lines += ["## By country", ""]
     c = plan.countries
@@ -475,9 +464,9 @@ def report_markdown(plan: Plan) -> str:
             label = f"{r['country']}" + (f" {_md(r['name'])}" if has_name and
                                          isinstance(r["name"], str) else "")
             lines.append(
-                f"| {_md(label)} | {int(r['n_sites']):,} | {_fmt(r['area_m2'])} | "
-                f"{_fmt(r['demand_weight'])} | {_pct(r['covered_share'])} | "
-                f"{_fmt(r.get('mean_travel_time_h'), 2)} | {_fmt(r['rent_usd_year'])} |")
+                f"| {_md(label)} | {int(r['n_sites']):,} | {fmt(r['area_m2'])} | "
+                f"{fmt(r['demand_weight'])} | {pct(r['covered_share'])} | "
+                f"{fmt(r.get('mean_travel_time_h'), 2)} | {fmt(r['rent_usd_year'])} |")
         lines.append("")
     lines += landed_markdown(plan)
     if plan.phases is not None:

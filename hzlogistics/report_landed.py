@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from hzlogistics.maps.text import fmt
+
 if TYPE_CHECKING:  # pragma: no cover
     from hzlogistics.models.landed import LandedBreakdown
     from hzlogistics.plan import Plan
@@ -124,12 +126,6 @@ def landed_site_columns(plan: Plan) -> pd.DataFrame | None:
     }, index=pd.Index(s["site"].astype(str).to_numpy(), name="id"))
 
 
-def _fmt(x: Any, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:,.{digits}f}"
-
-
 def _md(text: Any) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
@@ -149,17 +145,17 @@ def landed_markdown(plan: Plan) -> list[str]:
     total = b.totals["total"]
     per = b.parcels_year if b.parcels_year > 0 else math.nan
     lines = ["## Landed cost", "",
-             f"From the origin port to the buyer's door: **{_fmt(total)} USD/year**, "
-             f"**{_fmt(b.usd_per_parcel, 3)} USD per parcel** over "
-             f"{_fmt(b.parcels_year)} parcels a year.", "",
+             f"From the origin port to the buyer's door: **{fmt(total)} USD/year**, "
+             f"**{fmt(b.usd_per_parcel, 3)} USD per parcel** over "
+             f"{fmt(b.parcels_year)} parcels a year.", "",
              "| Component | USD/year | Share | USD per parcel |", "|---|---:|---:|---:|"]
     for k, label in COMPONENT_LABELS.items():
         v = b.totals.get(k, 0.0)
         if k in ("duty", "cross_border", "unserved") and v == 0:
             continue
         share = f"{100 * v / total:.1f} %" if total else "–"
-        lines.append(f"| {label} | {_fmt(v)} | {share} | {_fmt(v / per, 3)} |")
-    lines += [f"| **Total** | **{_fmt(total)}** | 100 % | **{_fmt(total / per, 3)}** |", ""]
+        lines.append(f"| {label} | {fmt(v)} | {share} | {fmt(v / per, 3)} |")
+    lines += [f"| **Total** | **{fmt(total)}** | 100 % | **{fmt(total / per, 3)}** |", ""]
 
     lines += ["### Landed cost by country", "",
               "Inbound, rent, fixed and last mile by the warehouse's country; the penalty "
@@ -169,10 +165,10 @@ def landed_markdown(plan: Plan) -> list[str]:
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for _, r in b.by_country.sort_values("country").iterrows():
         lines.append(
-            f"| {_md(r['country'])} | {_fmt(r['sea'])} | {_fmt(r['port'])} | "
-            f"{_fmt(r['drayage'])} | {_fmt(r['rent'])} | {_fmt(r['fixed'])} | "
-            f"{_fmt(r['last_mile'])} | {_fmt(r['total'])} | {_fmt(r['parcels_year'])} | "
-            f"{_fmt(r['usd_per_parcel'], 3)} |")
+            f"| {_md(r['country'])} | {fmt(r['sea'])} | {fmt(r['port'])} | "
+            f"{fmt(r['drayage'])} | {fmt(r['rent'])} | {fmt(r['fixed'])} | "
+            f"{fmt(r['last_mile'])} | {fmt(r['total'])} | {fmt(r['parcels_year'])} | "
+            f"{fmt(r['usd_per_parcel'], 3)} |")
     lines.append("")
 
     names = port_names(plan)
@@ -182,9 +178,9 @@ def landed_markdown(plan: Plan) -> list[str]:
     for _, r in b.ports.iterrows():
         label = f"{r['port']}" + (f" {names[str(r['port'])]}" if str(r['port']) in names else "")
         lines.append(
-            f"| {_md(label)} | {_md(r['country'])} | {_fmt(r['parcels_day'])} | "
-            f"{_fmt(r['containers_year'])} | {_fmt(r['sea_km'])} | {int(r['sites']):,} | "
-            f"{_fmt(r['sea_usd_year'] + r['port_usd_year'])} |")
+            f"| {_md(label)} | {_md(r['country'])} | {fmt(r['parcels_day'])} | "
+            f"{fmt(r['containers_year'])} | {fmt(r['sea_km'])} | {int(r['sites']):,} | "
+            f"{fmt(r['sea_usd_year'] + r['port_usd_year'])} |")
     lines.append("")
     return lines
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import html
 import io
-import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from hzlogistics.maps.text import fmt, pct
 
 if TYPE_CHECKING:  # pragma: no cover
     from hzlogistics.plan import Plan
@@ -29,20 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 ROLLOUT_FILES: dict[str, str] = {"rollout_png": "rollout.png", "rollout_html": "rollout.html"}
 
 
-def _fmt(x: Any, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:,.{digits}f}"
-
-
-def _pct(x: Any, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{100 * x:.{digits}f} %"
-
-
 def _range(lo: Any, hi: Any) -> str:
-    return f"{_fmt(lo)}–{'no limit' if hi is None else _fmt(hi)}"
+    return f"{fmt(lo)}–{'no limit' if hi is None else fmt(hi)}"
 
 
 def rollout_markdown(plan: Plan) -> str:
@@ -65,23 +54,23 @@ def rollout_markdown(plan: Plan) -> str:
              f"{len(rows)} years, {rows[0]['year']}–{rows[-1]['year']}: a site that opens "
              "stays open and its size never shrinks. The objective is the parcels/day covered "
              "each year, summed over the years"
-             + (f" and discounted at {_pct(s['phased']['discount'])} a year"
-                if s["phased"]["discount"] else "") + f": {_fmt(s['objective'], 1)} "
-             f"(proven bound {_fmt(s['bound'], 1)}, gap {_pct(s['gap'], 3)}).", ""]
+             + (f" and discounted at {pct(s['phased']['discount'])} a year"
+                if s["phased"]["discount"] else "") + f": {fmt(s['objective'], 1)} "
+             f"(proven bound {fmt(s['bound'], 1)}, gap {pct(s['gap'], 3)}).", ""]
     for name, label in (("myopic", "each year solved alone, then forced to nest"),
                         ("last_year_first", f"{rows[-1]['year']} solved, then what opens first")):
         value = s["phased"].get(f"{name}_objective")
         if value is not None and s["objective"]:
-            lines.append(f"- {label}: {_fmt(value, 1)} (the roll-out above is "
-                         f"{_pct((s['objective'] - value) / max(value, 1e-9), 3)} better)")
+            lines.append(f"- {label}: {fmt(value, 1)} (the roll-out above is "
+                         f"{pct((s['objective'] - value) / max(value, 1e-9), 3)} better)")
     lines += ["", "| Year | Sites | New | Floor area (m²) | Budget (m²) | Covered (parcels/day) "
               "| Demand (parcels/day) | Covered |",
               "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['year']} | {r['n_open']:,} | {r['n_new']:,} | "
-                     f"{_fmt(r['total_area_m2'])} | {_fmt(r['area_budget_m2'])} | "
-                     f"{_fmt(r['covered_weight'])} | {_fmt(r['total_weight'])} | "
-                     f"{_pct(r['covered_share'])} |")
+                     f"{fmt(r['total_area_m2'])} | {fmt(r['area_budget_m2'])} | "
+                     f"{fmt(r['covered_weight'])} | {fmt(r['total_weight'])} | "
+                     f"{pct(r['covered_share'])} |")
     lines.append("")
     sites = plan.sites
     for t, r in enumerate(rows):
@@ -92,10 +81,10 @@ def rollout_markdown(plan: Plan) -> str:
                   f"{_range(r['count_min'], r['count_max'])}"
                   + (f", at most {r['max_openings']:,} openings" if r["max_openings"] is not None
                      else "") + ") |",
-                  f"| Floor area | {_fmt(r['total_area_m2'])} m² of "
-                  f"{_fmt(r['area_budget_m2'])} m² |",
-                  f"| Demand covered | {_fmt(r['covered_weight'])} of "
-                  f"{_fmt(r['total_weight'])} parcels/day ({_pct(r['covered_share'])}) |",
+                  f"| Floor area | {fmt(r['total_area_m2'])} m² of "
+                  f"{fmt(r['area_budget_m2'])} m² |",
+                  f"| Demand covered | {fmt(r['covered_weight'])} of "
+                  f"{fmt(r['total_weight'])} parcels/day ({pct(r['covered_share'])}) |",
                   f"| Weight in the objective | {r['discount_factor']:.3f} |", ""]
         opened = sites["open_year"] == year
         grown = (sites[f"area_m2_{year}"] > sites[f"area_m2_{rows[t - 1]['year']}"]) & ~opened \
@@ -112,7 +101,7 @@ def rollout_markdown(plan: Plan) -> str:
             lines += [f"Where {label} open in {year}:", "",
                       "| Country | Sites opening | Their floor area (m²) | Sites growing |",
                       "|---|---:|---:|---:|"]
-            lines += [f"| {c} | {int(v['new']):,} | {_fmt(v['area'])} | {int(v['grown']):,} |"
+            lines += [f"| {c} | {int(v['new']):,} | {fmt(v['area'])} | {int(v['grown']):,} |"
                       for c, v in table.iterrows()]
             lines.append("")
     return "\n".join(lines)
@@ -185,7 +174,7 @@ def rollout_html(plan: Plan) -> str:
         x = left + slot * k + slot * 0.2
         y = top + ph - h
         tip = (f"{r['year']}: {100 * r['covered_share']:.1f} % covered, {r['n_open']:,} sites "
-               f"({r['n_new']:,} new), {_fmt(r['total_area_m2'])} m²")
+               f"({r['n_new']:,} new), {fmt(r['total_area_m2'])} m²")
         svg.append(f'<rect class="year" data-year="{r["year"]}" x="{x:.1f}" y="{y:.1f}" '
                    f'width="{slot * 0.6:.1f}" height="{h:.1f}" fill="#1f77b4">'
                    f"<title>{e(tip)}</title></rect>")
@@ -200,7 +189,7 @@ def rollout_html(plan: Plan) -> str:
             ("total_weight", "Demand (parcels/day)"), ("covered_share", "Covered")]
     head = "".join(f"<th>{e(label)}</th>" for _, label in cols)
     body = "\n".join("<tr>" + "".join(
-        f"<td>{_pct(r[c]) if c == 'covered_share' else e(str(r[c])) if c == 'year' else _fmt(r[c])}"
+        f"<td>{pct(r[c]) if c == 'covered_share' else e(str(r[c])) if c == 'year' else fmt(r[c])}"
         "</td>" for c, _ in cols) + "</tr>" for r in rows)
     title = e(f"{plan.title}: roll-out")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
