@@ -87,10 +87,6 @@ def coerce(kind: str, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
             return list(value), None
         return None, f"must be a list of file paths in quotes{none_hint}, got {value!r}"
-    if base == "rates":
-        if isinstance(value, dict) and all(is_number(v) for v in value.values()):
-            return {str(k).strip().upper(): float(v) for k, v in value.items()}, None
-        return None, f"must be a table of country code = number, e.g. {{ DE = 0.1 }}, got {value!r}"
     raise AssertionError(kind)  # pragma: no cover
 
 
