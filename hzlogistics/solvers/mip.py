@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from hzlogistics._errors import SolverError
 from hzlogistics.solvers.lp import LinearProgram
 from hzlogistics.solvers.problem import SolveOptions
+from hzlogistics.solvers.track import stop_requested
 
 logger = logging.getLogger(__name__)
 
@@ -344,6 +345,9 @@ class Mip:
         SolverError
             When HiGHS fails without a warm start.
         """
+        if stop_requested(options.stop):  # asked to stop before the start: nothing to run
+            return MipOutcome(status="interrupted", objective=math.nan, bound=-math.inf,
+                              values=None, wall_s=0.0, engine="highs")
         t_build = time.perf_counter()
         proto = self.proto()
         time_limit_s -= time.perf_counter() - t_build  # building counts against the limit
