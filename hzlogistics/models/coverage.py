@@ -38,6 +38,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -368,6 +369,58 @@ def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) 
     return _solve(problem, table, options, t0)
 
 
+def coverage_bound(problem: SitingProblem,
+                   options: SolveOptions | None = None) -> tuple[float, list[str]]:
+    """A proven upper bound on the coverage objective, without looking for a plan.
+
+    The bound :func:`solve_coverage` starts from: the demand some site can
+    serve, then its LP relaxations (within ``options.time_limit_s``). On the
+    large instances, where the solve runs no CP-SAT, it is the bound the
+    whole solve would prove, at a fraction of its time.
+
+    Parameters
+    ----------
+    problem
+        The siting problem.
+    options
+        Time limit (for the LPs), seed.
+
+    Returns
+    -------
+    bound : float
+        ``-inf`` when the problem is infeasible.
+    reasons : list of str
+        Why it is infeasible (empty otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from hzlogistics.solvers.problem import SitingProblem
+    >>> p = SitingProblem(weight=np.array([5000., 3000., 2000.]),
+    ...                   cover=sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1]])),
+    ...                   tiers_m2=np.array([100.]), area_budget_m2=100., count_max=1,
+    ...                   capacity_per_m2=60.)
+    >>> coverage_bound(p)
+    (6000.0, [])
+    """
+    options = options or SolveOptions()
+    t0 = time.perf_counter()
+    table = site_table(problem)
+    _validate_demand(problem)
+    reasons = explain_infeasibility(table)
+    if reasons:
+        return -np.inf, reasons
+    if is_count_only(problem):
+        result = solve_count_only(problem, options)
+        return (-np.inf if result.status == "infeasible" else float(result.bound),
+                list(result.reasons))
+    run = _Run(problem, table, options, t0)
+    run.tracker.update(bound=trivial_bound(run.classes.cover, run.classes.weight,
+                                           run.classes.value, table=table, capacity=run.cap))
+    run.lp_stage()
+    return float(run.tracker.bound), []
+
+
 class _Run:
     """One solve of the general coverage model: its data, its best plan and its log."""
 
@@ -405,10 +458,12 @@ class _Run:
 
     def unfinished(self) -> bool:
         """Whether another stage is worth starting: no stop, gap above target, time left."""
-        stopped = stop_requested(self.options.stop)
-        return (not stopped
-                and relative_gap(self.tracker.best, self.tracker.bound) > self.options.gap
-                and self.remaining() > MIN_STAGE_S)
+        return not self.settled() and self.remaining() > MIN_STAGE_S
+
+    def settled(self) -> bool:
+        """Whether a stop was requested or the best plan is within the gap target."""
+        return (stop_requested(self.options.stop)
+                or relative_gap(self.tracker.best, self.tracker.bound) <= self.options.gap)
 
     def offer(self, plan: np.ndarray | None, obj: float | None = None) -> None:
         """Keep ``plan`` if it serves more than the best plan so far."""
@@ -422,7 +477,8 @@ class _Run:
     def heuristic_stage(self) -> np.ndarray | None:
         t_h = time.perf_counter()
         plan = _heuristic(self.problem, self.table, self.classes, self.flow, self.options,
-                          self.tracker, time_limit_s=0.5 * HEURISTIC_SHARE * self.limit)
+                          self.tracker, time_limit_s=0.5 * HEURISTIC_SHARE * self.limit,
+                          settled=self.settled)
         self.info["heuristic_s"] = round(time.perf_counter() - t_h, 3)
         return plan
 
@@ -461,7 +517,8 @@ class _Run:
                           time_limit_s=max(0.0, min(0.5 * HEURISTIC_SHARE * self.limit,
                                                     self.remaining() - MIN_STAGE_S)),
                           price=lp.move_price(table, sol.duals), starts=[self.best_area],
-                          rounded=round_down(table, lp.site_area(sol.x, table.n_sites)))
+                          rounded=round_down(table, lp.site_area(sol.x, table.n_sites)),
+                          settled=self.settled)
         self.offer(plan)
         self.info["priced_heuristic_s"] = round(time.perf_counter() - t_h, 3)
         self.info["priced_heuristic_objective"] = self.best_obj
@@ -482,7 +539,7 @@ class _Run:
             else None
         plan, obj = rebalance_search(
             self.table, self.best_area, flow, time_limit_s=self.remaining() - MIN_STAGE_S,
-            price=price, max_rounds=10_000,
+            price=price, max_rounds=10_000, stop=self.settled,
             on_improve=lambda o, _a: _note(self.tracker, incumbent=o))
         self.offer(plan, obj)
         self.info["final_search_s"] = round(time.perf_counter() - t_ls, 3)
@@ -542,14 +599,16 @@ def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
                flow: CapacityFlow | None, options: SolveOptions, tracker: Tracker, *,
                time_limit_s: float, price: MovePrice | None = None,
                starts: list[np.ndarray] | None = None,
-               rounded: np.ndarray | None = None) -> np.ndarray | None:
+               rounded: np.ndarray | None = None,
+               settled: Callable[[], bool] | None = None) -> np.ndarray | None:
     """Greedy plans plus local search; ``None`` when no feasible plan was found.
 
     Without ``price`` the greedy ranks moves by gain per m² (and, without
     capacity, also by gain alone); with ``price`` by gain per priced cost.
     Plans in ``starts`` (feasible) and ``options.hint`` are improved too;
     ``rounded`` (a partial plan within the upper limits, e.g. a rounded LP
-    solution) is completed by the greedy.
+    solution) is completed by the greedy. Once ``settled()`` returns True
+    (the caller's gap target is reached, say) no further plan is improved.
     """
     t0 = time.perf_counter()
     k = Capacity.of_problem(problem)
@@ -606,12 +665,15 @@ def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
     best, best_obj = None, -np.inf
     for n_left, plan in zip(range(len(candidates), 0, -1), candidates, strict=True):
         left = max(0.0, (deadline - time.perf_counter()) / n_left)
+        if settled is not None and settled():
+            left = 0.0  # evaluated, not improved: its greedy may be the plan that settled it
         if flow is not None:
             plan, obj = rebalance_search(
-                table, plan, flow, time_limit_s=left, price=price,
+                table, plan, flow, time_limit_s=left, price=price, stop=settled,
                 on_improve=lambda o, _a: _note(tracker, incumbent=o))
         else:
-            plan = swap_search(table, plan, classes.cover, wv, time_limit_s=left)
+            if left > 0:
+                plan = swap_search(table, plan, classes.cover, wv, time_limit_s=left)
             obj = float(wv[np.asarray(classes.cover[plan > 0].sum(axis=0)).ravel() > 0].sum())
         tracker.update(incumbent=obj)
         if obj > best_obj:

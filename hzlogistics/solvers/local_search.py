@@ -135,6 +135,7 @@ def rebalance_search(
     price: MovePrice | None = None,
     on_improve: Callable[[float, np.ndarray], None] | None = None,
     close_share: float = 0.05,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[np.ndarray, float]:
     """Local search with capacity: shrink idle area, regrow it where demand waits.
 
@@ -167,6 +168,9 @@ def rebalance_search(
     close_share
         Share of the open sites closed at first when the count limit binds
         (0: never close a site that serves demand).
+    stop
+        Checked before each round: when it returns True the search ends
+        (for example once the caller's gap target is reached).
 
     Returns
     -------
@@ -180,7 +184,7 @@ def rebalance_search(
     solve_s = time.perf_counter() - t0
     n_close = 0
     for _ in range(max_rounds):
-        if time.perf_counter() - t0 > time_limit_s - solve_s:
+        if time.perf_counter() - t0 > time_limit_s - solve_s or (stop is not None and stop()):
             break
         load = np.asarray(flows.sum(axis=1)).ravel()
         state = PlanState(table, area)

@@ -11,7 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hzlogistics._errors import ValidationError
-from hzlogistics.models.coverage import demand_classes, is_count_only, solve_coverage
+from hzlogistics.models.coverage import (
+    coverage_bound,
+    demand_classes,
+    is_count_only,
+    solve_coverage,
+)
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, relative_gap
 
 OPTS = SolveOptions(time_limit_s=20.0, gap=1e-6, seed=0, workers=1)
@@ -270,3 +275,38 @@ def test_random_against_enumeration(oracle, problem):
     assert result.bound >= result.objective - 1e-9
     assert result.objective >= result.info["heuristic_objective"] - 1e-9
     check_served(problem, result)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(problem=small_problems())
+def test_bound_without_a_plan_never_cuts_the_optimum(oracle, problem):
+    best = oracle.brute_force(problem)
+    bound, reasons = coverage_bound(problem, OPTS)
+    if reasons:
+        assert best is None and bound == -np.inf
+        return
+    if best is not None:
+        assert bound >= best.value - 1e-6 * max(1.0, best.value)
+
+
+def test_bound_without_a_plan_names_an_infeasible_problem():
+    problem = SitingProblem(weight=np.ones(2), cover=sp.csr_matrix(np.eye(2)),
+                            tiers_m2=np.array([100.0]), count_min=3, capacity_per_m2=1.0)
+    assert coverage_bound(problem, OPTS) == (
+        -np.inf, ["count_min 3 > number of allowed candidate sites 2"])
+
+
+def test_a_loose_gap_target_returns_a_plan_as_good_as_every_logged_incumbent():
+    # stages stop once the target is reached: the plan kept must be the one that reached it
+    rng = np.random.default_rng(3)
+    n, m = 40, 300
+    cover = sp.csr_matrix(rng.random((n, m)) < 0.08)
+    problem = SitingProblem(weight=rng.integers(1, 100, m).astype(float), cover=cover,
+                            tiers_m2=np.array([100.0, 200.0, 400.0]), area_budget_m2=2_000.0,
+                            count_max=12, capacity_per_m2=2.0)
+    for gap in (0.05, 0.01, 0.001):
+        result = solve_coverage(problem, SolveOptions(time_limit_s=20.0, gap=gap, workers=1))
+        logged = max(inc for _, inc, _ in result.log if np.isfinite(inc))
+        assert result.objective >= logged - 1e-6 * max(1.0, logged)
+        assert result.status == "optimal" and result.gap <= gap

@@ -398,6 +398,25 @@ def test_years_solved_in_a_second_process_give_the_same_roll_out(
     assert side.bound == pytest.approx(alone.bound, rel=1e-9)
 
 
+def test_middle_years_bounded_in_a_second_process_still_bound_the_optimum(
+        oracle: SimpleNamespace) -> None:
+    seeds = [s for s in range(200) if random_phased(s).n_years == 3][:3]
+    for seed in seeds:
+        ph = random_phased(seed)
+        best = brute_force(ph, oracle)
+        result = solve_phased(ph, OPTIONS, method="decompose", parallel=True)
+        kinds = {(kind, year) for kind, year, *_ in result.info["year_solves"]}
+        assert ("for its bound (side)", ph.years[1]) in kinds
+        if best is None:
+            assert not result.has_solution and result.reasons
+            continue
+        assert result.has_solution, result.reasons
+        check_rollout(ph, result.area_m2, oracle)
+        assert result.bound >= best - TOL * max(1.0, best)
+        assert all(b >= v - TOL * max(1.0, v) for b, v in
+                   zip(result.info["year_bound"], result.year_objective, strict=True))
+
+
 def test_stop_with_a_second_process_keeps_the_forward_roll_out() -> None:
     ph = random_phased(1)
     stop = threading.Event()

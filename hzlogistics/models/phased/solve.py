@@ -14,10 +14,15 @@ works year by year with the one-period coverage solver:
 3. **Forward pass** (the "myopic" roll-out): the first year's plan is kept,
    and each later year is solved with the previous year's sites forced open
    at no less than their area.
-   With ``parallel``, the years' own solves (but the first) and the backward
-   pass run in a second process beside the forward pass. Both passes always run, so the
-   roll-out is never worse than either baseline (:func:`solve_myopic`,
-   :func:`solve_last_year_first`).
+   With ``parallel``, the last year's own solve and the backward pass run
+   in a second process beside the forward pass, and the years between the
+   first and the last get only their bounds there (their LP relaxations,
+   :func:`~hzlogistics.models.coverage.coverage_bound`); they are solved on
+   their own later only if the gap is still above the target. Both passes
+   always run, so the roll-out is never worse than either baseline
+   (:func:`solve_myopic`, :func:`solve_last_year_first`). The passes' solves
+   aim at the gap target itself, the years' own solves at
+   :data:`YEAR_GAP_SHARE` of it.
 4. **Sweeps** over the years while the gap is above the target: each year is
    solved again between its neighbours' plans (at least the previous year's,
    at most the next year's), starting from its current plan; the roll-out
@@ -55,8 +60,14 @@ from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult
 from hzlogistics.solvers.sites import site_table
 from hzlogistics.solvers.track import Tracker, stop_requested
 
-#: Share of the gap target each year's solve aims at.
+#: Share of the gap target a year's own solve (which gives its bound) and a
+#: sweep's solve aim at.
 YEAR_GAP_SHARE = 0.5
+
+#: Share of the gap target the solves of the forward and backward passes aim
+#: at: years each within the target make a roll-out within it when the years'
+#: own bounds are tight and nesting costs nothing; the sweeps close the rest.
+PASS_GAP_SHARE = 1.0
 
 #: Least time given to one year's solve, seconds.
 MIN_YEAR_S = 1.0
@@ -116,20 +127,23 @@ def _time_s(deadline_epoch: float, after: int) -> float:
     return max(MIN_YEAR_S, left - reserve * after)
 
 
-def _solve_alone(problem: SitingProblem, options: SolveOptions, deadline_epoch: float,
-                 after: int) -> tuple[SolveResult, float]:
-    """One year's own solve in the second process."""
-    from hzlogistics.models import solve
+def _bound_alone(problem: SitingProblem, options: SolveOptions, deadline_epoch: float,
+                 after: int) -> tuple[float, list[str], float]:
+    """One year's bound without its plan (second process): bound, reasons, seconds."""
+    from hzlogistics.models.coverage import coverage_bound
 
     opts = dataclasses.replace(options, time_limit_s=_time_s(deadline_epoch, after))
     t1 = time.perf_counter()
-    res = solve(problem, "coverage", opts)
-    return res, time.perf_counter() - t1
+    bound, reasons = coverage_bound(problem, opts)
+    return bound, reasons, time.perf_counter() - t1
 
 
 def _last_then_backward(phased: PhasedProblem, limits: Limits, options: SolveOptions,
-                        deadline_epoch: float, after: int) -> list[Step]:
-    """The last year on its own, then the backward pass from its plan (second process)."""
+                        deadline_epoch: float, after: int, pass_gap: float) -> list[Step]:
+    """The last year on its own, then the backward pass from its plan (second process).
+
+    The passes' solves aim at ``pass_gap``.
+    """
     from hzlogistics.models import solve
 
     n = phased.n_years
@@ -138,7 +152,8 @@ def _last_then_backward(phased: PhasedProblem, limits: Limits, options: SolveOpt
     for k, t in enumerate(range(n - 1, -1, -1)):
         problem, sites = year_problem(phased, t, limits=limits, upper=upper)
         opts = dataclasses.replace(options, time_limit_s=_time_s(deadline_epoch,
-                                                                 after + n - 1 - k))
+                                                                 after + n - 1 - k),
+                                   gap=options.gap if upper is None else pass_gap)
         t1 = time.perf_counter()
         res = solve(problem, "coverage", opts)
         out.append(("alone" if upper is None else "within next", t, res, sites,
@@ -151,14 +166,16 @@ def _last_then_backward(phased: PhasedProblem, limits: Limits, options: SolveOpt
 
 
 class Side:
-    """The years' own solves and the backward pass, in a second process.
+    """The last year's own solve, the backward pass and the years' bounds, in a second process.
 
-    The years' own solves give the bounds and the last year's plan for the
-    backward pass; they run one after another on the machine's second core
-    (the last year and the backward pass first) while the first core runs
-    the forward pass, which takes in whatever the second has finished at
-    each year (its bounds count from then on; a year with no plan of its
-    own stops the pass).
+    The last year solved on its own gives its bound and the plan the backward
+    pass starts from; the years between the first and the last get their
+    bounds from :func:`~hzlogistics.models.coverage.coverage_bound` (the LP
+    relaxations, without a plan: no year but the first and the last needs
+    one). They run one after another on the machine's second core while the
+    first core runs the forward pass, which takes in whatever the second has
+    finished at each year (its bounds count from then on; a year proven
+    infeasible stops the pass).
     """
 
     def __init__(self, run: _Run) -> None:
@@ -170,13 +187,15 @@ class Side:
         options = run.year_options(run.left(), side=True)
         n = run.phased.n_years
         self.chain: Any = self.pool.apply_async(_last_then_backward, (
-            run.phased, run.limits, options, deadline_epoch, n - 2))
-        self.alone: dict[int, tuple[np.ndarray, Any]] = {}
+            run.phased, run.limits, options, deadline_epoch, n - 2,
+            run.options.gap * PASS_GAP_SHARE))
+        self.bounds: dict[int, Any] = {}
         for t in range(1, n - 1):
-            problem, sites = year_problem(run.phased, t, limits=run.limits)
-            self.alone[t] = (sites, self.pool.apply_async(
-                _solve_alone, (problem, options, deadline_epoch, n - 2 - t)))
+            problem, _ = year_problem(run.phased, t, limits=run.limits)
+            self.bounds[t] = self.pool.apply_async(
+                _bound_alone, (problem, options, deadline_epoch, n - 2 - t))
         self.pool.close()
+        self.taken: set[int] = set()
         self.chain_done = False
         self.failed = False
 
@@ -194,15 +213,14 @@ class Side:
             if not self._take_chain(self.chain.get()):
                 self.failed = True
                 return False
-        for t in sorted(self.alone):
-            sites, job = self.alone[t]
-            if run.independent[t] is not None or not self._ready(job, wait):
+        for t in sorted(self.bounds):
+            if t in self.taken or not self._ready(self.bounds[t], wait):
                 continue
-            res, secs = job.get()
-            if not run.keep_independent(t, run.record(t, "alone (side)", res, sites, secs)):
+            self.taken.add(t)
+            if not run.keep_bound(t, *self.bounds[t].get()):
                 self.failed = True
                 return False
-        if wait and (not self.chain_done or any(y is None for y in run.independent)):
+        if wait and (not self.chain_done or len(self.taken) < len(self.bounds)):
             run.failure = run.failure or ["the years' own solves did not finish"]
             self.failed = True
             return False
@@ -300,13 +318,14 @@ class _Run:
         return float(self.d @ self.year_bound)
 
     def solve_year(self, t: int, time_s: float, *, lower: np.ndarray | None = None,
-                   upper: np.ndarray | None = None,
-                   hint: np.ndarray | None = None) -> YearSolve:
+                   upper: np.ndarray | None = None, hint: np.ndarray | None = None,
+                   gap_share: float = YEAR_GAP_SHARE) -> YearSolve:
         from hzlogistics.models import solve
 
         problem, sites = year_problem(self.phased, t, limits=self.limits, lower=lower,
                                       upper=upper)
-        opts = self.year_options(time_s, None if hint is None else np.asarray(hint)[sites])
+        opts = self.year_options(time_s, None if hint is None else np.asarray(hint)[sites],
+                                 gap_share=gap_share)
         t1 = time.perf_counter()
         res = solve(problem, "coverage", opts)
         kind = ("alone" if lower is None and upper is None else "within next" if lower is None
@@ -314,12 +333,12 @@ class _Run:
         return self.record(t, kind, res, sites, time.perf_counter() - t1)
 
     def year_options(self, time_s: float, hint: np.ndarray | None = None,
-                     side: bool = False) -> SolveOptions:
+                     side: bool = False, gap_share: float = YEAR_GAP_SHARE) -> SolveOptions:
         workers = self.options.workers
         if side:
             workers = max(1, (workers or os.cpu_count() or 2) // 2)
         return dataclasses.replace(
-            self.options, time_limit_s=time_s, gap=self.options.gap * YEAR_GAP_SHARE,
+            self.options, time_limit_s=time_s, gap=self.options.gap * gap_share,
             progress=None, hint=hint, workers=workers,
             stop=None if side else self.options.stop)
 
@@ -385,8 +404,22 @@ class _Run:
             self.info["year_bound"] = self.year_bound.tolist()
         return True
 
+    def keep_bound(self, t: int, bound: float, reasons: list[str], secs: float) -> bool:
+        """Keep a year's bound found without its plan; False when the year is infeasible."""
+        self.solves.append(("for its bound (side)", int(self.phased.years[t]),
+                            "infeasible" if reasons else "bound", round(secs, 3)))
+        if reasons:
+            self.infeasible = True
+            self.failure = [f"{self.phased.year_label(t)}: {r}" for r in reasons]
+            return False
+        if math.isfinite(bound):
+            self.year_bound[t] = min(self.year_bound[t], float(bound))
+            self.tracker.update(bound=self.bound())
+        return True
+
     def start_side(self) -> Side:
-        """The years but the first on their own, and the backward pass, in a second process."""
+        """The last year on its own, the backward pass and the other years' bounds,
+        in a second process."""
         return Side(self)
 
     def backward(self, solves_after: int) -> Rollout | None:
@@ -399,7 +432,8 @@ class _Run:
         served: list[sp.csr_matrix] = [last.served] * n
         area[n - 1], values[n - 1] = last.area, last.result.objective
         for t in range(n - 2, -1, -1):
-            ys = self.solve_year(t, self.slice_s(t + 1 + solves_after), upper=area[t + 1])
+            ys = self.solve_year(t, self.slice_s(t + 1 + solves_after), upper=area[t + 1],
+                                 gap_share=PASS_GAP_SHARE)
             if not ys.ok:
                 return None
             area[t], values[t], served[t] = ys.area, ys.result.objective, ys.served
@@ -420,7 +454,8 @@ class _Run:
         for t in range(1, n):
             if side is not None and not side.poll():
                 return None
-            ys = self.solve_year(t, self.slice_s(n - t + solves_after), lower=area[t - 1])
+            ys = self.solve_year(t, self.slice_s(n - t + solves_after), lower=area[t - 1],
+                                 gap_share=PASS_GAP_SHARE)
             if not ys.ok:
                 return None
             area[t], values[t], served[t] = ys.area, ys.result.objective, ys.served
@@ -471,6 +506,7 @@ class _Run:
         if status is None:
             status = "interrupted" if self.stopped() else "feasible"
         self.info["year_solve_s"] = round(float(self.info["year_solve_s"]), 3)  # type: ignore[arg-type]
+        self.info["year_bound"] = self.year_bound.tolist()
         return result_of(self.phased, b.area, status=status, bound=self.bound(), t0=self.t0,
                          method=b.method, log=self.tracker.log, values=b.values,
                          served=b.served, gap_target=self.options.gap, info=self.info)
@@ -580,6 +616,11 @@ def solve_phased(phased: PhasedProblem, options: SolveOptions | None = None, *,
         # myopic one (nor, as the backward pass ran too, than the last year first)
         if not (run.stopped() and run.best is not None):
             _forward(run)
+    if run.best is not None and not run.gap_reached():
+        # the years known only by their LP bound get their own solve: it may prove more
+        unsolved = [t for t in range(n) if run.independent[t] is None]
+        if unsolved and not run.stopped() and run.left() > MIN_YEAR_S:
+            run.independent_years(solves_after=n, years=unsolved)
     if run.best is not None and not run.gap_reached():
         t1 = time.perf_counter()
         run.sweeps()
