@@ -329,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--radius-km", type=float, default=100.0)
     ap.add_argument("--p", type=int, nargs="+", default=[200, 1000])
     ap.add_argument("--time-limit", type=float, default=600.0, help="ours, per solve")
-    ap.add_argument("--spopt-timeout", type=float, default=1800.0)
+    ap.add_argument("--spopt-timeout", type=float, default=1800.0,
+                    help="seconds: the spopt process (GeoNames), CBC's timeLimit (family 1)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--family1", type=int, default=None, metavar="N",
                     help="family 1 of benchmarks/families.py, seeds 0..N-1, instead of GeoNames")
