@@ -354,9 +354,7 @@ def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) 
     """
     options = options or SolveOptions()
     t0 = time.perf_counter()
-    table = site_table(problem)
-    _validate_demand(problem)
-    reasons = explain_infeasibility(table)
+    table, reasons = _checked(problem)
     if reasons:
         return _empty_result(problem, "infeasible", t0, reasons=reasons)
     if is_count_only(problem):
@@ -367,6 +365,13 @@ def solve_coverage(problem: SitingProblem, options: SolveOptions | None = None) 
             info.setdefault("heuristic_objective", info["greedy_value"])
         return result
     return _solve(problem, table, options, t0)
+
+
+def _checked(problem: SitingProblem) -> tuple[SiteTable, list[str]]:
+    """The site table of a validated problem, and the conflicts found before solving."""
+    table = site_table(problem)
+    _validate_demand(problem)
+    return table, explain_infeasibility(table)
 
 
 def coverage_bound(problem: SitingProblem,
@@ -405,9 +410,7 @@ def coverage_bound(problem: SitingProblem,
     """
     options = options or SolveOptions()
     t0 = time.perf_counter()
-    table = site_table(problem)
-    _validate_demand(problem)
-    reasons = explain_infeasibility(table)
+    table, reasons = _checked(problem)
     if reasons:
         return -np.inf, reasons
     if is_count_only(problem):
