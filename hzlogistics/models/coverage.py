@@ -34,6 +34,7 @@ tier or no area budget) is a maximal covering problem, handed to
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import threading
@@ -418,8 +419,6 @@ def coverage_bound(problem: SitingProblem,
         return (-np.inf if result.status == "infeasible" else float(result.bound),
                 list(result.reasons))
     run = _Run(problem, table, options, t0)
-    run.tracker.update(bound=trivial_bound(run.classes.cover, run.classes.weight,
-                                           run.classes.value, table=table, capacity=run.cap))
     run.lp_stage()
     return float(run.tracker.bound), []
 
@@ -443,11 +442,19 @@ class _Run:
             weight_unit=scaling.weight_unit, value_unit=scaling.value_unit,
             scaling_allowance=scaling.allowance)
         self.wv = classes.weight * classes.value
-        self.flow = (CapacityFlow(classes.cover, classes.weight, classes.value, cap,
-                                  scale=scaling.weight_unit) if cap is not None else None)
         self.best_area = np.zeros(table.n_sites)
         self.best_obj = -np.inf
         self.lps: list[tuple[CoverageLp, LpBound]] = []
+        self.tracker.update(bound=trivial_bound(classes.cover, classes.weight, classes.value,
+                                                table=table, capacity=cap))
+
+    @functools.cached_property
+    def flow(self) -> CapacityFlow | None:
+        """The exact evaluator with capacity, built when a plan is first evaluated."""
+        if self.cap is None:
+            return None
+        return CapacityFlow(self.classes.cover, self.classes.weight, self.classes.value,
+                            self.cap, scale=self.scaling.weight_unit)
 
     def evaluate(self, area: np.ndarray) -> float:
         """Exact value of a plan."""
@@ -573,8 +580,6 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     """The stages of the general model, each started only while it is worth it."""
     run = _Run(problem, table, options, t0)
     classes, tracker = run.classes, run.tracker
-    tracker.update(bound=trivial_bound(classes.cover, classes.weight, classes.value,
-                                       table=table, capacity=run.cap))
     plan = run.heuristic_stage()
     if plan is None:
         # proving infeasibility gets at least a second (a conflict beats a bare "error")

@@ -395,9 +395,7 @@ class _Run:
                 f"{label}: no plan found in time"]
             return False
         self.independent[t] = ys
-        if math.isfinite(ys.result.bound):
-            self.year_bound[t] = min(self.year_bound[t], float(ys.result.bound))
-        self.tracker.update(bound=self.bound())
+        self.tighten(t, ys.result.bound)
         if all(y is not None for y in self.independent):
             self.info["independent_objective"] = float(self.d @ np.array(
                 [y.result.objective for y in self.independent if y is not None]))
@@ -412,10 +410,14 @@ class _Run:
             self.infeasible = True
             self.failure = [f"{self.phased.year_label(t)}: {r}" for r in reasons]
             return False
+        self.tighten(t, bound)
+        return True
+
+    def tighten(self, t: int, bound: float) -> None:
+        """Take a proven bound of year ``t`` (when finite) into the roll-out's bound."""
         if math.isfinite(bound):
             self.year_bound[t] = min(self.year_bound[t], float(bound))
-            self.tracker.update(bound=self.bound())
-        return True
+        self.tracker.update(bound=self.bound())
 
     def start_side(self) -> Side:
         """The last year on its own, the backward pass and the other years' bounds,
