@@ -83,6 +83,10 @@ CPSAT_PARAMS: dict[str, object] = {"cp_model_presolve": False, "linearization_le
 #: Share of the time limit given to the heuristic stage.
 HEURISTIC_SHARE = 0.3
 
+#: Greedy plans (each with its own order of equal moves) built with capacity,
+#: time permitting; the best goes on to the local search.
+GREEDY_STARTS = 3
+
 #: Largest number of (site, class) pairs for which the full LP relaxation is
 #: solved (above it the aggregate LP and the trivial bound remain).
 FULL_LP_MAX_NONZEROS = 300_000
@@ -643,13 +647,23 @@ def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
     modes = [(True, price)] if price is not None else [
         (per_area, None) for per_area in ((True,) if k is not None else (True, False))]
     for per_area, pr in modes:
-        if candidates and late():
-            break
-        ev = evaluator()
-        plan = greedy_plan(table, ev, per_area=per_area, price=pr, deadline=deadline)
-        if plan is not None:
+        # with capacity, greedy plans of several tie orders; the best one goes on
+        seeds = [options.seed + j for j in range(GREEDY_STARTS if flow is not None else 1)]
+        best_greedy: tuple[float, np.ndarray] | None = None
+        for seed in seeds:
+            if (candidates or best_greedy is not None) and late():
+                break
+            ev = evaluator()
+            plan = greedy_plan(table, ev, per_area=per_area, price=pr, deadline=deadline,
+                               seed=seed)
+            if plan is None:
+                continue
             report(ev)
-            candidates.append(plan)
+            value = flow.solve(plan)[0] if flow is not None else 0.0
+            if best_greedy is None or value > best_greedy[0]:
+                best_greedy = (value, plan)
+        if best_greedy is not None:
+            candidates.append(best_greedy[1])
     if rounded is not None and not late():
         plan = greedy_plan(table, _evaluator_at(classes, rounded, flow, k), start_m2=rounded,
                            price=price, deadline=deadline)

@@ -3,7 +3,7 @@
 :class:`Capacity` states what a site handles (parcels/day per m² of floor
 and/or a fixed number per site); :class:`CapacityFlow` serves demand exactly
 for a given plan (the max-value flow under those capacities, OR-Tools'
-min-cost flow).
+min-cost flow), one connected part of the coverage at a time.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ class Capacity:
 
     def site(self, i: int, area_m2: float | np.ndarray) -> float | np.ndarray:
         """Capacity of site ``i`` at one or several areas."""
+        if self.per_site is None and self.per_m2 is not None and isinstance(area_m2, float):
+            return area_m2 * self.per_m2 if area_m2 > 0 else 0.0
         a = np.asarray(area_m2, dtype=float)
         cap = a * self.per_m2 if self.per_m2 is not None else np.where(a > 0, np.inf, 0.0)
         if self.per_site is not None:
@@ -79,16 +81,27 @@ class Capacity:
 
 
 
+#: Fewest covered pairs of a block of :class:`CapacityFlow`: smaller connected
+#: parts of the coverage share a block (and one flow solve).
+MIN_BLOCK_PAIRS = 20_000
+
+
 class CapacityFlow:
     """Serve demand exactly for a given plan: the max-value flow under capacities.
 
     Sites send at most their capacity (:class:`Capacity`) to the classes
-    they cover; each class takes at most its weight; the flow of largest total
-    value is found with OR-Tools' min-cost flow (a maximum flow of least cost
-    with cost ``-value``: with positive values the most valuable flow is a
-    maximum flow, since the servable demand forms a matroid). Weights and
-    capacities are floored to multiples of ``1 / scale`` so that the flow
-    never exceeds the real ones.
+    they cover; each class takes at most its weight; the flow of largest
+    total value is found with OR-Tools' min-cost flow (a maximum flow of
+    least cost with cost ``-value``: with positive values the most valuable
+    flow is a maximum flow, since the servable demand forms a matroid).
+    Weights and capacities are floored to multiples of ``1 / scale`` so that
+    the flow never exceeds the real ones.
+
+    The coverage splits into connected parts (the countries, on the built-in
+    data) that share no site and no class; each block of parts has its own
+    flow network, and :meth:`solve` solves again only the blocks whose site
+    capacities changed since the last call, so a local search that moves a
+    few sites pays for the parts it touched.
 
     Parameters
     ----------
@@ -104,8 +117,6 @@ class CapacityFlow:
 
     def __init__(self, cover: sp.csr_matrix, weight: np.ndarray, value: np.ndarray,
                  capacity: Capacity | float, *, scale: float = 1000.0) -> None:
-        from ortools.graph.python import min_cost_flow
-
         cover = sp.csr_matrix(cover)
         cover.sort_indices()
         self.cover = cover
@@ -113,25 +124,14 @@ class CapacityFlow:
         self.scale = float(scale)
         self.weight = np.asarray(weight, dtype=float)
         self.value = np.asarray(value, dtype=float)
-        n, m = cover.shape
-        self.n, self.m = n, m
+        self.n, self.m = cover.shape
         w_int = np.floor(self.weight * self.scale + 1e-9).astype(np.int64)
         uniq = np.unique(self.value)
         v_int = np.round(self.value * (1e6 / max(uniq.max(initial=1.0), 1e-12))).astype(np.int64)
-        src, sink = n + m, n + m + 1
-        rows = np.repeat(np.arange(n), np.diff(cover.indptr))
-        tails = np.concatenate([np.full(n, src), rows, n + np.arange(m)])
-        heads = np.concatenate([np.arange(n), n + cover.indices, np.full(m, sink)])
-        caps = np.concatenate([np.zeros(n, dtype=np.int64), w_int[cover.indices], w_int])
-        costs = np.concatenate([np.zeros(n + cover.nnz, dtype=np.int64), -v_int])
-        self._mcf = min_cost_flow.SimpleMinCostFlow()
-        self._arcs = self._mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        total = int(w_int.sum())
-        self._mcf.set_node_supply(src, total)
-        self._mcf.set_node_supply(sink, -total)
-        self._site_arcs = self._arcs[:n]
-        self._pair_arcs = self._arcs[n:n + cover.nnz]
-        self._ok = min_cost_flow.SimpleMinCostFlow.OPTIMAL
+        pair_site = np.repeat(np.arange(self.n), np.diff(cover.indptr))
+        self._blocks = [_FlowBlock(cover, pair_site, sites, w_int, v_int)
+                        for sites in _blocks_of(cover)]
+        self._flow = np.zeros(cover.nnz)
 
     def capacity_units(self, area_m2: np.ndarray) -> np.ndarray:
         """Integer capacity of every site for a plan."""
@@ -148,16 +148,86 @@ class CapacityFlow:
         flows : scipy.sparse.csr_matrix
             ``(n_sites, n_classes)`` parcels/day from each site to each class.
         """
-        self._mcf.set_arc_capacities(self._site_arcs, self.capacity_units(area_m2))
-        status = self._mcf.solve_max_flow_with_min_cost()
-        if status != self._ok:  # pragma: no cover - the network is always well formed
-            from hzlogistics._errors import SolverError
-
-            raise SolverError(f"min-cost flow failed with status {status}")
-        f = self._mcf.flows(self._pair_arcs).astype(float) / self.scale
-        flows = sp.csr_matrix((f, self.cover.indices.copy(), self.cover.indptr.copy()),
-                              shape=(self.n, self.m))
+        units = self.capacity_units(area_m2)
+        for block in self._blocks:
+            got = block.solve(units)
+            if got is not None:
+                self._flow[block.pairs] = got / self.scale
+        flows = sp.csr_matrix((self._flow.copy(), self.cover.indices.copy(),
+                               self.cover.indptr.copy()), shape=(self.n, self.m))
         flows.eliminate_zeros()
         served = np.asarray(flows.sum(axis=0)).ravel()
         return float(served @ self.value), flows
 
+
+def _blocks_of(cover: sp.csr_matrix) -> list[np.ndarray]:
+    """The sites of each block: connected parts of the coverage, small ones together."""
+    from scipy.sparse.csgraph import connected_components
+
+    n = cover.shape[0]
+    graph = sp.bmat([[None, cover.astype(bool)], [cover.T.astype(bool), None]], format="csr")
+    _, label = connected_components(graph, directed=False)
+    site_label = label[:n]
+    pairs = np.bincount(site_label, weights=np.diff(cover.indptr), minlength=label.max() + 1)
+    blocks: list[np.ndarray] = []
+    pending: list[np.ndarray] = []
+    pending_pairs = 0.0
+    for part in np.unique(site_label):
+        sites = np.flatnonzero(site_label == part)
+        if pairs[part] >= MIN_BLOCK_PAIRS:
+            blocks.append(sites)
+            continue
+        pending.append(sites)
+        pending_pairs += pairs[part]
+        if pending_pairs >= MIN_BLOCK_PAIRS:
+            blocks.append(np.concatenate(pending))
+            pending, pending_pairs = [], 0.0
+    if pending:
+        blocks.append(np.concatenate(pending))
+    return blocks
+
+
+class _FlowBlock:
+    """The flow network of some sites and the classes they cover, solved on demand."""
+
+    def __init__(self, cover: sp.csr_matrix, pair_site: np.ndarray, sites: np.ndarray,
+                 w_int: np.ndarray, v_int: np.ndarray) -> None:
+        from ortools.graph.python import min_cost_flow
+
+        self.sites = np.sort(sites)
+        sub = cover[self.sites]
+        self.pairs = np.concatenate([np.arange(cover.indptr[i], cover.indptr[i + 1])
+                                     for i in self.sites]) if self.sites.size else \
+            np.zeros(0, dtype=np.int64)
+        classes, local = np.unique(sub.indices, return_inverse=True)
+        n, m = self.sites.size, classes.size
+        self.src, self.sink = n + m, n + m + 1
+        rows = np.searchsorted(self.sites, pair_site[self.pairs])
+        tails = np.concatenate([np.full(n, self.src), rows, n + np.arange(m)])
+        heads = np.concatenate([np.arange(n), n + local, np.full(m, self.sink)])
+        caps = np.concatenate([np.zeros(n, dtype=np.int64), w_int[classes[local]],
+                               w_int[classes]])
+        self.units: np.ndarray | None = None
+        self._mcf = min_cost_flow.SimpleMinCostFlow()
+        costs = np.concatenate([np.zeros(n + local.size, dtype=np.int64), -v_int[classes]])
+        arcs = self._mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        total = int(w_int[classes].sum())
+        self._mcf.set_node_supply(self.src, total)
+        self._mcf.set_node_supply(self.sink, -total)
+        self._site_arcs = arcs[:n]
+        self._pair_arcs = arcs[n:n + local.size]
+
+    def solve(self, units: np.ndarray) -> np.ndarray | None:
+        """Integer flow of every pair of the block; ``None`` when its capacities are unchanged."""
+        mine = units[self.sites]
+        if self.units is not None and np.array_equal(mine, self.units):
+            return None
+        self._mcf.set_arc_capacities(self._site_arcs, mine)
+        status = self._mcf.solve_max_flow_with_min_cost()
+        if status != self._mcf.OPTIMAL:  # pragma: no cover - the network is always well formed
+            from hzlogistics._errors import SolverError
+
+            raise SolverError(f"min-cost flow failed with status {status}")
+        flows = self._mcf.flows(self._pair_arcs)
+        self.units = mine.copy()
+        return np.asarray(flows, dtype=float)

@@ -25,6 +25,7 @@ first plan when the greedy fails in :mod:`hzlogistics.solvers.cpsat`.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -254,6 +255,14 @@ def _move_cost(price: MovePrice | None, per_area: bool, i: int, old: float, new:
     return (new - old) if per_area else 1.0
 
 
+def _key(gain: float, cost: float) -> float:
+    """Gain per cost to 10 significant digits, so that rounding noise breaks no tie."""
+    x = gain / cost
+    if x == 0.0 or not math.isfinite(x):
+        return x
+    return round(x, 9 - math.floor(math.log10(abs(x))))
+
+
 def greedy_plan(
     table: SiteTable,
     evaluator: MarginalEvaluator,
@@ -264,6 +273,7 @@ def greedy_plan(
     grow: bool = True,
     allowed: np.ndarray | None = None,
     deadline: float | None = None,
+    seed: int | None = None,
 ) -> np.ndarray | None:
     """Build a plan that meets every site-side constraint, greedily.
 
@@ -294,6 +304,12 @@ def greedy_plan(
     deadline
         Optional ``time.perf_counter()`` instant after which growth stops
         early (the lower bounds are always met: the plan stays feasible).
+    seed
+        Moves of equal gain (common with capacity: every site whose demand
+        fills its capacity gains the same per m²) are taken in a random order
+        of the sites drawn from this seed; ``None`` takes them by site index.
+        The order matters: sites taken by index cluster where the candidate
+        list does, a random order spreads them.
 
     Returns
     -------
@@ -302,6 +318,8 @@ def greedy_plan(
         lower bound within the upper limits (try :func:`feasible_plan_cpsat`).
     """
     state = PlanState(table, start_m2)
+    rank = (np.arange(table.n_sites) if seed is None
+            else np.random.default_rng(seed).permutation(table.n_sites))
     may = np.ones(table.n_sites, dtype=bool) if allowed is None else np.asarray(allowed, bool)
     for i in np.flatnonzero(table.forced & (state.area <= 0)).tolist():
         if table.areas[i].size == 0:
@@ -316,10 +334,10 @@ def greedy_plan(
         def short_of_count(g: int = g) -> bool:
             return bool(state.group_count[g] < table.group_count_min[g])
 
-        _run(state, evaluator, sel, opening_only=True, per_area=per_area, price=price,
+        _run(state, evaluator, rank, sel, opening_only=True, per_area=per_area, price=price,
              need=short_of_count)
     if state.count < table.count_min:
-        _run(state, evaluator, may, opening_only=True, per_area=per_area, price=price,
+        _run(state, evaluator, rank, may, opening_only=True, per_area=per_area, price=price,
              need=lambda: state.count < table.count_min)
     for g in np.flatnonzero(state.group_area + TOL < table.group_area_min_m2).tolist():
         sel = may & (table.group == g)
@@ -327,13 +345,13 @@ def greedy_plan(
         def short_of_area(g: int = g) -> bool:
             return not at_most(table.group_area_min_m2[g], state.group_area[g])
 
-        _run(state, evaluator, sel, opening_only=False, per_area=per_area, price=price,
+        _run(state, evaluator, rank, sel, opening_only=False, per_area=per_area, price=price,
              need=short_of_area)
     if plan_violations(table, state.area):
         return None
     if grow:
-        _run(state, evaluator, may, opening_only=False, per_area=per_area, price=price, need=None,
-             deadline=deadline)
+        _run(state, evaluator, rank, may, opening_only=False, per_area=per_area, price=price,
+             need=None, deadline=deadline)
     return state.area
 
 
@@ -354,7 +372,7 @@ def _best_move(state: PlanState, ev: MarginalEvaluator, i: int, opening_only: bo
         if not state.allows(i, a):
             continue
         g = ev.gain(i, old, a)
-        key = g / _move_cost(price, per_area, i, old, a)
+        key = _key(g, _move_cost(price, per_area, i, old, a))
         # ties: the larger move when growing (fewer, fuller steps), the smaller when
         # meeting a lower bound (just enough)
         if best is None or key > best[0] * (1 + 1e-12) + 1e-15:
@@ -364,50 +382,48 @@ def _best_move(state: PlanState, ev: MarginalEvaluator, i: int, opening_only: bo
     return best
 
 
-def _run(state: PlanState, ev: MarginalEvaluator, sel: np.ndarray, *, opening_only: bool,
-         per_area: bool, price: MovePrice | None, need: Callable[[], bool] | None,
-         deadline: float | None = None) -> None:
+def _run(state: PlanState, ev: MarginalEvaluator, rank: np.ndarray, sel: np.ndarray, *,
+         opening_only: bool, per_area: bool, price: MovePrice | None,
+         need: Callable[[], bool] | None, deadline: float | None = None) -> None:
     """Lazy greedy over the sites in ``sel`` until ``need()`` is false (or no gain is left).
 
     Growth (``need`` is ``None``) also stops at ``deadline`` (a ``perf_counter`` instant).
+    Equal keys go to the larger move when growing, else the smaller, then by ``rank``.
     """
     large = need is None
     tie = -1.0 if large else 1.0
-    heap: list[tuple[float, float, int, int, float]] = []
-    for i in np.flatnonzero(sel).tolist():
-        m = _best_move(state, ev, int(i), opening_only, per_area, price, large)
+    heap: list[tuple[float, float, int, int, int, float]] = []
+
+    def push(i: int) -> None:
+        m = _best_move(state, ev, i, opening_only, per_area, price, large)
         if m is not None:
-            heap.append((-m[0], tie * m[2], int(i), int(state.version[i]), m[2]))
-    heapq.heapify(heap)
+            heapq.heappush(heap, (-m[0], tie * m[2], int(rank[i]), i, int(state.version[i]),
+                                  m[2]))
+
+    for i in np.flatnonzero(sel).tolist():
+        push(int(i))
     steps = 0
     while heap and (need is None or need()):
         steps += 1
         if (need is None and deadline is not None and steps % 32 == 0
                 and time.perf_counter() > deadline):
             break
-        negkey, _, i, ver, a = heapq.heappop(heap)
+        _, _, _, i, ver, a = heapq.heappop(heap)
         if ver != state.version[i] or not state.allows(i, a):
-            m = _best_move(state, ev, i, opening_only, per_area, price, large)
-            if m is not None:
-                heapq.heappush(heap, (-m[0], tie * m[2], i, int(state.version[i]), m[2]))
+            push(i)
             continue
         old = state.area[i]
         g = ev.gain(i, old, a)
-        key = g / _move_cost(price, per_area, i, old, a)
+        key = _key(g, _move_cost(price, per_area, i, old, a))
         if heap and key < -heap[0][0] * (1 - 1e-9) - 1e-12:
-            m = _best_move(state, ev, i, opening_only, per_area, price, large)
-            if m is not None:
-                heapq.heappush(heap, (-m[0], tie * m[2], i, int(state.version[i]), m[2]))
+            push(i)
             continue
         if need is None and g <= 1e-12:
             break
         ev.apply(i, old, a)
         state.set(i, a)
         if not opening_only:
-            m = _best_move(state, ev, i, opening_only, per_area, price, large)
-            if m is not None:
-                heapq.heappush(heap, (-m[0], tie * m[2], i, int(state.version[i]), m[2]))
-
+            push(i)
 
 
 def round_down(table: SiteTable, target_m2: np.ndarray) -> np.ndarray:

@@ -145,11 +145,12 @@ def rebalance_search(
     demand (:class:`CapacityGain`). A round is kept only if the exact value
     improves.
 
-    When the number of open sites is at ``count_max`` (so no site can be
-    added), a round that brings nothing is retried closing, besides the idle
-    sites, the open sites serving the least value: ``close_share`` of the
-    open sites first, then a quarter as many, down to a single site. This
-    moves sites from where they serve little to where demand waits.
+    A round that brings nothing is retried closing, besides the idle sites,
+    the open sites serving the least value: ``close_share`` of the open sites
+    first, then a quarter as many, down to a single site (the regrowth opens
+    sites again where the count or a group needs them). This moves sites and
+    area from where they serve little to where demand waits, also when the
+    count or the area budget binds.
 
     Parameters
     ----------
@@ -199,14 +200,13 @@ def rebalance_search(
         ev.slack = np.maximum(np.minimum(flow.capacity.sites(state.area), 1e300) - load, 0.0)
         new = greedy_plan(table, ev, start_m2=state.area, per_area=True, price=price,
                           deadline=t0 + time_limit_s - solve_s)
-        if new is None:
-            break
-        t_solve = time.perf_counter()
-        new_obj, new_flows = flow.solve(new)
-        solve_s = time.perf_counter() - t_solve
-        if new_obj <= obj * (1 + 1e-12) + 1e-9:
-            if n_close == 0 and close_share > 0 and int((area > 0).sum()) >= table.count_max:
-                n_close = max(1, int(close_share * table.count_max))
+        if new is not None:
+            t_solve = time.perf_counter()
+            new_obj, new_flows = flow.solve(new)
+            solve_s = time.perf_counter() - t_solve
+        if new is None or new_obj <= obj * (1 + 1e-12) + 1e-9:
+            if n_close == 0 and close_share > 0:
+                n_close = max(1, int(close_share * int((area > 0).sum())))
             elif n_close > 1:
                 n_close = max(1, n_close // 4)
             else:
@@ -228,9 +228,8 @@ def _close_least_serving(state: PlanState, flows: sp.csr_matrix, flow: CapacityF
     for i in movable[np.argsort(served_value[movable], kind="stable")].tolist():
         if closed >= n_close:
             break
-        if state.allows(i, 0.0):
-            state.set(i, 0.0)
-            closed += 1
+        state.set(i, 0.0)  # minimum counts and areas: the regrowth meets them again
+        closed += 1
 
 
 def _shrink_idle(state: PlanState, area: np.ndarray, load: np.ndarray,
