@@ -522,15 +522,23 @@ class _Run:
                 self.lps.append((clp, lpb))
 
     def priced_stage(self) -> None:
-        """A greedy priced by the last LP's duals, also completing its rounded solution."""
+        """A greedy priced by the last LP's duals, also completing its rounded solution.
+
+        Skipped when the duals price the floor area alone, the same for every
+        site: that greedy ranks its moves as the first one did.
+        """
         t_h = time.perf_counter()
         lp, sol = self.lps[-1]
         table = self.table
+        price = lp.move_price(table, sol.duals)
+        if not np.any(price.open) and np.ptp(price.area) <= 1e-12 * max(1.0, price.area.max()):
+            self.info["priced_heuristic_s"] = 0.0
+            return
         plan = _heuristic(self.problem, table, self.classes, self.flow, self.options,
                           self.tracker,
                           time_limit_s=max(0.0, min(0.5 * HEURISTIC_SHARE * self.limit,
                                                     self.remaining() - MIN_STAGE_S)),
-                          price=lp.move_price(table, sol.duals), starts=[self.best_area],
+                          price=price, starts=[self.best_area],
                           rounded=round_down(table, lp.site_area(sol.x, table.n_sites)),
                           settled=self.settled)
         self.offer(plan)

@@ -184,7 +184,7 @@ def rebalance_search(
     # a round ends with an exact flow: leave time for it
     solve_s = time.perf_counter() - t0
     n_close = 0
-    for _ in range(max_rounds):
+    for round_no in range(max_rounds):
         if time.perf_counter() - t0 > time_limit_s - solve_s or (stop is not None and stop()):
             break
         load = np.asarray(flows.sum(axis=1)).ravel()
@@ -199,7 +199,7 @@ def rebalance_search(
                           residual=np.maximum(flow.weight - served, 0.0))
         ev.slack = np.maximum(np.minimum(flow.capacity.sites(state.area), 1e300) - load, 0.0)
         new = greedy_plan(table, ev, start_m2=state.area, per_area=True, price=price,
-                          deadline=t0 + time_limit_s - solve_s)
+                          deadline=t0 + time_limit_s - solve_s, seed=round_no)
         if new is not None:
             t_solve = time.perf_counter()
             new_obj, new_flows = flow.solve(new)
