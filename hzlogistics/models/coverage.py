@@ -8,12 +8,14 @@ value-weighted demand served. It runs in stages that share one time limit:
 1. :func:`~hzlogistics.models.precheck.explain_infeasibility` (no solver);
 2. demand points with identical covering sites (and equal value) are merged
    into classes (:func:`~hzlogistics.solvers.reduce.aggregate_demand`);
-3. a greedy plan (:mod:`hzlogistics.solvers.heuristic`) and local search
+3. the LP relaxations of :mod:`hzlogistics.models.coverage_lp` (GLOP, through
+   :mod:`hzlogistics.solvers.lp`) give a certified upper bound;
+4. greedy plans (:mod:`hzlogistics.solvers.heuristic`; with capacity up to
+   :data:`GREEDY_STARTS` of them, each taking equal moves in its own random
+   order, until one meets the gap target) and local search
    (:mod:`hzlogistics.solvers.local_search`) give a feasible plan within a
-   second or so;
-4. the LP relaxations of :mod:`hzlogistics.models.coverage_lp` (GLOP, through
-   :mod:`hzlogistics.solvers.lp`) give a certified upper bound, so the
-   heuristic plan already has a gap; a greedy priced by their duals follows;
+   few seconds; a greedy priced by the LP's duals follows when the duals
+   price more than the floor area;
 5. if the gap is above the target, CP-SAT (:mod:`hzlogistics.solvers.cpsat`)
    starts from the heuristic plan and runs for the remaining time; the better
    plan and the better bound win. Above :data:`CPSAT_MAX_NONZEROS` covered
@@ -592,6 +594,7 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     """The stages of the general model, each started only while it is worth it."""
     run = _Run(problem, table, options, t0)
     classes, tracker = run.classes, run.tracker
+    run.lp_stage()  # first: a plan that meets the LP bound ends the greedy starts early
     plan = run.heuristic_stage()
     if plan is None:
         # proving infeasibility gets at least a second (a conflict beats a bare "error")
@@ -605,7 +608,6 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     run.best_obj = run.evaluate(plan)
     run.info["heuristic_objective"] = run.best_obj
     tracker.update(incumbent=run.best_obj)
-    run.lp_stage()
     if run.lps and run.unfinished():
         run.priced_stage()
     if classes.n_classes and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
@@ -659,7 +661,8 @@ def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
         seeds = [options.seed + j for j in range(GREEDY_STARTS if flow is not None else 1)]
         best_greedy: tuple[float, np.ndarray] | None = None
         for seed in seeds:
-            if (candidates or best_greedy is not None) and late():
+            if (candidates or best_greedy is not None) and (
+                    late() or (settled is not None and settled())):
                 break
             ev = evaluator()
             plan = greedy_plan(table, ev, per_area=per_area, price=pr, deadline=deadline,
@@ -668,6 +671,8 @@ def _heuristic(problem: SitingProblem, table: SiteTable, classes: DemandClasses,
                 continue
             report(ev)
             value = flow.solve(plan)[0] if flow is not None else 0.0
+            if flow is not None:
+                tracker.update(incumbent=value)
             if best_greedy is None or value > best_greedy[0]:
                 best_greedy = (value, plan)
         if best_greedy is not None:
