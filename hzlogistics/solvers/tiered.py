@@ -36,6 +36,10 @@ import numpy as np
 from hzlogistics.solvers.lagrange import SparsePairs, select_sites
 
 
+#: Share of the previous direction removed from a subgradient that turns against it.
+DEFLECTION = 1.5
+
+
 @dataclass
 class SiteOptions:
     """The size options of the sites, grouped by site.
@@ -243,6 +247,7 @@ def tiered_lagrangian(
     lam = np.where(np.isfinite(lam) & in_pair, np.maximum(lam, 0.0), 0.0)
     best, best_lam = -math.inf, lam.copy()
     theta, stall, it = theta0, 0, 0
+    direction: np.ndarray | None = None
     sets: list[np.ndarray] = []
     for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
         sub = _subproblem(pairs, w, lam, opts, can)
@@ -264,9 +269,13 @@ def tiered_lagrangian(
                 stopped is not None and stopped()):
             break
         g = np.where(in_pair, 1.0 - _served(sub, chosen, opts, n_d), 0.0)
-        norm = float(g @ g)
-        if norm < 1e-18:  # the subproblem's plan serves every point once: it is optimal
+        if float(g @ g) < 1e-18:  # the subproblem's plan serves every point once: optimal
             break
+        if direction is not None and float(g @ direction) < 0.0:
+            # deflection (Camerini, Fratta & Maffioli 1975): damps the zigzag between steps
+            g = g - DEFLECTION * float(g @ direction) / float(direction @ direction) * direction
+        direction = g
+        norm = float(g @ g)
         step = theta * max(upper - value, 1e-9 * max(1.0, abs(upper))) / norm
         lam = np.minimum(np.maximum(lam + step * g, 0.0), pairs.cap)
         if stall >= patience:
