@@ -33,6 +33,12 @@ The solve runs in stages sharing one time limit:
    plan (close the cheapest or open the best site away from it). Regions are
    drawn mostly where the plan falls short of the LP, and the swap search runs
    between rounds, until the gap target or the time limit.
+5b. **LP dive** (:mod:`hzlogistics.models.count_dive`), once the LP is
+   solved: the sites the LP opens in full are fixed open and CP-SAT solves
+   the rest exactly under a deterministic budget. The LP of a covering core is
+   tight and its full sites are nearly always in an optimal plan, so the dive
+   often finds the optimum long before it is proven. A heuristic: it gives
+   plans, no bound.
 6. **Exact finish.** Candidates that provably cannot be part of a better plan
    (the LP's Lagrangian bound with the candidate forced in or out is below the
    plan) are fixed, and CP-SAT solves what is left with the plan as a hint.
@@ -41,15 +47,18 @@ The solve runs in stages sharing one time limit:
    (:class:`MipRace`); the first to prove the gap target stops the other, and
    the plan is the prover's. The two solvers prove different instances
    fastest (CP-SAT's search, HiGHS's cuts). Small problems go straight to
-   this stage.
+   this stage: while HiGHS solves the core, the LP (GLOP) and the dive (5b)
+   run first on the other thread, then the exact CP-SAT solve from the
+   dive's plan.
 
 CP-SAT runs with its presolve off: presolve turns the covering rows into
 clauses and loses their LP strength, which is what proves optimality here.
 
 This module runs the stages; :mod:`hzlogistics.models.count_core` holds the
 reduction and the first plans (1, 2), :mod:`hzlogistics.models.count_search`
-the bounds and the exact solves (3, 4, 6) and
-:mod:`hzlogistics.models.count_regions` the region search (5). The LP goes
+the bounds and the exact solves (3, 4, 6),
+:mod:`hzlogistics.models.count_regions` the region search (5) and
+:mod:`hzlogistics.models.count_dive` the LP dive (5b). The LP goes
 through :func:`hzlogistics.solvers.lp.solve_lp`, CP-SAT through
 :mod:`hzlogistics.solvers.cpsat`, HiGHS through
 :func:`hzlogistics.solvers.mip.solve_integer_program`, and the best plan and bound are kept by one
@@ -76,11 +85,13 @@ from hzlogistics.models.count_core import (
     fits,
     greedy,
     offer,
+    prefer,
     prepare,
     reached,
     reduce_core,
     swap_search,
 )
+from hzlogistics.models.count_dive import lp_dive
 from hzlogistics.models.count_regions import Regions, focus_seeds, region_search
 from hzlogistics.models.count_search import (
     CoreLp,
@@ -166,7 +177,10 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     reduced problem. A fixed seed gives the same plan whenever the solve ends
     on the gap target rather than on the wall-clock limit, and with one worker
     or when the same solver of the exact finish proves the target first
-    (CP-SAT or HiGHS, each deterministic).
+    (CP-SAT or HiGHS, each deterministic; the plan of HiGHS when it proves
+    first, even if the dive found another of the same value meanwhile). With
+    a nonzero gap target on a small problem, a dive plan better than the one
+    HiGHS proves may be kept or not depending on which finishes first.
 
     Examples
     --------
@@ -221,7 +235,11 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
 
     if core.n <= SMALL_SITES:
         with MipRace(core, tracker, options, deadline, fix=None, info=info) as race:
-            exact_finish(core, tracker, race.options, deadline, fix=None, beaten=race.done)
+            _dive(core, tracker, race.options, deadline, info)
+            t = stage("dive", t)
+            if not reached(tracker, options.gap):
+                exact_finish(core, tracker, race.options, deadline, fix=None,
+                             beaten=race.done)
         t = stage("exact", t)
     elif not reached(tracker, options.gap) and not stop():
         _large(core, tracker, options, deadline, workers, info, stages)
@@ -277,6 +295,11 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
             offer(tracker, bound=lp.bound)
             info["lp_bound"] = core.constant + lp.bound
             if not reached(tracker, options.gap):
+                dive: dict[str, object] = {}
+                lp_dive(core, lp.y, tracker, options, deadline, dive)
+                info["dive"] = dive
+                t = stage("dive", t)
+            if not reached(tracker, options.gap):
                 lag = component_lagrangian(core, lp, tracker, options, deadline, workers)
                 info["lagrangian_bound"] = core.constant + lag
                 t = stage("lagrangian", t)
@@ -305,6 +328,21 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
             if thread.is_alive():
                 logger.debug("LP interrupted; its thread ends in the background")
         info["regions"] = dict(state.stats)
+
+
+def _dive(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
+          info: dict[str, object]) -> None:
+    """The LP (GLOP, in the foreground) for its bound and the dive from its full sites."""
+    if stop_requested(options.stop) or time.perf_counter() >= deadline:
+        return
+    lp = core_lp(core, max(0.1, deadline - time.perf_counter()), solver="GLOP")
+    if lp is None:
+        return
+    offer(tracker, bound=lp.bound)
+    info["lp_bound"] = core.constant + lp.bound
+    dive: dict[str, object] = {}
+    lp_dive(core, lp.y, tracker, options, deadline, dive)
+    info["dive"] = dive
 
 
 class _Either:
@@ -396,6 +434,8 @@ class MipRace:
         if isinstance(out, CountPlan) and not self.stopped:
             if fits(self.core, out):
                 offer(self.tracker, out)
+                if self.done.is_set():  # the prover's plan, whatever else found its value
+                    prefer(self.tracker, out)
             else:  # pragma: no cover - a solver tolerance; the plan is not used
                 logger.warning("HiGHS returned a plan outside the count bounds; not used")
         bound = self.box.get("bound")
