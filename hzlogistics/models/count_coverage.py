@@ -117,6 +117,8 @@ logger = logging.getLogger(__name__)
 SMALL_SITES = 400
 #: The exact finish starts once fixing leaves at most this many candidates free.
 EXACT_FREE = 1500
+#: Larger cores solve their LP first, in the foreground (GLOP), up to this many nonzeros.
+FOREGROUND_LP_NONZEROS = 100_000
 #: HiGHS races the exact CP-SAT solve on cores up to this many nonzeros.
 MIP_NONZEROS = 400_000
 _MIP_THREAD = "hzlogistics-mip"
@@ -217,9 +219,7 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
         return stop_requested(options.stop) or time.perf_counter() >= deadline
 
     def stage(name: str, since: float) -> float:
-        now = time.perf_counter()
-        stages[name] = round(stages.get(name, 0.0) + now - since, 3)
-        return now
+        return _timed(stages, name, since)
 
     t = time.perf_counter()
     plan = greedy(core)
@@ -247,9 +247,21 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     return _result(problem, prep, core, tracker, options, t0, info)
 
 
-def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
-           workers: int, info: dict[str, object], stages: dict[str, float]) -> None:
-    """LP bound in a background thread, region search meanwhile, then the rest."""
+def _timed(stages: dict[str, float], name: str, since: float) -> float:
+    """Add the seconds since ``since`` to stage ``name``; now."""
+    now = time.perf_counter()
+    stages[name] = round(stages.get(name, 0.0) + now - since, 3)
+    return now
+
+
+def _background_lp(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
+                   workers: int, state: Regions,
+                   stages: dict[str, float]) -> tuple[bool, CoreLp | None]:
+    """The LP (HiGHS) in a background thread, the region search meanwhile.
+
+    Returns whether the solve goes on (not stopped, not past the deadline)
+    and the LP (``None`` when it failed).
+    """
     from ortools.util.python.solve_interrupter import SolveInterrupter
 
     t_lp = time.perf_counter()
@@ -265,14 +277,6 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
 
     thread = threading.Thread(target=run_lp, name="hzlogistics-lp", daemon=True)
     thread.start()
-    state = Regions.of(core, options.seed)
-    lp: CoreLp | None = None
-
-    def stage(name: str, since: float) -> float:
-        now = time.perf_counter()
-        stages[name] = round(stages.get(name, 0.0) + now - since, 3)
-        return now
-
     t = time.perf_counter()
     try:
         if workers > 1:
@@ -280,17 +284,47 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
             before_lp = int(np.clip(round(core.cover.nnz / _NONZEROS_PER_BATCH), 2, 60))
             region_search(core, tracker, options, deadline, max(1, workers - 1), state,
                            before_lp)
-            t = stage("regions", t)
+            t = _timed(stages, "regions", t)
         while thread.is_alive() and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
             thread.join(0.05)
         if thread.is_alive() or stop_requested(options.stop):
-            return
-        stages["lp_thread"] = round(float(box.get("wall_s", 0.0)), 3)  # type: ignore[arg-type]
-        if "error" in box:
-            logger.warning("LP relaxation failed: %s", box["error"])
-        lp = box.get("lp")  # type: ignore[assignment]
-        t = stage("lp_wait", t)
+            return False, None
+    finally:
+        if thread.is_alive():
+            # HiGHS may take seconds to notice; the thread is left to finish on its own.
+            interrupter.interrupt()
+            thread.join(0.3)
+            if thread.is_alive():
+                logger.debug("LP interrupted; its thread ends in the background")
+    stages["lp_thread"] = round(float(box.get("wall_s", 0.0)), 3)  # type: ignore[arg-type]
+    if "error" in box:
+        logger.warning("LP relaxation failed: %s", box["error"])
+    _timed(stages, "lp_wait", t)
+    return True, box.get("lp")  # type: ignore[return-value]
+
+
+def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
+           workers: int, info: dict[str, object], stages: dict[str, float]) -> None:
+    """LP bound, LP dive, integer Lagrangian, region search, then the exact finish.
+
+    Cores up to ``FOREGROUND_LP_NONZEROS`` nonzeros solve their LP first (GLOP,
+    quick at that size), so that the dive starts early; larger ones solve it
+    in a background thread while the region search runs.
+    """
+    state = Regions.of(core, options.seed)
+    lp: CoreLp | None = None
+    t = time.perf_counter()
+    try:
+        if core.cover.nnz <= FOREGROUND_LP_NONZEROS:
+            lp = core_lp(core, max(0.1, deadline - t), solver="GLOP")
+            t = _timed(stages, "lp", t)
+        else:
+            going, lp = _background_lp(core, tracker, options, deadline, workers, state,
+                                       stages)
+            if not going:
+                return
+            t = time.perf_counter()
         if lp is not None:
             offer(tracker, bound=lp.bound)
             info["lp_bound"] = core.constant + lp.bound
@@ -298,11 +332,11 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                 dive: dict[str, object] = {}
                 lp_dive(core, lp.y, tracker, options, deadline, dive)
                 info["dive"] = dive
-                t = stage("dive", t)
+                t = _timed(stages, "dive", t)
             if not reached(tracker, options.gap):
                 lag = component_lagrangian(core, lp, tracker, options, deadline, workers)
                 info["lagrangian_bound"] = core.constant + lag
-                t = stage("lagrangian", t)
+                t = _timed(stages, "lagrangian", t)
                 state.seeds = focus_seeds(core, lp, best_plan(tracker), options.seed)
         converged = False
         while not reached(tracker, options.gap) and not stop_requested(options.stop) \
@@ -313,20 +347,14 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                 with MipRace(core, tracker, options, deadline, fix=fix, info=info) as race:
                     exact_finish(core, tracker, race.options, deadline, fix=fix,
                                  beaten=race.done)
-                t = stage("exact", t)
+                t = _timed(stages, "exact", t)
                 break
             if converged:
                 break
             converged = region_search(core, tracker, options, deadline, workers, state,
                                        _BATCHES_PER_ROUND)
-            t = stage("regions", t)
+            t = _timed(stages, "regions", t)
     finally:
-        if thread.is_alive():
-            # HiGHS may take seconds to notice; the thread is left to finish on its own.
-            interrupter.interrupt()
-            thread.join(0.3)
-            if thread.is_alive():
-                logger.debug("LP interrupted; its thread ends in the background")
         info["regions"] = dict(state.stats)
 
 

@@ -110,18 +110,21 @@ def check_served(problem: SitingProblem, result) -> None:
     assert outside.count_nonzero() == 0, "demand served out of reach"
 
 
-@pytest.fixture(params=["lagrangian", "lp-only"])
+@pytest.fixture(params=["lagrangian", "lp-only", "background-lp"])
 def force_large_path(request, monkeypatch):
     """Send small problems down the large-problem path (LP, Lagrangian, regions, exact).
 
     Without the integer Lagrangian the LP bound rarely closes the gap, so the
     region search runs to convergence and the exact finish with fixed sites.
+    With ``background-lp`` the LP solves in a thread while regions are searched.
     """
     monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
     monkeypatch.setattr(count_coverage, "EXACT_FREE", -1)
     monkeypatch.setattr(count_regions, "REGION_SITES", 3)
     if request.param == "lp-only":
         monkeypatch.setattr(count_search, "LAGRANGIAN_SITES", 0)
+    if request.param == "background-lp":
+        monkeypatch.setattr(count_coverage, "FOREGROUND_LP_NONZEROS", -1)
 
 
 # --------------------------------------------------------------------------
