@@ -122,6 +122,8 @@ FOREGROUND_LP_NONZEROS = 100_000
 #: HiGHS races the exact CP-SAT solve on cores up to this many nonzeros.
 MIP_NONZEROS = 400_000
 _MIP_THREAD = "hzlogistics-mip"
+#: Seconds the race waits at the deadline for HiGHS to stop at its time limit with its plan.
+_MIP_GRACE_S = 0.2
 #: Region batches run on one thread while the LP solves on the other, one per
 #: this many nonzeros of the core (about the LP's time); then the search waits
 #: for the LP (a count rather than a clock keeps the solve repeatable).
@@ -401,7 +403,8 @@ class MipRace:
     running (HiGHS through MathOpt may only stop at its time limit: the
     thread then ends on its own, and no other race starts until it has), and
     its plan goes to the tracker only if it finished on its own (its bound
-    always). So the plan is that of the solver that proved the
+    always); at the deadline, where HiGHS stops too, it is given
+    ``_MIP_GRACE_S`` seconds to do so. So the plan is that of the solver that proved the
     target first, each being deterministic. Cores above ``MIP_NONZEROS``
     nonzeros (or with one worker) run without the race.
     """
@@ -452,6 +455,10 @@ class MipRace:
     def __exit__(self, *exc: object) -> None:
         if self.thread is None:
             return
+        if self.thread.is_alive() and not stop_requested(self.options.stop) \
+                and time.perf_counter() >= self.deadline - _MIP_GRACE_S:
+            # HiGHS stops at the same deadline, its best plan in hand: a moment to take it.
+            self.thread.join(_MIP_GRACE_S)
         if self.thread.is_alive():
             self.stopped = True
             self.interrupter.interrupt()
