@@ -6,7 +6,7 @@
 by existing sites, identical demand points, dominated candidates, classes
 covered by one candidate) and splits the rest into connected components.
 :func:`greedy` and :func:`swap_search` give the first plans of the core;
-:func:`offer`, :func:`best_plan` and :func:`reached` read the solve's
+:func:`offer`, :func:`prefer`, :func:`best_plan` and :func:`reached` read the solve's
 :class:`~hzlogistics.solvers.track.Tracker` in terms of such plans.
 The solve itself is :func:`hzlogistics.models.count_coverage.solve_count_only`.
 """
@@ -555,6 +555,16 @@ def offer(tracker: Tracker, plan: CountPlan | None = None, bound: float | None =
     """Offer a plan of the core (kept, copied, as the tracker's payload) and/or a bound."""
     tracker.update(incumbent=None if plan is None else plan.value, bound=bound,
                    payload=None if plan is None else plan.copy())
+
+
+def prefer(tracker: Tracker, plan: CountPlan) -> None:
+    """Keep ``plan`` as the tracker's plan if it is as good as the best one (within its tolerance).
+
+    For a repeatable result: the plan of the solver that proved the gap
+    target, rather than one of the same value found meanwhile by another.
+    """
+    if plan.value >= tracker.best - tracker.rel_tol * max(1.0, abs(tracker.best)):
+        tracker.payload = plan.copy()
 
 
 def best_plan(tracker: Tracker) -> CountPlan:

@@ -33,6 +33,12 @@ The solve runs in stages sharing one time limit:
    plan (close the cheapest or open the best site away from it). Regions are
    drawn mostly where the plan falls short of the LP, and the swap search runs
    between rounds, until the gap target or the time limit.
+5b. **LP dive** (:mod:`hzlogistics.models.count_dive`), once the LP is
+   solved: the sites the LP opens in full are fixed open and CP-SAT solves
+   the rest exactly under a deterministic budget. The LP of a covering core is
+   tight and its full sites are nearly always in an optimal plan, so the dive
+   often finds the optimum long before it is proven. A heuristic: it gives
+   plans, no bound.
 6. **Exact finish.** Candidates that provably cannot be part of a better plan
    (the LP's Lagrangian bound with the candidate forced in or out is below the
    plan) are fixed, and CP-SAT solves what is left with the plan as a hint.
@@ -41,15 +47,18 @@ The solve runs in stages sharing one time limit:
    (:class:`MipRace`); the first to prove the gap target stops the other, and
    the plan is the prover's. The two solvers prove different instances
    fastest (CP-SAT's search, HiGHS's cuts). Small problems go straight to
-   this stage.
+   this stage: while HiGHS solves the core, the LP (GLOP) and the dive (5b)
+   run first on the other thread, then the exact CP-SAT solve from the
+   dive's plan.
 
 CP-SAT runs with its presolve off: presolve turns the covering rows into
 clauses and loses their LP strength, which is what proves optimality here.
 
 This module runs the stages; :mod:`hzlogistics.models.count_core` holds the
 reduction and the first plans (1, 2), :mod:`hzlogistics.models.count_search`
-the bounds and the exact solves (3, 4, 6) and
-:mod:`hzlogistics.models.count_regions` the region search (5). The LP goes
+the bounds and the exact solves (3, 4, 6),
+:mod:`hzlogistics.models.count_regions` the region search (5) and
+:mod:`hzlogistics.models.count_dive` the LP dive (5b). The LP goes
 through :func:`hzlogistics.solvers.lp.solve_lp`, CP-SAT through
 :mod:`hzlogistics.solvers.cpsat`, HiGHS through
 :func:`hzlogistics.solvers.mip.solve_integer_program`, and the best plan and bound are kept by one
@@ -76,11 +85,13 @@ from hzlogistics.models.count_core import (
     fits,
     greedy,
     offer,
+    prefer,
     prepare,
     reached,
     reduce_core,
     swap_search,
 )
+from hzlogistics.models.count_dive import lp_dive
 from hzlogistics.models.count_regions import Regions, focus_seeds, region_search
 from hzlogistics.models.count_search import (
     CoreLp,
@@ -106,9 +117,13 @@ logger = logging.getLogger(__name__)
 SMALL_SITES = 400
 #: The exact finish starts once fixing leaves at most this many candidates free.
 EXACT_FREE = 1500
+#: Larger cores solve their LP first, in the foreground (GLOP), up to this many nonzeros.
+FOREGROUND_LP_NONZEROS = 100_000
 #: HiGHS races the exact CP-SAT solve on cores up to this many nonzeros.
 MIP_NONZEROS = 400_000
 _MIP_THREAD = "hzlogistics-mip"
+#: Seconds the race waits at the deadline for HiGHS to stop at its time limit with its plan.
+_MIP_GRACE_S = 0.2
 #: Region batches run on one thread while the LP solves on the other, one per
 #: this many nonzeros of the core (about the LP's time); then the search waits
 #: for the LP (a count rather than a clock keeps the solve repeatable).
@@ -166,7 +181,10 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     reduced problem. A fixed seed gives the same plan whenever the solve ends
     on the gap target rather than on the wall-clock limit, and with one worker
     or when the same solver of the exact finish proves the target first
-    (CP-SAT or HiGHS, each deterministic).
+    (CP-SAT or HiGHS, each deterministic; the plan of HiGHS when it proves
+    first, even if the dive found another of the same value meanwhile). With
+    a nonzero gap target on a small problem, a dive plan better than the one
+    HiGHS proves may be kept or not depending on which finishes first.
 
     Examples
     --------
@@ -203,9 +221,7 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
         return stop_requested(options.stop) or time.perf_counter() >= deadline
 
     def stage(name: str, since: float) -> float:
-        now = time.perf_counter()
-        stages[name] = round(stages.get(name, 0.0) + now - since, 3)
-        return now
+        return _timed(stages, name, since)
 
     t = time.perf_counter()
     plan = greedy(core)
@@ -221,7 +237,11 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
 
     if core.n <= SMALL_SITES:
         with MipRace(core, tracker, options, deadline, fix=None, info=info) as race:
-            exact_finish(core, tracker, race.options, deadline, fix=None, beaten=race.done)
+            _dive(core, tracker, race.options, deadline, info)
+            t = stage("dive", t)
+            if not reached(tracker, options.gap):
+                exact_finish(core, tracker, race.options, deadline, fix=None,
+                             beaten=race.done)
         t = stage("exact", t)
     elif not reached(tracker, options.gap) and not stop():
         _large(core, tracker, options, deadline, workers, info, stages)
@@ -229,9 +249,21 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
     return _result(problem, prep, core, tracker, options, t0, info)
 
 
-def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
-           workers: int, info: dict[str, object], stages: dict[str, float]) -> None:
-    """LP bound in a background thread, region search meanwhile, then the rest."""
+def _timed(stages: dict[str, float], name: str, since: float) -> float:
+    """Add the seconds since ``since`` to stage ``name``; now."""
+    now = time.perf_counter()
+    stages[name] = round(stages.get(name, 0.0) + now - since, 3)
+    return now
+
+
+def _background_lp(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
+                   workers: int, state: Regions,
+                   stages: dict[str, float]) -> tuple[bool, CoreLp | None]:
+    """The LP (HiGHS) in a background thread, the region search meanwhile.
+
+    Returns whether the solve goes on (not stopped, not past the deadline)
+    and the LP (``None`` when it failed).
+    """
     from ortools.util.python.solve_interrupter import SolveInterrupter
 
     t_lp = time.perf_counter()
@@ -247,14 +279,6 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
 
     thread = threading.Thread(target=run_lp, name="hzlogistics-lp", daemon=True)
     thread.start()
-    state = Regions.of(core, options.seed)
-    lp: CoreLp | None = None
-
-    def stage(name: str, since: float) -> float:
-        now = time.perf_counter()
-        stages[name] = round(stages.get(name, 0.0) + now - since, 3)
-        return now
-
     t = time.perf_counter()
     try:
         if workers > 1:
@@ -262,24 +286,59 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
             before_lp = int(np.clip(round(core.cover.nnz / _NONZEROS_PER_BATCH), 2, 60))
             region_search(core, tracker, options, deadline, max(1, workers - 1), state,
                            before_lp)
-            t = stage("regions", t)
+            t = _timed(stages, "regions", t)
         while thread.is_alive() and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
             thread.join(0.05)
         if thread.is_alive() or stop_requested(options.stop):
-            return
-        stages["lp_thread"] = round(float(box.get("wall_s", 0.0)), 3)  # type: ignore[arg-type]
-        if "error" in box:
-            logger.warning("LP relaxation failed: %s", box["error"])
-        lp = box.get("lp")  # type: ignore[assignment]
-        t = stage("lp_wait", t)
+            return False, None
+    finally:
+        if thread.is_alive():
+            # HiGHS may take seconds to notice; the thread is left to finish on its own.
+            interrupter.interrupt()
+            thread.join(0.3)
+            if thread.is_alive():
+                logger.debug("LP interrupted; its thread ends in the background")
+    stages["lp_thread"] = round(float(box.get("wall_s", 0.0)), 3)  # type: ignore[arg-type]
+    if "error" in box:
+        logger.warning("LP relaxation failed: %s", box["error"])
+    _timed(stages, "lp_wait", t)
+    return True, box.get("lp")  # type: ignore[return-value]
+
+
+def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
+           workers: int, info: dict[str, object], stages: dict[str, float]) -> None:
+    """LP bound, LP dive, integer Lagrangian, region search, then the exact finish.
+
+    Cores up to ``FOREGROUND_LP_NONZEROS`` nonzeros solve their LP first (GLOP,
+    quick at that size), so that the dive starts early; larger ones solve it
+    in a background thread while the region search runs.
+    """
+    state = Regions.of(core, options.seed)
+    lp: CoreLp | None = None
+    t = time.perf_counter()
+    try:
+        if core.cover.nnz <= FOREGROUND_LP_NONZEROS:
+            lp = core_lp(core, max(0.1, deadline - t), solver="GLOP")
+            t = _timed(stages, "lp", t)
+        else:
+            going, lp = _background_lp(core, tracker, options, deadline, workers, state,
+                                       stages)
+            if not going:
+                return
+            t = time.perf_counter()
         if lp is not None:
             offer(tracker, bound=lp.bound)
             info["lp_bound"] = core.constant + lp.bound
             if not reached(tracker, options.gap):
+                dive: dict[str, object] = {}
+                lp_dive(core, lp.y, tracker, options, deadline, dive)
+                info["dive"] = dive
+                t = _timed(stages, "dive", t)
+            if not reached(tracker, options.gap):
                 lag = component_lagrangian(core, lp, tracker, options, deadline, workers)
                 info["lagrangian_bound"] = core.constant + lag
-                t = stage("lagrangian", t)
+                t = _timed(stages, "lagrangian", t)
                 state.seeds = focus_seeds(core, lp, best_plan(tracker), options.seed)
         converged = False
         while not reached(tracker, options.gap) and not stop_requested(options.stop) \
@@ -290,21 +349,30 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                 with MipRace(core, tracker, options, deadline, fix=fix, info=info) as race:
                     exact_finish(core, tracker, race.options, deadline, fix=fix,
                                  beaten=race.done)
-                t = stage("exact", t)
+                t = _timed(stages, "exact", t)
                 break
             if converged:
                 break
             converged = region_search(core, tracker, options, deadline, workers, state,
                                        _BATCHES_PER_ROUND)
-            t = stage("regions", t)
+            t = _timed(stages, "regions", t)
     finally:
-        if thread.is_alive():
-            # HiGHS may take seconds to notice; the thread is left to finish on its own.
-            interrupter.interrupt()
-            thread.join(0.3)
-            if thread.is_alive():
-                logger.debug("LP interrupted; its thread ends in the background")
         info["regions"] = dict(state.stats)
+
+
+def _dive(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
+          info: dict[str, object]) -> None:
+    """The LP (GLOP, in the foreground) for its bound and the dive from its full sites."""
+    if stop_requested(options.stop) or time.perf_counter() >= deadline:
+        return
+    lp = core_lp(core, max(0.1, deadline - time.perf_counter()), solver="GLOP")
+    if lp is None:
+        return
+    offer(tracker, bound=lp.bound)
+    info["lp_bound"] = core.constant + lp.bound
+    dive: dict[str, object] = {}
+    lp_dive(core, lp.y, tracker, options, deadline, dive)
+    info["dive"] = dive
 
 
 class _Either:
@@ -335,7 +403,8 @@ class MipRace:
     running (HiGHS through MathOpt may only stop at its time limit: the
     thread then ends on its own, and no other race starts until it has), and
     its plan goes to the tracker only if it finished on its own (its bound
-    always). So the plan is that of the solver that proved the
+    always); at the deadline, where HiGHS stops too, it is given
+    ``_MIP_GRACE_S`` seconds to do so. So the plan is that of the solver that proved the
     target first, each being deterministic. Cores above ``MIP_NONZEROS``
     nonzeros (or with one worker) run without the race.
     """
@@ -386,6 +455,10 @@ class MipRace:
     def __exit__(self, *exc: object) -> None:
         if self.thread is None:
             return
+        if self.thread.is_alive() and not stop_requested(self.options.stop) \
+                and time.perf_counter() >= self.deadline - _MIP_GRACE_S:
+            # HiGHS stops at the same deadline, its best plan in hand: a moment to take it.
+            self.thread.join(_MIP_GRACE_S)
         if self.thread.is_alive():
             self.stopped = True
             self.interrupter.interrupt()
@@ -396,6 +469,8 @@ class MipRace:
         if isinstance(out, CountPlan) and not self.stopped:
             if fits(self.core, out):
                 offer(self.tracker, out)
+                if self.done.is_set():  # the prover's plan, whatever else found its value
+                    prefer(self.tracker, out)
             else:  # pragma: no cover - a solver tolerance; the plan is not used
                 logger.warning("HiGHS returned a plan outside the count bounds; not used")
         bound = self.box.get("bound")

@@ -4,15 +4,16 @@
   multipliers (the sites' part a top-k choice, :func:`top_choice`);
   :func:`easy_bound` takes it at two obvious multipliers;
 - :func:`core_lp` solves the LP relaxation of the core with the one LP runner
-  (:func:`~hzlogistics.solvers.lp.solve_lp`, HiGHS, interruptible, so that it
-  runs in a thread beside CP-SAT) and certifies its bound through
+  (:func:`~hzlogistics.solvers.lp.solve_lp`: HiGHS, interruptible, so that it
+  runs in a thread beside CP-SAT, or GLOP in the foreground) and certifies its bound through
   :func:`dual_bound` at its duals;
 - :func:`component_lagrangian` prices the count and quota rows by the LP
   duals and solves each component as an integer program;
 - :func:`sub_model` is the CP-SAT model of part of the core and
   :func:`sub_solve` solves it with a deterministic budget;
-- :func:`exact_finish` solves what is left once :func:`fixing` has fixed the
-  sites that cannot be part of a better plan.
+- :func:`count_model` is the CP-SAT model of the core with some sites fixed
+  and its count rows; :func:`exact_finish` solves it once :func:`fixing` has
+  fixed the sites that cannot be part of a better plan.
 """
 
 from __future__ import annotations
@@ -153,17 +154,19 @@ def core_program(core: Core) -> LinearProgram:
                        col_hi=np.r_[np.ones(n + m), npads.astype(float)])
 
 
-def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None) -> CoreLp | None:
-    """Solve the LP relaxation of the core (HiGHS, see :func:`~hzlogistics.solvers.lp.solve_lp`).
+def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None,
+            solver: str = "HIGHS") -> CoreLp | None:
+    """Solve the LP relaxation of the core (see :func:`~hzlogistics.solvers.lp.solve_lp`).
 
-    The LP is :func:`core_program`. The solve releases the GIL, so it can run
-    in a thread next to CP-SAT. Returns ``None`` when the solver gave no dual
-    solution.
+    The LP is :func:`core_program`. With HiGHS (the default) the solve releases
+    the GIL, so it can run in a thread next to CP-SAT; GLOP (dual simplex) is
+    often faster on small cores, for a solve in the foreground. Returns
+    ``None`` when the solver gave no dual solution.
     """
     n, m, ng = core.n, core.m, core.n_groups
     n_quota = ng if core.quotas else 0
     lp = core_program(core)
-    sol = solve_lp(lp, time_limit_s=time_limit_s, solver="HIGHS", interrupter=interrupter)
+    sol = solve_lp(lp, time_limit_s=time_limit_s, solver=solver, interrupter=interrupter)
     if sol.duals is None or sol.x is None:
         return None
     dual, yv = sol.duals, sol.x
@@ -292,6 +295,59 @@ def sub_solve(model: cp_model.CpModel, seed: int, dtime: float,
                        deterministic_time=dtime, presolve=False)
 
 
+@dataclass
+class CountModel:
+    """CP-SAT model of the core with some sites fixed: :func:`count_model`."""
+
+    sm: SubModel
+    pads: list[cp_model.IntVar]  # fillers used, per group
+    free: np.ndarray  # core sites the model decides (``sm.y[k]`` is site ``free[k]``)
+    opened: np.ndarray  # (n,) bool: sites fixed open
+    base: float  # value of the fixed open sites, outside the model's objective
+
+    def plan(self, core: Core,
+             solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback) -> CountPlan:
+        """The plan of the core in a solution (of the solver, or in its solution callback)."""
+        y = self.opened.copy()
+        y[self.free] = np.array([solver.value(v) for v in self.sm.y], dtype=bool)
+        pad = np.array([solver.value(v) for v in self.pads], dtype=np.int64)
+        return CountPlan(y, pad, core.value(y))
+
+
+def count_model(core: Core, fix: np.ndarray | None, hint: CountPlan | None) -> CountModel:
+    """CP-SAT model of the core (``fix``: -1 free, 0 closed, 1 open) with its count rows.
+
+    The total count and (with quotas) each group's count are those of the
+    core, fillers included as integer variables per group; ``hint`` is the
+    model's hint when given.
+    """
+    free = np.arange(core.n) if fix is None else np.flatnonzero(fix < 0)
+    opened = np.zeros(core.n, dtype=bool) if fix is None else fix == 1
+    cnt = np.asarray(core.cover_t @ opened.astype(np.float64)).ravel()
+    cls = np.flatnonzero(cnt == 0)
+    sub = core.cover[free][:, cls].tocsc()
+    scale = scale_for(np.r_[core.weight, core.own])
+    sm = sub_model(sub, core.weight[cls], core.own[free], scale,
+                   hint=None if hint is None else hint.y[free])
+    model = sm.model
+    npads = core.n_pads
+    fixed_cnt = np.bincount(core.group[opened], minlength=core.n_groups)
+    pads = [model.new_int_var(0, int(npads[g]), f"pad{g}") for g in range(core.n_groups)]
+    if hint is not None:
+        for g, v in enumerate(pads):
+            model.add_hint(v, int(hint.pad[g]))
+    by_group: list[list[cp_model.IntVar]] = [[] for _ in range(core.n_groups)]
+    for k, i in enumerate(free):
+        by_group[core.group[i]].append(sm.y[k])
+    group_sums = [sum(by_group[g]) + pads[g] + int(fixed_cnt[g]) for g in range(core.n_groups)]
+    model.add(sum(group_sums) == core.total)
+    if core.quotas:
+        for g in range(core.n_groups):
+            model.add_linear_constraint(group_sums[g], int(core.xlo[g]), int(core.xhi[g]))
+    base = float(core.weight[cnt > 0].sum() + core.own[opened].sum())
+    return CountModel(sm=sm, pads=pads, free=free, opened=opened, base=base)
+
+
 def exact_finish(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                  fix: np.ndarray | None, beaten: threading.Event | None = None) -> None:
     """CP-SAT on the core (``fix``: -1 free, 0 closed, 1 open), the plan as a hint.
@@ -304,30 +360,8 @@ def exact_finish(core: Core, tracker: Tracker, options: SolveOptions, deadline: 
     remaining = deadline - time.perf_counter()
     if remaining <= 0.05 or stop_requested(options.stop):
         return
-    plan = best_plan(tracker)
-    free = np.arange(core.n) if fix is None else np.flatnonzero(fix < 0)
-    opened = np.zeros(core.n, dtype=bool) if fix is None else fix == 1
-    cnt = np.asarray(core.cover_t @ opened.astype(np.float64)).ravel()
-    cls = np.flatnonzero(cnt == 0)
-    sub = core.cover[free][:, cls].tocsc()
-    scale = scale_for(np.r_[core.weight, core.own])
-    sm = sub_model(sub, core.weight[cls], core.own[free], scale, hint=plan.y[free])
-    model = sm.model
-    # Counts: fillers are integer variables per group.
-    npads = core.n_pads
-    fixed_cnt = np.bincount(core.group[opened], minlength=core.n_groups)
-    pads = [model.new_int_var(0, int(npads[g]), f"pad{g}") for g in range(core.n_groups)]
-    for g, v in enumerate(pads):
-        model.add_hint(v, int(plan.pad[g]))
-    by_group: list[list[cp_model.IntVar]] = [[] for _ in range(core.n_groups)]
-    for k, i in enumerate(free):
-        by_group[core.group[i]].append(sm.y[k])
-    group_sums = [sum(by_group[g]) + pads[g] + int(fixed_cnt[g]) for g in range(core.n_groups)]
-    model.add(sum(group_sums) == core.total)
-    if core.quotas:
-        for g in range(core.n_groups):
-            model.add_linear_constraint(group_sums[g], int(core.xlo[g]), int(core.xhi[g]))
-    base = float(core.weight[cnt > 0].sum() + core.own[opened].sum())
+    cm = count_model(core, fix, best_plan(tracker))
+    sm = cm.sm
     # The gap target is relative to the whole objective, not to this model's part.
     allowed = float(options.gap) * (core.constant + tracker.best) * sm.scale
     extra: dict[str, object] = {"cp_model_presolve": False, "relative_gap_limit": 0.0,
@@ -335,17 +369,12 @@ def exact_finish(core: Core, tracker: Tracker, options: SolveOptions, deadline: 
     # One worker: repeatable, and with the LP doing the proving about as fast as several.
     opts = SolveOptions(time_limit_s=remaining, gap=options.gap, seed=options.seed,
                         workers=1, log=options.log, progress=None, stop=options.stop)
-    out = solve_cpsat(model, opts, scale=sm.scale, extra_params=extra)
+    out = solve_cpsat(sm.model, opts, scale=sm.scale, extra_params=extra)
     if out.status == "interrupted" and beaten is not None and beaten.is_set():
         return
     if out.status in ("optimal", "feasible", "interrupted"):
-        y = opened.copy()
-        y[free] = np.array([out.solver.value(v) for v in sm.y], dtype=bool)
-        pad = np.array([out.solver.value(v) for v in pads], dtype=np.int64)
-        plan2 = CountPlan(y, pad, 0.0)
-        plan2.value = core.value(y)
-        offer(tracker, plan2)
-        bound = out.bound + sm.slack + base
+        offer(tracker, cm.plan(core, out.solver))
+        bound = out.bound + sm.slack + cm.base
         if fix is not None:
             bound = max(bound, tracker.best)
         offer(tracker, bound=bound)

@@ -149,12 +149,15 @@ def solve_model(model: cp_model.CpModel, **params: object) -> tuple[str, cp_mode
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
     def __init__(self, options: SolveOptions, log: list[tuple[float, float, float]],
-                 t0: float, scale: float) -> None:
+                 t0: float, scale: float,
+                 on_solution: Callable[[cp_model.CpSolverSolutionCallback], None] | None
+                 ) -> None:
         super().__init__()
         self._options = options
         self._log = log
         self._t0 = t0
         self._scale = scale
+        self._on_solution = on_solution
         self.bound = float("nan")
 
     def on_solution_callback(self) -> None:
@@ -165,6 +168,8 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         self._log.append((t, obj, bnd))
         if callable(self._options.progress):
             self._options.progress(t, obj, bnd)
+        if self._on_solution is not None:
+            self._on_solution(self)
 
 
 def solve_cpsat(
@@ -175,6 +180,7 @@ def solve_cpsat(
     time_limit_s: float | None = None,
     extra_params: dict[str, object] | None = None,
     on_bound: Callable[[float, float], None] | None = None,
+    on_solution: Callable[[cp_model.CpSolverSolutionCallback], None] | None = None,
 ) -> CpSatOutcome:
     """Solve ``model`` with CP-SAT, honouring ``options``.
 
@@ -193,6 +199,9 @@ def solve_cpsat(
         CP-SAT parameters to set by name (e.g. ``{"cp_model_presolve": False}``).
     on_bound
         Called with ``(elapsed_s, bound)`` when CP-SAT improves its bound.
+    on_solution
+        Called with the solution callback at each solution CP-SAT finds (its
+        ``value`` reads the variables), in the solver's thread.
 
     Returns
     -------
@@ -204,7 +213,7 @@ def solve_cpsat(
         gap=options.gap, log=bool(options.log), extra_params=extra_params)
     log: list[tuple[float, float, float]] = []
     t0 = time.perf_counter()
-    watcher = _Watcher(options, log, t0, scale)
+    watcher = _Watcher(options, log, t0, scale, on_solution)
     if on_bound is not None:
         solver.best_bound_callback = lambda b: on_bound(time.perf_counter() - t0, b / scale)
 

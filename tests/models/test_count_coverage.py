@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from pathlib import Path
@@ -110,18 +111,21 @@ def check_served(problem: SitingProblem, result) -> None:
     assert outside.count_nonzero() == 0, "demand served out of reach"
 
 
-@pytest.fixture(params=["lagrangian", "lp-only"])
+@pytest.fixture(params=["lagrangian", "lp-only", "background-lp"])
 def force_large_path(request, monkeypatch):
     """Send small problems down the large-problem path (LP, Lagrangian, regions, exact).
 
     Without the integer Lagrangian the LP bound rarely closes the gap, so the
     region search runs to convergence and the exact finish with fixed sites.
+    With ``background-lp`` the LP solves in a thread while regions are searched.
     """
     monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
     monkeypatch.setattr(count_coverage, "EXACT_FREE", -1)
     monkeypatch.setattr(count_regions, "REGION_SITES", 3)
     if request.param == "lp-only":
         monkeypatch.setattr(count_search, "LAGRANGIAN_SITES", 0)
+    if request.param == "background-lp":
+        monkeypatch.setattr(count_coverage, "FOREGROUND_LP_NONZEROS", -1)
 
 
 # --------------------------------------------------------------------------
@@ -520,3 +524,28 @@ def test_filler_sites_meet_a_group_minimum():
     assert result.status == "optimal"
     assert result.open[[0, 1]].all()
     assert result.objective == 6.0
+
+
+def test_highs_plan_at_the_deadline_is_kept(monkeypatch):
+    """HiGHS stopped by its time limit, just after the race's deadline: its plan still counts."""
+    problem = big_instance(seed=4, n=200, m=800)
+    prep, _ = count_core.prepare(problem)
+    core = count_core.reduce_core(prep)
+    start = count_core.swap_search(core, count_core.greedy(core), time.perf_counter() + 10)
+    best, _ = count_search.core_mip(core, start, None, 30.0, 0.0)
+    assert best is not None and best.value > start.value  # the first plans are not optimal
+
+    def late_mip(core_, plan, fix, time_limit_s, gap, interrupter=None):
+        time.sleep(time_limit_s + 0.05)  # the best plan, a moment after the deadline
+        return best, math.inf
+
+    def idle(core_, tracker, options, deadline, **kw):
+        while time.perf_counter() < deadline:
+            time.sleep(0.01)
+
+    monkeypatch.setattr(count_coverage, "core_mip", late_mip)
+    monkeypatch.setattr(count_coverage, "exact_finish", idle)
+    monkeypatch.setattr(count_coverage, "lp_dive", lambda *args, **kw: None)
+    result = solve_count_only(problem, SolveOptions(time_limit_s=3.0, gap=0.0, workers=2))
+    assert result.objective == pytest.approx(core.constant + best.value)
+    assert result.info["mip"]["value"] == pytest.approx(result.objective)
