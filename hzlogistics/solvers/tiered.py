@@ -35,7 +35,6 @@ import numpy as np
 
 from hzlogistics.solvers.lagrange import SparsePairs, select_sites
 
-
 #: Share of the previous direction removed from a subgradient that turns against it.
 DEFLECTION = 1.5
 
