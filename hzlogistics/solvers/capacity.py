@@ -169,11 +169,13 @@ def _blocks_of(cover: sp.csr_matrix) -> list[np.ndarray]:
     _, label = connected_components(graph, directed=False)
     site_label = label[:n]
     pairs = np.bincount(site_label, weights=np.diff(cover.indptr), minlength=label.max() + 1)
+    order = np.argsort(site_label, kind="stable")
+    cuts = np.flatnonzero(np.diff(site_label[order])) + 1
     blocks: list[np.ndarray] = []
     pending: list[np.ndarray] = []
     pending_pairs = 0.0
-    for part in np.unique(site_label):
-        sites = np.flatnonzero(site_label == part)
+    for sites in np.split(order, cuts) if n else []:
+        part = site_label[sites[0]]
         if pairs[part] >= MIN_BLOCK_PAIRS:
             blocks.append(sites)
             continue
@@ -196,9 +198,7 @@ class _FlowBlock:
 
         self.sites = np.sort(sites)
         sub = cover[self.sites]
-        self.pairs = np.concatenate([np.arange(cover.indptr[i], cover.indptr[i + 1])
-                                     for i in self.sites]) if self.sites.size else \
-            np.zeros(0, dtype=np.int64)
+        self.pairs = np.flatnonzero(np.isin(pair_site, self.sites))  # in site order, as sub
         classes, local = np.unique(sub.indices, return_inverse=True)
         n, m = self.sites.size, classes.size
         self.src, self.sink = n + m, n + m + 1
