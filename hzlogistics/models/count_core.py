@@ -6,8 +6,8 @@
 by existing sites, identical demand points, dominated candidates, classes
 covered by one candidate) and splits the rest into connected components.
 :func:`greedy` and :func:`swap_search` give the first plans of the core;
-:func:`offer`, :func:`prefer`, :func:`best_plan` and :func:`reached` read the solve's
-:class:`~hzlogistics.solvers.track.Tracker` in terms of such plans.
+:func:`offer`, :func:`filled`, :func:`prefer`, :func:`best_plan` and :func:`reached`
+read the solve's :class:`~hzlogistics.solvers.track.Tracker` in terms of such plans.
 The solve itself is :func:`hzlogistics.models.count_coverage.solve_count_only`.
 """
 
@@ -555,6 +555,18 @@ def offer(tracker: Tracker, plan: CountPlan | None = None, bound: float | None =
     """Offer a plan of the core (kept, copied, as the tracker's payload) and/or a bound."""
     tracker.update(incumbent=None if plan is None else plan.value, bound=bound,
                    payload=None if plan is None else plan.copy())
+
+
+def filled(core: Core, plan: CountPlan) -> CountPlan:
+    """``plan`` with its count made up to the core's total, the best sites added first.
+
+    The MIP's count row is a range, so its plan may open fewer sites than it
+    may; every other plan of the solve opens all of them.
+    """
+    if int(plan.y.sum() + plan.pad.sum()) >= core.total:
+        return plan
+    full = greedy(core, start=plan.y)
+    return full if full.value >= plan.value else plan
 
 
 def prefer(tracker: Tracker, plan: CountPlan) -> None:

@@ -82,6 +82,7 @@ from hzlogistics.models.count_core import (
     CountPlan,
     Prepared,
     best_plan,
+    filled,
     fits,
     greedy,
     offer,
@@ -328,13 +329,8 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                 return
             t = time.perf_counter()
         if lp is not None:
-            offer(tracker, bound=lp.bound)
-            info["lp_bound"] = core.constant + lp.bound
-            if not reached(tracker, options.gap):
-                dive: dict[str, object] = {}
-                lp_dive(core, lp.y, tracker, options, deadline, dive)
-                info["dive"] = dive
-                t = _timed(stages, "dive", t)
+            _bound_and_dive(core, lp, tracker, options, deadline, info)
+            t = _timed(stages, "dive", t)
             if not reached(tracker, options.gap):
                 lag = component_lagrangian(core, lp, tracker, options, deadline, workers)
                 info["lagrangian_bound"] = core.constant + lag
@@ -366,13 +362,19 @@ def _dive(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
     if stop_requested(options.stop) or time.perf_counter() >= deadline:
         return
     lp = core_lp(core, max(0.1, deadline - time.perf_counter()), solver="GLOP")
-    if lp is None:
-        return
+    if lp is not None:
+        _bound_and_dive(core, lp, tracker, options, deadline, info)
+
+
+def _bound_and_dive(core: Core, lp: CoreLp, tracker: Tracker, options: SolveOptions,
+                    deadline: float, info: dict[str, object]) -> None:
+    """Offer the LP's bound, then dive from its full sites unless the target is reached."""
     offer(tracker, bound=lp.bound)
     info["lp_bound"] = core.constant + lp.bound
-    dive: dict[str, object] = {}
-    lp_dive(core, lp.y, tracker, options, deadline, dive)
-    info["dive"] = dive
+    if not reached(tracker, options.gap):
+        dive: dict[str, object] = {}
+        lp_dive(core, lp.y, tracker, options, deadline, dive)
+        info["dive"] = dive
 
 
 class _Either:
@@ -468,6 +470,7 @@ class MipRace:
         out = self.box.get("plan")
         if isinstance(out, CountPlan) and not self.stopped:
             if fits(self.core, out):
+                out = filled(self.core, out)
                 offer(self.tracker, out)
                 if self.done.is_set():  # the prover's plan, whatever else found its value
                     prefer(self.tracker, out)

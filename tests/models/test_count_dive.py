@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hzlogistics.models.count_core import (
     Core,
     CountPlan,
+    filled,
     fits,
     greedy,
     offer,
@@ -175,3 +176,21 @@ def test_prefer_keeps_an_equal_plan_but_never_a_worse_one():
     assert tracker.payload.y.tolist() == [False, True]
     prefer(tracker, c)
     assert tracker.payload.value == 5.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_filled_makes_a_short_plan_up_to_the_count_and_loses_nothing(seed):
+    # a plan with one core site open (what the MIP, whose count row is a range, may return)
+    rng = np.random.default_rng(seed)
+    prep, _ = prepare(random_problem(rng, quotas=False))
+    core = reduce_core(prep)
+    if core.n == 0 or core.total < 2:
+        pytest.skip("the core leaves no count to fill")
+    y = np.zeros(core.n, dtype=bool)
+    y[int(np.argmax(np.asarray(core.cover @ core.weight).ravel() + core.own))] = True
+    short = CountPlan(y, np.zeros(core.n_groups, dtype=np.int64), core.value(y))
+    full = filled(core, short)
+    assert fits(core, full)
+    assert int(full.y.sum() + full.pad.sum()) == core.total
+    assert full.y[y].all() and full.value >= short.value
+    assert filled(core, full) is full  # a full plan stays as it is
