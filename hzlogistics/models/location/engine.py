@@ -18,6 +18,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,8 +32,9 @@ from hzlogistics.models.location.capacitated import (
 )
 from hzlogistics.models.location.components import solve_components
 from hzlogistics.models.location.diagnose import demand_reasons, explain_no_plan, site_reasons
-from hzlogistics.models.location.formulation import mip_fits, mip_pairs_within, solve_mip
+from hzlogistics.models.location.formulation import mip_pairs_within, solve_mip
 from hzlogistics.models.location.pairs import cover_pairs, nearest_pairs, rent_per_pair
+from hzlogistics.models.location.parts import independent_parts, solve_parts
 from hzlogistics.models.location.state import (
     HEURISTIC_SHARE,
     LocationPlan,
@@ -67,6 +69,10 @@ _CORE_SHARE = 0.2
 _SPILL_SHARE, _PLANS_SHARE = 0.1, 0.35
 _BOUND_SHARE, _HEURISTIC_END = 0.5, 0.6
 _BOUND_SHARE_NO_MIP, _HEURISTIC_END_NO_MIP = 0.7, 0.85
+
+#: The same ends when the MIP sees every pair: the nearest plan within capacity, then
+#: the transportation LPs, whose plan starts the MIP.
+_QUICK_SPILL_SHARE, _QUICK_PLANS_SHARE = 0.05, 0.15
 
 #: Fewest pairs per demand point for which a MIP on the cheapest pairs is worth its time.
 _MIN_MIP_PAIRS = 4
@@ -183,20 +189,30 @@ def _cut_pairs(run: _Run, big_dense: bool) -> LocationPlan | None:
     limit = options.time_limit_s
     per_point = max(1, PAIR_LIMIT // max(n_d, 1))
     cut_to = min(run.rows.size, per_point * n_d)
-    large = run.capacitated and run.full and run.pair_cost is not None and not spec.single \
-        and (run.rows.size > PAIR_LIMIT or not mip_fits(cut_to, limit * (1 - 2 * HEURISTIC_SHARE)))
-    if large and run.pair_cost is not None:
-        # the MIP that follows, if any, sees fewer pairs: those that fit in its time
-        per_point = min(per_point, mip_pairs_within(limit * (1 - _HEURISTIC_END)) // max(n_d, 1))
-        mip_ok = per_point >= _MIN_MIP_PAIRS
+    split = run.capacitated and run.full and run.pair_cost is not None and not spec.single
+    # the MIP on every pair would not get past its first LPs in the time
+    large = split and (run.rows.size > PAIR_LIMIT
+                       or cut_to > mip_pairs_within(limit * (1 - 2 * HEURISTIC_SHARE)))
+    if split and run.pair_cost is not None:
+        if large:
+            # the MIP that follows, if any, sees fewer pairs: those that fit in its time
+            per_point = min(per_point,
+                            mip_pairs_within(limit * (1 - _HEURISTIC_END)) // max(n_d, 1))
+            mip_ok = per_point >= _MIN_MIP_PAIRS
+            shares = (_SPILL_SHARE, _PLANS_SHARE,
+                      _BOUND_SHARE if mip_ok else _BOUND_SHARE_NO_MIP,
+                      _HEURISTIC_END if mip_ok else _HEURISTIC_END_NO_MIP)
+        else:
+            # the MIP sees every pair and gives the bound: plans only, to start it
+            shares = (_QUICK_SPILL_SHARE, _QUICK_PLANS_SHARE, _QUICK_PLANS_SHARE,
+                      _QUICK_PLANS_SHARE)
         spill = consolidated_spill(problem, run.table, run.rows, run.cols, run.pair_cost,
-                                   spec=spec, deadline=run.t0 + _SPILL_SHARE * limit,
+                                   spec=spec, deadline=run.t0 + shares[0] * limit,
                                    log=run.log)
         plan, bound = transport_start(
             problem, run.table, run.rows, run.cols, run.pair_cost, spec=spec, incumbent=spill,
-            plans_until=run.t0 + _PLANS_SHARE * limit,
-            bound_until=run.t0 + (_BOUND_SHARE if mip_ok else _BOUND_SHARE_NO_MIP) * limit,
-            heuristic_until=run.t0 + (_HEURISTIC_END if mip_ok else _HEURISTIC_END_NO_MIP) * limit,
+            plans_until=run.t0 + shares[1] * limit, bound_until=run.t0 + shares[2] * limit,
+            heuristic_until=run.t0 + shares[3] * limit,
             log=run.log, stop=options.stop, info=run.info)
         spill = plan
         if spill is not None and math.isfinite(bound):
@@ -341,7 +357,12 @@ def solve_location(problem: SitingProblem, options: SolveOptions | None,
     ValidationError
         For malformed arrays or a warm start of the wrong shape.
     """
-    options = options or SolveOptions()
+    return _solve(problem, options or SolveOptions(), spec, split=True)
+
+
+def _solve(problem: SitingProblem, options: SolveOptions, spec: LocationSpec, *,
+           split: bool) -> SolveResult:
+    """:func:`solve_location`; ``split`` whether independent components may be solved apart."""
     t0 = time.perf_counter()
     validate_location(problem)
     table = site_table(problem)
@@ -352,6 +373,13 @@ def solve_location(problem: SitingProblem, options: SolveOptions | None,
     if reasons:
         return no_plan(problem, spec, "infeasible", t0, reasons=reasons)
     can = table.can_open
+    sized = problem.capacity_per_m2 is not None or problem.site_capacity is not None or \
+        bool(np.any(table.group_area_min_m2 > 0))
+    if split and sized and spec.required_share is None:
+        parts = independent_parts(table, rows, cols, n_d)
+        if parts is not None:
+            return solve_parts(problem, options, spec, table, rows, cols, parts, t0=t0,
+                               info={}, solve=partial(_solve, split=False))
     keep = can[rows]
     run = _Run(problem=problem, options=options, spec=spec, table=table, rows=rows[keep],
                cols=cols[keep], pair_cost=spec.pair_cost[keep] if spec.pair_cost is not None
