@@ -252,29 +252,24 @@ def _run_mathopt(proto: object, solver: str, time_limit_s: float,
                  interrupter: object | None) -> Any:
     """Solve a model proto with MathOpt; the result proto.
 
-    The proto goes to the solver as it is: building MathOpt's Python model
-    from it and parsing the result back costs more than HiGHS itself on a
-    transportation LP of 50,000 pairs.
+    The proto goes to the solver as it is, as in :mod:`hzlogistics.solvers.mip`:
+    building MathOpt's Python model from it and parsing the result back costs
+    more than HiGHS itself on a transportation LP of 50,000 pairs.
     """
     from datetime import timedelta
 
+    from ortools.math_opt import callback_pb2, parameters_pb2
+    from ortools.math_opt.core.python import solver as core
     from ortools.math_opt.python import mathopt
+    from pybind11_abseil.status import StatusNotOk
 
-    kind = getattr(mathopt.SolverType, solver)
     params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.1, time_limit_s)))
     try:
-        from ortools.math_opt.core.python import solver as core
-        from ortools.math_opt.python import callback, init_arguments, model_parameters
-        from pybind11_abseil.status import StatusNotOk
-    except ImportError:  # pragma: no cover - another OR-Tools layout: the public route
-        model = mathopt.Model.from_model_proto(proto)  # type: ignore[arg-type]
-        return mathopt.solve(model, kind, params=params,
-                             interrupter=interrupter).to_proto()  # type: ignore[arg-type]
-    try:
         return core.solve(
-            proto, kind.value, init_arguments.StreamableSolverInitArguments().to_proto(),
-            params.to_proto(), model_parameters.ModelSolveParameters().to_proto(), None,
-            callback.CallbackRegistration().to_proto(), None,
+            proto, getattr(mathopt.SolverType, solver).value,
+            parameters_pb2.SolverInitializerProto(), params.to_proto(),
+            mathopt.ModelSolveParameters().to_proto(), None,
+            callback_pb2.CallbackRegistrationProto(), None,
             getattr(interrupter, "pybind_interrupter", None))
     except StatusNotOk as err:  # pragma: no cover - OR-Tools built without this solver
         raise RuntimeError(str(err)) from None

@@ -20,7 +20,7 @@ from hzlogistics.solvers.sites import site_table
 from tests.models.test_rule import capacitated_instance, check_rule
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from textbook import solve_textbook  # noqa: E402
+from textbook import solve_textbook
 
 
 def islands(seed: int, blocks: int) -> SitingProblem:
