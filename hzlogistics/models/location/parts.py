@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from hzlogistics.models.location.components import component_labels
+from hzlogistics.models.location.components import Solve, component_labels
 from hzlogistics.models.location.pairs import rent_per_pair, values_at
 from hzlogistics.models.location.state import (
     LocationPlan,
@@ -36,9 +35,6 @@ from hzlogistics.models.location.state import (
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions, SolveResult, relative_gap
 from hzlogistics.solvers.sites import SiteTable
 from hzlogistics.solvers.track import stop_requested
-
-#: Solves one component: ``solve(problem, options, spec)``.
-Solve = Callable[[SitingProblem, SolveOptions, LocationSpec], SolveResult]
 
 #: Least time a component is given, seconds (the time left, when less), and
 #: what it gets when no time is left.
