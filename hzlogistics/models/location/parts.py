@@ -192,7 +192,10 @@ def solve_parts(problem: SitingProblem, options: SolveOptions, spec: LocationSpe
     area[alone] = table.min_area_m2[alone]
     value = float(spec.open_cost[alone].sum() + spec.area_cost @ area)
     bound = value
-    served: list[sp.coo_matrix] = []
+    # parcels/day of each pair served, gathered over the components
+    s_site: list[np.ndarray] = []
+    s_demand: list[np.ndarray] = []
+    s_load: list[np.ndarray] = []
     statuses: dict[str, int] = {}
     deadline = t0 + options.time_limit_s
     # until a component is solved, its demand points at their cheapest pairs bound it
@@ -243,14 +246,18 @@ def solve_parts(problem: SitingProblem, options: SolveOptions, spec: LocationSpe
         value += res.objective
         bound += max(res.bound, floor_k) if math.isfinite(res.bound) else floor_k
         s = sp.coo_matrix(res.served)
-        served.append(sp.coo_matrix((s.data, (sites[s.row], demand[s.col])), shape=(n, n_d)))
+        s_site.append(sites[s.row])
+        s_demand.append(demand[s.col])
+        s_load.append(s.data)
         log.update(bound=bound + float(rest.sum()))
     info.update(components=parts.count, component_statuses=statuses)
-    whole = sp.csr_matrix((n, n_d))
-    for m in served:
-        whole = whole + m.tocsr()
-    plan = LocationPlan(area=area, objective=value, served=sp.csr_matrix(whole),
-                        source="components")
+    def joined(parts_of: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts_of) if parts_of else np.zeros(0, dtype=dtype)
+
+    whole = sp.csr_matrix((joined(s_load, float), (joined(s_site, np.int64),
+                                                   joined(s_demand, np.int64))),
+                          shape=(n, n_d))
+    plan = LocationPlan(area=area, objective=value, served=whole, source="components")
     bound = min(bound, value)
     gap = relative_gap(value, bound)
     status = "optimal" if gap <= max(float(options.gap), 1e-9) else "feasible"
