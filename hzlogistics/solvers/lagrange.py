@@ -129,9 +129,85 @@ def by_demand_then_cost(demand: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """
     if cost.size == 0:
         return np.zeros(0, dtype=np.int64)
+    key, _, _ = _demand_cost_key(demand, cost)
+    return np.argsort(key)
+
+
+def _demand_cost_key(demand: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """One float per pair that orders by demand point, then cost; with its offset and stride."""
     low = float(cost.min())
     span = (float(cost.max()) - low) * (1.0 + 1e-9) + 1.0
-    return np.argsort(demand.astype(np.float64) * span + (cost - low))
+    return demand.astype(np.float64) * span + (cost - low), low, span
+
+
+class PairIndex:
+    """The finite entries of a dense cost matrix, to find those below the multipliers fast.
+
+    Near the dual optimum each demand point has only a few pairs cheaper than
+    its multiplier, and only those enter the reduced costs and the
+    subgradient. The pairs are sorted by demand point then cost once; each
+    query is one binary search per point and work in the number of pairs
+    found, instead of a pass over the whole matrix.
+
+    Parameters
+    ----------
+    c
+        ``(n_sites, n_demand)`` costs, ``inf`` where a site cannot serve; kept
+        as ``matrix``.
+
+    Examples
+    --------
+    >>> index = PairIndex(np.array([[1.0, np.inf], [3.0, 2.0]]))
+    >>> index.rho(np.array([2.5, 5.0]), np.zeros(2)).tolist()
+    [-1.5, -3.0]
+    >>> index.served(np.array([2.5, 5.0]), np.array([False, True])).tolist()
+    [0, 1]
+    """
+
+    def __init__(self, c: np.ndarray) -> None:
+        self.matrix = c
+        self.n_sites, self.n_demand = c.shape
+        site, demand = np.nonzero(np.isfinite(c))
+        cost = c[site, demand]
+        if cost.size:
+            key, self._low, self._span = _demand_cost_key(demand, cost)
+            order = np.argsort(key)
+        else:
+            key, self._low, self._span, order = cost, 0.0, 1.0, np.zeros(0, dtype=np.int64)
+        self._key = key[order]
+        self.site, self.demand, self.cost = site[order], demand[order], cost[order]
+        self._start = np.searchsorted(self.demand, np.arange(self.n_demand))
+        self._top = (float(cost.max()) - self._low) if cost.size else 0.0
+
+    def below(self, lam: np.ndarray) -> np.ndarray:
+        """Positions of the pairs whose cost is below the multiplier of their point."""
+        q = np.arange(self.n_demand) * self._span + np.clip(lam - self._low, 0.0, self._top)
+        end = np.searchsorted(self._key, q, side="left")
+        whole = lam > self._low + self._top  # above every cost: the whole point
+        end[whole] = np.searchsorted(self._key, q[whole], side="right")
+        counts = end - self._start
+        total = int(counts.sum())
+        shift = np.repeat(self._start - (np.cumsum(counts) - counts), counts)
+        return shift + np.arange(total)
+
+    def rho(self, lam: np.ndarray, open_cost: np.ndarray, sites: np.ndarray | None = None,
+            at: np.ndarray | None = None) -> np.ndarray:
+        """Reduced costs ``f_i + sum_j min(0, c_ij - lam_j)`` of ``sites`` (default all).
+
+        ``open_cost`` is given for those sites only; ``at`` is
+        :meth:`below` of ``lam`` when already known.
+        """
+        at = self.below(lam) if at is None else at
+        gain = np.minimum(self.cost[at] - lam[self.demand[at]], 0.0)
+        full = np.bincount(self.site[at], weights=gain, minlength=self.n_sites)
+        return open_cost + (full if sites is None else full[sites])
+
+    def served(self, lam: np.ndarray, chosen: np.ndarray,
+               at: np.ndarray | None = None) -> np.ndarray:
+        """How many ``chosen`` sites (mask over all sites) reach each point below its multiplier."""
+        at = self.below(lam) if at is None else at
+        at = at[chosen[self.site[at]]]
+        return np.bincount(self.demand[at], minlength=self.n_demand)
 
 
 @dataclass
@@ -319,5 +395,5 @@ def sparse_lagrangian(
     return SparseDual(bound=best, lam=best_lam, rho=rho, chosen=chosen, iterations=it)
 
 
-__all__ = ["SparseDual", "SparsePairs", "by_demand_then_cost", "cheapest_pairs", "fix_by_rho",
-           "select_sites", "sparse_lagrangian"]
+__all__ = ["PairIndex", "SparseDual", "SparsePairs", "by_demand_then_cost", "cheapest_pairs",
+           "fix_by_rho", "select_sites", "sparse_lagrangian"]

@@ -179,8 +179,8 @@ def test_branch_and_bound_from_a_poor_plan(data: tuple[np.ndarray, int, np.ndarr
     start[list(worst_set)] = True
     lam = np.where(np.isfinite(cost), cost, np.inf).min(axis=0)
     out = branch_and_bound(cost, np.zeros(n), forced=np.zeros(n, dtype=bool), kmin=k, kmax=k,
-                            upper=float(worst), upper_open=start, lam=lam,
-                            threshold_of=lambda u: u - 0.5, deadline=float("inf"), stop=None)
+                           upper=float(worst), upper_open=start, lam=lam,
+                           threshold_of=lambda u: u - 0.5, deadline=float("inf"), stop=None)
     assert out.proven
     assert out.value == best
     assert cost[out.open_].min(axis=0).sum() == best

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hzlogistics.solvers.lagrange import (
+    PairIndex,
     by_demand_then_cost,
     cheapest_pairs,
     select_sites,
@@ -114,3 +115,39 @@ def test_select_sites_respects_the_count_range() -> None:
     assert chosen.all()
     chosen, _, _ = select_sites(rho, forced, 0, 2)
     assert chosen.tolist() == [True, False, False, True]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=instances(), lam=st.lists(st.integers(-5, 40), min_size=6, max_size=6),
+       pick=st.lists(st.booleans(), min_size=5, max_size=5))
+def test_pair_index_matches_the_dense_formulas(data: tuple, lam: list[int],
+                                               pick: list[bool]) -> None:
+    """Reduced costs and the served counts from the index equal those over the whole matrix."""
+    cost, f, *_ = data
+    n, m = cost.shape
+    mult = np.array(lam[:m], dtype=float) + 0.5 * (np.arange(m) % 2)
+    chosen = np.array(pick[:n])
+    index = PairIndex(cost)
+    gain = np.where(np.isfinite(cost), np.minimum(cost - mult[None, :], 0.0), 0.0)
+    assert np.allclose(index.rho(mult, f), f + gain.sum(axis=1))
+    sites = np.flatnonzero(chosen)
+    assert np.allclose(index.rho(mult, f[sites], sites), (f + gain.sum(axis=1))[sites])
+    assert index.served(mult, chosen).tolist() == (cost[chosen] < mult).sum(axis=0).tolist()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=instances())
+def test_dense_lagrangian_bound_never_exceeds_the_optimum(data: tuple) -> None:
+    """The subgradient ascent over the pair index gives a lower bound of the brute optimum."""
+    from hzlogistics.models.location.uncapacitated import lagrangian
+
+    cost, f, forced, kmin, kmax = data
+    n = cost.shape[0]
+    best = brute_optimum(cost, f, forced, kmin, kmax)
+    lam0 = np.where(np.isfinite(cost), cost, 0.0).max(axis=0)
+    upper = best if math.isfinite(best) else float(np.where(np.isfinite(cost), cost, 0).sum()
+                                                   + f.sum() + 1.0)
+    dual = lagrangian(PairIndex(cost), f, sites=np.arange(n), forced=forced, kmin=kmin,
+                      kmax=kmax, upper=upper, lam0=lam0, threshold=math.inf,
+                      deadline=time.perf_counter() + 10.0, stop=None, max_iter=300)
+    assert dual.bound <= best + 1e-6 * max(1.0, abs(best))

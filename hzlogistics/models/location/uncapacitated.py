@@ -33,13 +33,19 @@ from hzlogistics.models.location.state import (
     prune_threshold,
 )
 from hzlogistics.solvers.interchange import interchange
-from hzlogistics.solvers.lagrange import fix_by_rho, select_sites
+from hzlogistics.solvers.lagrange import PairIndex, fix_by_rho, select_sites
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 from hzlogistics.solvers.sites import SiteTable, plan_violations
 from hzlogistics.solvers.track import Tracker, stop_requested
 
 #: Subgradient effort at each node of the branch and bound.
-_NODE_ITER, _NODE_PATIENCE, _NODE_THETA = 200, 10, 2.0
+_NODE_ITER, _NODE_PATIENCE, _NODE_THETA = 50, 10, 2.0
+
+#: Subgradient effort at the root. The step factor halves only after this
+#: many steps without a better bound: with less patience the ascent stalls well
+#: below the dual optimum on p-median instances (on one of 2,342 points, 0.17 %
+#: below the optimum with patience 20, 0.03 % with patience 100).
+_ROOT_ITER, _ROOT_PATIENCE = 10000, 100
 
 #: Time (share of the limit, from the start) by which the Lagrangian branch and
 #: bound hands over to the MIP solver.
@@ -63,9 +69,10 @@ class LagrangianDual:
 
 
 def lagrangian(
-    c: np.ndarray,
+    index: PairIndex,
     f: np.ndarray,
     *,
+    sites: np.ndarray,
     forced: np.ndarray,
     kmin: int,
     kmax: int,
@@ -82,7 +89,8 @@ def lagrangian(
 ) -> LagrangianDual:
     """Subgradient ascent on the Lagrangian dual of the assignment rows.
 
-    ``c`` holds ``inf`` where a site cannot serve. Every ``shrink_every``
+    The problem is the rows ``sites`` of the cost matrix behind ``index``;
+    ``f``, ``forced`` and the returned masks are over those rows. Every ``shrink_every``
     iterations the sites that reduced costs fix closed (against ``threshold``)
     leave the subproblem, which makes later iterations cheaper; the bound then
     holds for the plans cheaper than ``threshold``. Stops when the bound
@@ -92,14 +100,16 @@ def lagrangian(
     active = np.ones(n, dtype=bool)
     fixed = forced.copy()
     idx = np.arange(n)
-    c_a, f_a, forced_a = c, f, fixed
+    f_a, forced_a = f, fixed
+    chosen_all = np.zeros(index.n_sites, dtype=bool)
     lam = lam0.astype(float).copy()
     best, best_lam = -np.inf, lam.copy()
     theta, stall, iters = theta0, 0, 0
     sets: list[np.ndarray] = []
     for _ in range(max_iter):
         iters += 1
-        rho = f_a + np.minimum(c_a - lam[None, :], 0.0).sum(axis=1)
+        at = index.below(lam)
+        rho = index.rho(lam, f_a, sites[idx], at=at)
         chosen, _, _ = select_sites(rho, forced_a, kmin, kmax)
         if not kmin <= int(chosen.sum()) <= kmax:  # no plan left
             best = math.inf
@@ -116,7 +126,9 @@ def lagrangian(
         if best >= threshold or time.perf_counter() > deadline or (
                 stop_requested(stop)):
             break
-        g = 1.0 - (c_a[chosen] < lam[None, :]).sum(axis=0)
+        chosen_all[:] = False
+        chosen_all[sites[idx[chosen]]] = True
+        g = 1.0 - index.served(lam, chosen_all, at=at)
         norm = float(g @ g)
         if norm == 0.0:  # the subproblem's plan serves everyone once: it is optimal here
             break
@@ -126,26 +138,27 @@ def lagrangian(
             if theta < 1e-4:
                 break
         if shrink_every and iters % shrink_every == 0 and math.isfinite(threshold):
-            red = fixings(c_a, f_a, best_lam, forced=forced_a, kmin=kmin, kmax=kmax,
-                           threshold=threshold)
+            red = fixings(index, f_a, best_lam, sites=sites[idx], forced=forced_a, kmin=kmin,
+                          kmax=kmax, threshold=threshold)
             if red.must_close.any() or (red.must_open & ~forced_a).any():
                 fixed[idx[red.must_open]] = True
                 active[idx[red.must_close]] = False
                 idx = np.flatnonzero(active)
-                c_a, f_a, forced_a = c[idx], f[idx], fixed[idx]
+                f_a, forced_a = f[idx], fixed[idx]
     return LagrangianDual(bound=best, lam=best_lam, iterations=iters, sets=sets, active=active,
                  forced=fixed)
 
 
-def fixings(c: np.ndarray, f: np.ndarray, lam: np.ndarray, *, forced: np.ndarray, kmin: int,
-             kmax: int, threshold: float) -> Reduction:
+def fixings(index: PairIndex, f: np.ndarray, lam: np.ndarray, *, sites: np.ndarray,
+            forced: np.ndarray, kmin: int, kmax: int, threshold: float) -> Reduction:
     """Sites that cannot be part of a plan cheaper than ``threshold`` (no capacity).
 
-    See :func:`~hzlogistics.solvers.lagrange.fix_by_rho`; the result also carries what
+    The problem is the rows ``sites`` of the matrix behind ``index``. See
+    :func:`~hzlogistics.solvers.lagrange.fix_by_rho`; the result also carries what
     :func:`~hzlogistics.models.location.formulation.add_radius`
-    needs to cut cost levels.
+    needs to cut cost levels (``top_sites`` over ``sites``).
     """
-    rho = f + np.minimum(c - lam[None, :], 0.0).sum(axis=1)
+    rho = index.rho(lam, f, sites)
     value, chosen, must_open, must_close, rest = fix_by_rho(
         float(lam.sum()), rho, forced=forced, kmin=kmin, kmax=kmax, threshold=threshold)
     k = int(chosen.sum())
@@ -153,7 +166,7 @@ def fixings(c: np.ndarray, f: np.ndarray, lam: np.ndarray, *, forced: np.ndarray
     top = rest[:n_top]
     return Reduction(value=value, rho=rho, chosen=chosen, must_open=must_open,
                       must_close=must_close, threshold=threshold, kmin=kmin, kmax=kmax,
-                      top_sites=top, top_cost=c[top],
+                      top_sites=top, top_cost=index.matrix[sites[top]],
                       beyond_rho=float(rho[rest[n_top]]) if rest.size > n_top else math.inf)
 
 
@@ -187,12 +200,13 @@ def branch_and_bound(
     Each node fixes some sites open or closed, runs a short subgradient ascent
     warm-started from its parent's multipliers, fixes more sites by reduced
     costs, tries the subproblem's site sets as plans, and branches on the
-    chosen site of least reduced cost (open first). ``c`` holds ``inf`` where
-    a site cannot serve; only count limits, forced and closed sites constrain
-    the plans.
+    free site nearest the edge of the subproblem's choice (open first). ``c``
+    holds ``inf`` where a site cannot serve; only count limits, forced and
+    closed sites constrain the plans.
     """
     n = f.size
     best, best_open = upper, upper_open
+    index = PairIndex(c)
 
     def value_of(open_: np.ndarray) -> float:
         k = int(open_.sum())
@@ -214,11 +228,11 @@ def branch_and_bound(
             continue
         nodes += 1
         idx = np.flatnonzero(~z)
-        c_n, f_n = c[idx], f[idx]
-        dual = lagrangian(c_n, f_n, forced=o[idx], kmin=kmin, kmax=kmax, upper=best,
-                           lam0=lam_p, threshold=thr, deadline=deadline, stop=stop,
-                           max_iter=_NODE_ITER, patience=_NODE_PATIENCE, theta0=_NODE_THETA,
-                           shrink_every=0)
+        f_n = f[idx]
+        dual = lagrangian(index, f_n, sites=idx, forced=o[idx], kmin=kmin, kmax=kmax,
+                          upper=best, lam0=lam_p, threshold=thr, deadline=deadline, stop=stop,
+                          max_iter=_NODE_ITER, patience=_NODE_PATIENCE, theta0=_NODE_THETA,
+                          shrink_every=0)
         for chosen in dual.sets:
             open_ = np.zeros(n, dtype=bool)
             open_[idx[chosen]] = True
@@ -228,7 +242,8 @@ def branch_and_bound(
         thr = threshold_of(best)
         if dual.bound >= thr:
             continue
-        red = fixings(c_n, f_n, dual.lam, forced=o[idx], kmin=kmin, kmax=kmax, threshold=thr)
+        red = fixings(index, f_n, dual.lam, sites=idx, forced=o[idx], kmin=kmin, kmax=kmax,
+                      threshold=thr)
         if red.value >= thr:
             continue
         o2 = o.copy()
@@ -241,9 +256,15 @@ def branch_and_bound(
             if v < best:
                 best, best_open = v, o2
             continue
+        # the free site nearest the edge of the subproblem's choice: the chosen one of
+        # largest reduced cost (else the unchosen one of least). On the p-median
+        # instances of the benchmark this takes 2.5-17 times fewer nodes than branching
+        # on the most attractive site.
         cand = red.chosen & free
-        pool = cand if cand.any() else free
-        pick = idx[np.flatnonzero(pool)[int(np.argmin(red.rho[pool]))]]
+        if cand.any():
+            pick = idx[np.flatnonzero(cand)[int(np.argmax(red.rho[cand]))]]
+        else:
+            pick = idx[np.flatnonzero(free)[int(np.argmin(red.rho[free]))]]
         node_bound = max(dual.bound, red.value)
         closed_child = z2.copy()
         closed_child[pick] = True
@@ -324,8 +345,11 @@ def uncapacitated_start(
     t_l = time.perf_counter()
     ub = out.incumbent.objective
     lam0 = np.min(c_inf[out.incumbent.area[idx] > 0], axis=0)
-    dual = lagrangian(c_inf, f, forced=forced_a, kmin=kmin, kmax=kmax, upper=ub, lam0=lam0,
-                      threshold=threshold_of(ub), deadline=t0 + 2 * share, stop=options.stop)
+    index = PairIndex(c_inf)
+    dual = lagrangian(index, f, sites=np.arange(idx.size), forced=forced_a, kmin=kmin,
+                      kmax=kmax, upper=ub, lam0=lam0, threshold=threshold_of(ub),
+                      deadline=t0 + 2 * share, stop=options.stop, max_iter=_ROOT_ITER,
+                      patience=_ROOT_PATIENCE)
     if dual.bound < threshold_of(ub):
         # the subproblem's site sets near the dual optimum are good starts
         for chosen in reversed(dual.sets):
@@ -333,8 +357,8 @@ def uncapacitated_start(
     ub = out.incumbent.objective
     threshold = threshold_of(ub)
     act = np.flatnonzero(dual.active)
-    red = fixings(c_inf[act], f[act], dual.lam, forced=dual.forced[act], kmin=kmin, kmax=kmax,
-                  threshold=threshold)
+    red = fixings(index, f[act], dual.lam, sites=act, forced=dual.forced[act], kmin=kmin,
+                  kmax=kmax, threshold=threshold)
     bound = max(dual.bound, red.value)
     if integral and math.isfinite(bound):
         bound = math.ceil(bound - 1e-6)
