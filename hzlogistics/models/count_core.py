@@ -387,8 +387,13 @@ def fits(core: Core, plan: CountPlan) -> bool:
                                          and np.all(counts <= core.xhi))))
 
 
-def greedy(core: Core, start: np.ndarray | None = None) -> CountPlan:
-    """Lazy greedy respecting the group bounds; ``start`` sites are taken first."""
+def greedy(core: Core, start: np.ndarray | None = None,
+           among: np.ndarray | None = None) -> CountPlan:
+    """Lazy greedy respecting the group bounds; ``start`` sites are taken first.
+
+    ``among`` (boolean, per core site) limits the sites the greedy may add
+    after ``start``; the count is made up with fillers where they run out.
+    """
     n = core.n
     w, own, cov = core.weight, core.own, core.cover
     covered = np.zeros(core.m, dtype=bool)
@@ -421,7 +426,9 @@ def greedy(core: Core, start: np.ndarray | None = None) -> CountPlan:
             if total < core.total and allowed(int(core.group[i])):
                 take(i)
     base = np.asarray(cov @ w).ravel() + own
-    heap: list[tuple[float, int]] = [(-float(base[i]), i) for i in range(n) if not y[i]]
+    pool = np.ones(n, dtype=bool) if among is None else np.asarray(among, dtype=bool)
+    heap: list[tuple[float, int]] = [(-float(base[i]), i) for i in range(n)
+                                     if pool[i] and not y[i]]
     heapq.heapify(heap)
     while total < core.total and heap:
         neg, i = heapq.heappop(heap)

@@ -34,11 +34,12 @@ The solve runs in stages sharing one time limit:
    drawn mostly where the plan falls short of the LP, and the swap search runs
    between rounds, until the gap target or the time limit.
 5b. **LP dive** (:mod:`hzlogistics.models.count_dive`), once the LP is
-   solved: the sites the LP opens in full are fixed open and CP-SAT solves
-   the rest exactly under a deterministic budget. The LP of a covering core is
-   tight and its full sites are nearly always in an optimal plan, so the dive
-   often finds the optimum long before it is proven. A heuristic: it gives
-   plans, no bound.
+   solved: the sites the LP opens in full are fixed open, those it leaves
+   closed at a loss (negative reduced profit) fixed closed, and CP-SAT solves
+   the rest exactly under a deterministic budget, each plan it finds polished
+   by the swap search. The LP of a covering core is tight and nearly always
+   settles these sites as an optimal plan does, so the dive often finds the
+   optimum long before it is proven. A heuristic: it gives plans, no bound.
 6. **Exact finish.** Candidates that provably cannot be part of a better plan
    (the LP's Lagrangian bound with the candidate forced in or out is below the
    plan) are fixed, and CP-SAT solves what is left with the plan as a hint.
@@ -92,6 +93,7 @@ from hzlogistics.models.count_core import (
     reduce_core,
     swap_search,
 )
+from hzlogistics.models.count_core import gap as plan_gap
 from hzlogistics.models.count_dive import lp_dive
 from hzlogistics.models.count_regions import Regions, focus_seeds, region_search
 from hzlogistics.models.count_search import (
@@ -116,8 +118,14 @@ logger = logging.getLogger(__name__)
 
 #: Cores up to this many candidates go straight to one exact CP-SAT solve.
 SMALL_SITES = 400
-#: The exact finish starts once fixing leaves at most this many candidates free.
+#: The exact finish starts once fixing leaves at most this many candidates free and
+#: the plan is within ``EXACT_GAP`` of the bound (or the region search has
+#: converged). Further off, the region search improves the plan first: on a dense
+#: regional instance whose LP opens two sites in full, the exact finish from a plan
+#: 1 % below the bound ended at 0.145 % after 60 s, the region search reached the
+#: best-known plan (0.056 %) in 21 s.
 EXACT_FREE = 1500
+EXACT_GAP = 0.002
 #: Larger cores solve their LP first, in the foreground (GLOP), up to this many nonzeros.
 FOREGROUND_LP_NONZEROS = 100_000
 #: HiGHS races the exact CP-SAT solve on cores up to this many nonzeros.
@@ -340,7 +348,8 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
         while not reached(tracker, options.gap) and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
             fix = fixing(core, lp, tracker) if lp is not None else None
-            if fix is not None and (converged or int((fix < 0).sum()) <= EXACT_FREE):
+            close = plan_gap(tracker) <= max(EXACT_GAP, float(options.gap))
+            if fix is not None and (converged or (close and int((fix < 0).sum()) <= EXACT_FREE)):
                 info["fixed_sites"] = int((fix >= 0).sum())
                 with MipRace(core, tracker, options, deadline, fix=fix, info=info) as race:
                     exact_finish(core, tracker, race.options, deadline, fix=fix,
@@ -373,7 +382,8 @@ def _bound_and_dive(core: Core, lp: CoreLp, tracker: Tracker, options: SolveOpti
     info["lp_bound"] = core.constant + lp.bound
     if not reached(tracker, options.gap):
         dive: dict[str, object] = {}
-        lp_dive(core, lp.y, tracker, options, deadline, dive)
+        reduced = np.asarray(core.cover @ lp.pi).ravel() + core.own - lp.pen
+        lp_dive(core, lp.y, tracker, options, deadline, dive, reduced=reduced)
         info["dive"] = dive
 
 
