@@ -42,7 +42,10 @@ The solve runs in stages sharing one time limit:
    optimum long before it is proven. A heuristic: it gives plans, no bound.
 6. **Exact finish.** Candidates that provably cannot be part of a better plan
    (the LP's Lagrangian bound with the candidate forced in or out is below the
-   plan) are fixed, and CP-SAT solves what is left with the plan as a hint.
+   plan) are fixed, and CP-SAT solves what is left with the plan as a hint,
+   once the plan is within ``EXACT_GAP`` of the bound (or the region search
+   has converged): an exact solve from a plan far below the bound spends its
+   time on plans the region search finds sooner.
    With two or more workers HiGHS (a branch-and-cut MIP solver) solves the
    same integer program in a thread beside it, from the same hint
    (:class:`MipRace`); the first to prove the gap target stops the other, and
