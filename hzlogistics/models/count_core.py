@@ -601,6 +601,11 @@ def gap(tracker: Tracker) -> float:
                         tracker.offset + max(tracker.bound, tracker.best))
 
 
+#: Relative gap counted as none: the floating-point noise of a proven bound (CP-SAT's
+#: bound, scaled back from integer coefficients, can exceed its optimum by 1e-9).
+GAP_TOL = 1e-9
+
+
 def reached(tracker: Tracker, target: float) -> bool:
-    """Whether the gap target is reached."""
-    return gap(tracker) <= float(target) + 1e-12
+    """Whether the gap target is reached (within :data:`GAP_TOL`)."""
+    return gap(tracker) <= float(target) + GAP_TOL

@@ -82,6 +82,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hzlogistics.models.count_core import (
+    GAP_TOL,
     Core,
     CountPlan,
     Prepared,
@@ -108,6 +109,7 @@ from hzlogistics.models.count_search import (
     exact_finish,
     fixing,
 )
+from hzlogistics.solvers.mip import MipInterrupter
 from hzlogistics.solvers.problem import (
     SitingProblem,
     SolveOptions,
@@ -136,6 +138,8 @@ MIP_NONZEROS = 400_000
 _MIP_THREAD = "hzlogistics-mip"
 #: Seconds the race waits at the deadline for HiGHS to stop at its time limit with its plan.
 _MIP_GRACE_S = 0.2
+#: Seconds the race waits for an interrupted HiGHS to stop.
+_MIP_STOP_S = 2.0
 #: Region batches run on one thread while the LP solves on the other, one per
 #: this many nonzeros of the core (about the LP's time); then the search waits
 #: for the LP (a count rather than a clock keeps the solve repeatable).
@@ -415,9 +419,9 @@ class MipRace:
     Used as a context manager around the CP-SAT solve, which is given
     ``race.options`` (whose stop event also fires once HiGHS has proven the
     gap target, ``race.done``). On leaving, HiGHS is interrupted if still
-    running (HiGHS through MathOpt may only stop at its time limit: the
-    thread then ends on its own, and no other race starts until it has), and
-    its plan goes to the tracker only if it finished on its own (its bound
+    running and its thread joined (it stops within a node or a few simplex
+    iterations, :class:`~hzlogistics.solvers.mip.MipInterrupter`), and its
+    plan goes to the tracker only if it finished on its own (its bound
     always); at the deadline, where HiGHS stops too, it is given
     ``_MIP_GRACE_S`` seconds to do so. So the plan is that of the solver that proved the
     target first, each being deterministic. Cores above ``MIP_NONZEROS``
@@ -426,20 +430,17 @@ class MipRace:
 
     def __init__(self, core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                  fix: np.ndarray | None, info: dict[str, object]) -> None:
-        from ortools.util.python.solve_interrupter import SolveInterrupter
-
         self.core, self.tracker, self.deadline, self.fix, self.info = (core, tracker, deadline,
                                                                        fix, info)
         self.done = threading.Event()
         self.options = dataclasses.replace(options, stop=_Either(options.stop, self.done))
-        self.interrupter = SolveInterrupter()
+        self.interrupter = MipInterrupter()
         self.box: dict[str, object] = {}
         self.floor = tracker.best  # a fixed core's bound holds for better plans only
         self.thread: threading.Thread | None = None
         self.stopped = False
         workers = int(options.workers or max(1, os.cpu_count() or 1))
-        # HiGHS does not always stop when interrupted: its thread may outlive the solve
-        # (until it finishes or reaches the deadline); no second one starts meanwhile.
+        # Should an interrupted HiGHS outlive its join, no second one starts meanwhile.
         busy = any(t.name == _MIP_THREAD and t.is_alive() for t in threading.enumerate())
         if core.cover.nnz <= MIP_NONZEROS and workers > 1 and core.n and not busy:
             self.thread = threading.Thread(target=self._run, args=(best_plan(tracker),
@@ -456,7 +457,7 @@ class MipRace:
             if out is not None:
                 value = self.core.constant + max(out.value, self.floor)
                 top = self.core.constant + max(bound, self.floor, out.value)
-                if relative_gap(value, top) <= gap_target + 1e-12:
+                if relative_gap(value, top) <= gap_target + GAP_TOL:
                     self.done.set()
         except Exception as exc:  # pragma: no cover - reported, the solve goes on
             self.box["error"] = exc
@@ -477,7 +478,9 @@ class MipRace:
         if self.thread.is_alive():
             self.stopped = True
             self.interrupter.interrupt()
-            self.thread.join(0.05)
+            self.thread.join(_MIP_STOP_S)
+            if self.thread.is_alive():  # pragma: no cover - HiGHS inside a long step
+                logger.debug("HiGHS still stopping; its thread ends in the background")
         if "error" in self.box:
             logger.warning("HiGHS on the core failed: %s", self.box["error"])
         out = self.box.get("plan")
@@ -524,7 +527,7 @@ def _result(problem: SitingProblem, prep: Prepared, core: Core, tracker: Tracker
     status: Status
     if stop_requested(options.stop):
         status = "interrupted"
-    elif gap <= float(options.gap) + 1e-12:
+    elif gap <= float(options.gap) + GAP_TOL:
         status = "optimal"
     else:
         status = "feasible"

@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 from hzlogistics.models.count_core import Core, CountPlan, best_plan, offer, swap_search
 from hzlogistics.solvers.cpsat import solve_cpsat, solve_model
 from hzlogistics.solvers.lp import LinearProgram, solve_lp
-from hzlogistics.solvers.mip import solve_integer_program
+from hzlogistics.solvers.mip import MipInterrupter, solve_integer_program
 from hzlogistics.solvers.problem import SolveOptions
 from hzlogistics.solvers.track import Tracker, stop_requested
 
@@ -187,7 +187,8 @@ def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None,
 
 
 def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: float,
-             gap: float, interrupter: object | None = None) -> tuple[CountPlan | None, float]:
+             gap: float, interrupter: MipInterrupter | None = None,
+             ) -> tuple[CountPlan | None, float]:
     """Solve the core as an integer program with HiGHS, ``plan`` as the hint.
 
     ``fix`` (-1 free, 0 closed, 1 open) may fix sites that cannot be part of a

@@ -9,14 +9,15 @@ time limit, a gap target, a seed, an optional warm start (hint) and an
 optional stop event or interrupter, reading the incumbent and bound from
 HiGHS's log as it runs (:func:`parse_progress`). The result is a
 :class:`MipOutcome`. :func:`solve_integer_program` solves a
-:class:`~hzlogistics.solvers.lp.LinearProgram` with integer columns this way.
+:class:`~hzlogistics.solvers.lp.LinearProgram` with integer columns by HiGHS's
+own Python interface instead, which a :class:`MipInterrupter` can stop from
+another thread (used where HiGHS races CP-SAT).
 
 This module sees only arrays and :class:`~hzlogistics.solvers.problem.SolveOptions`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import sys
@@ -457,12 +458,46 @@ class Mip:
                           wall_s=wall, engine="highs", detail=term.detail)
 
 
+class MipInterrupter:
+    """Stops a :func:`solve_integer_program` run from another thread.
+
+    :meth:`interrupt` cancels the HiGHS solve running under it (HiGHS stops
+    within its next node or simplex iterations), or the next one before it
+    starts. Safe to call from any thread, any number of times.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._highs: Any | None = None
+        self._fired = False
+
+    @property
+    def fired(self) -> bool:
+        """Whether :meth:`interrupt` has been called."""
+        return self._fired
+
+    def interrupt(self) -> None:
+        """Cancel the solve (now, or as soon as it starts)."""
+        with self._lock:
+            self._fired = True
+            if self._highs is not None:
+                self._highs.cancelSolve()
+
+    def _attach(self, highs: Any | None) -> bool:
+        """Watch ``highs`` (``None``: stop watching); False when already fired."""
+        with self._lock:
+            self._highs = highs
+            return not self._fired
+
+
 def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float,
                           gap: float = 0.0, seed: int = 0, hint: np.ndarray | None = None,
-                          interrupter: Any | None = None) -> MipOutcome:
-    """Maximize ``lp.c @ x`` over ``lp`` with the columns ``integer`` integral, by a :class:`Mip`.
+                          interrupter: MipInterrupter | None = None) -> MipOutcome:
+    """Maximize ``lp.c @ x`` over ``lp`` with the columns ``integer`` integral, by HiGHS.
 
-    The solve releases the GIL, so it can run in a thread beside CP-SAT.
+    HiGHS runs through its own Python interface (``highspy``), which releases
+    the GIL, so the solve can run in a thread beside CP-SAT, and stops when
+    ``interrupter`` fires (MathOpt's HiGHS runs on to its time limit).
 
     Parameters
     ----------
@@ -479,13 +514,19 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
     hint
         ``(n_cols,)`` values of a known solution, or ``None``.
     interrupter
-        Handed to :meth:`Mip.solve` (which see: HiGHS may not watch it).
+        Fired from another thread, it ends the solve with status
+        ``"interrupted"`` and the best solution found so far.
 
     Returns
     -------
     MipOutcome
         Objective and bound in the program's own (maximization) sense: the
         bound is an upper bound.
+
+    Raises
+    ------
+    SolverError
+        When HiGHS rejects the model.
 
     Examples
     --------
@@ -497,15 +538,71 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
     >>> out.status, out.objective, out.values.tolist()
     ('optimal', 3.0, [1.0, 0.0])
     """
-    m = Mip()
-    x = m.add_vars(lp.shape[1], lb=lp.col_lo, ub=lp.col_hi, integer=integer,
-                   obj=-np.asarray(lp.c, dtype=float))
-    m.add_matrix(lp.A, x, lb=lp.row_lo, ub=lp.row_hi)
-    options = SolveOptions(time_limit_s=max(float(time_limit_s), 0.05), gap=gap, seed=seed)
-    out = m.solve(options, time_limit_s=time_limit_s,
-                  hint=None if hint is None else (x, np.asarray(hint, dtype=float)),
-                  interrupter=interrupter)
-    return dataclasses.replace(out, objective=-out.objective, bound=-out.bound)
+    import highspy
+
+    t0 = time.perf_counter()
+    n_rows, n_cols = lp.shape
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = n_cols, n_rows
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.col_cost_ = np.asarray(lp.c, dtype=float)
+    model.col_lower_ = np.asarray(lp.col_lo, dtype=float)
+    model.col_upper_ = np.asarray(lp.col_hi, dtype=float)
+    model.row_lower_ = np.asarray(lp.row_lo, dtype=float)
+    model.row_upper_ = np.asarray(lp.row_hi, dtype=float)
+    a = sp.csc_matrix(lp.A)
+    a.sum_duplicates()
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = a.indptr.astype(np.int32)
+    model.a_matrix_.index_ = a.indices.astype(np.int32)
+    model.a_matrix_.value_ = a.data.astype(float)
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    model.integrality_ = [kinds[int(b)] for b in np.asarray(integer, dtype=bool)]
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", max(0.05, float(time_limit_s) - (time.perf_counter() - t0)))
+    highs.setOptionValue("mip_rel_gap", float(gap))
+    highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
+    if highs.passModel(model) == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the integer program")
+    if hint is not None:
+        start = highspy.HighsSolution()
+        start.col_value = np.asarray(hint, dtype=float).tolist()
+        highs.setSolution(start)
+    highs.HandleUserInterrupt = True
+    if interrupter is not None and not interrupter._attach(highs):
+        return MipOutcome(status="interrupted", objective=math.nan, bound=math.inf,
+                          values=None, wall_s=time.perf_counter() - t0, engine="highs")
+    try:
+        highs.run()
+    finally:
+        if interrupter is not None:
+            interrupter._attach(None)
+    model_status = highs.getModelStatus()
+    info = highs.getInfo()
+    values = None
+    if info.primal_solution_status == 2:  # a feasible solution
+        values = np.asarray(highs.getSolution().col_value, dtype=float) + 0.0  # no -0.0
+    ms = highspy.HighsModelStatus
+    status: MipStatus
+    if model_status == ms.kOptimal:
+        status = "optimal" if values is not None else "unknown"
+    elif model_status == ms.kInfeasible:
+        status = "infeasible"
+    elif model_status == ms.kInterrupt:
+        status = "interrupted"
+    elif model_status in (ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit):
+        status = "feasible" if values is not None else "unknown"
+    else:
+        status = "error"
+    objective = float(info.objective_function_value) if values is not None else math.nan
+    bound = float(info.mip_dual_bound) if info.mip_dual_bound == info.mip_dual_bound else math.inf
+    if status == "optimal" and values is not None and not math.isfinite(bound):
+        bound = objective
+    return MipOutcome(status=status, objective=objective, bound=bound, values=values,
+                      wall_s=time.perf_counter() - t0, engine="highs",
+                      detail=highs.modelStatusToString(model_status))
 
 
-__all__ = ["Mip", "MipOutcome", "MipStatus", "parse_progress", "solve_integer_program"]
+__all__ = ["Mip", "MipInterrupter", "MipOutcome", "MipStatus", "parse_progress",
+           "solve_integer_program"]

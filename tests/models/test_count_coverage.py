@@ -475,6 +475,27 @@ def test_stop_event_interrupts_with_a_plan():
     assert result.bound >= result.objective
 
 
+def regional(seed: int, n_demand: int = 1500, n_sites: int = 250) -> SitingProblem:
+    """Sites and demand points in the unit square; each site reaches its neighbours."""
+    rng = np.random.default_rng(seed)
+    demand = rng.random((n_demand, 2))
+    sites = rng.random((n_sites, 2))
+    d = np.linalg.norm(sites[:, None, :] - demand[None, :, :], axis=2)
+    return SitingProblem(weight=np.round(rng.lognormal(3.0, 1.0, n_demand), 1),
+                         cover=sp.csr_matrix(d <= 0.09), tiers_m2=np.array([100.0]),
+                         area_budget_m2=None, count_max=25)
+
+
+def test_the_losing_mip_stops_with_the_solve_and_the_optimum_is_called_optimal():
+    # CP-SAT proves this one first (HiGHS, racing it, is interrupted); the bound of
+    # CP-SAT, scaled back from integer coefficients, is the optimum up to rounding
+    result = solve_count_only(regional(0), SolveOptions(time_limit_s=120, gap=0.0, workers=2))
+    assert result.status == "optimal"
+    assert isinstance(result.info.get("mip"), dict)
+    left = [t for t in threading.enumerate() if t.name == "hzlogistics-mip" and t.is_alive()]
+    assert not left, "the MIP thread outlived the solve"
+
+
 def test_short_time_limit_still_gives_a_plan_and_progress():
     seen = []
     options = SolveOptions(time_limit_s=2.0, gap=0.0, workers=2,

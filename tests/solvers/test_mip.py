@@ -1,4 +1,5 @@
-"""The one MIP runner: known optima, warm starts, infeasibility, stop events, the HiGHS log."""
+"""The MIP runners: known optima, warm starts, infeasibility, stop events, interruption,
+the HiGHS log."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hzlogistics.solvers.lp import LinearProgram
-from hzlogistics.solvers.mip import Mip, parse_progress, solve_integer_program
+from hzlogistics.solvers.mip import Mip, MipInterrupter, parse_progress, solve_integer_program
 from hzlogistics.solvers.problem import SolveOptions
 from tests.solvers.test_lp import small_lp
 
@@ -155,3 +156,48 @@ def test_solve_mip_keeps_continuous_columns_continuous():
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(2.5, abs=1e-6)
     assert sol.values.tolist() == pytest.approx([0.5, 1.0], abs=1e-6)
+
+
+def market_split(seed: int, rows: int = 4, cols: int = 40) -> LinearProgram:
+    """A market split program (Cornuejols & Dawande): small, yet far beyond branch and bound.
+
+    ``sum_j a_ij x_j = floor(sum_j a_ij / 2)`` for random ``a_ij`` in 0..99,
+    ``x`` binary; the objective (the number of ones) only gives HiGHS
+    something to bound.
+    """
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 100, size=(rows, cols)).astype(float)
+    rhs = np.floor(a.sum(axis=1) / 2)
+    return LinearProgram(c=np.ones(cols), A=sp.csr_matrix(a), row_lo=rhs, row_hi=rhs,
+                         col_lo=np.zeros(cols), col_hi=np.ones(cols))
+
+
+def test_interrupter_stops_a_running_solve_from_another_thread():
+    lp = market_split(1)
+    stopper = MipInterrupter()
+    box = {}
+
+    def run():
+        box["out"] = solve_integer_program(lp, np.ones(lp.shape[1], dtype=bool),
+                                           time_limit_s=600, interrupter=stopper)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(0.5)
+    assert worker.is_alive(), "the market split program was expected to run for minutes"
+    stopper.interrupt()
+    worker.join(60)  # far below the 600 s limit: only an interrupted solve ends here
+    assert not worker.is_alive()
+    out = box["out"]
+    assert out.status == "interrupted"
+    assert stopper.fired
+    assert out.detail  # HiGHS's own words
+
+
+def test_interrupter_fired_before_the_start_returns_at_once():
+    stopper = MipInterrupter()
+    stopper.interrupt()
+    lp = small_lp()
+    out = solve_integer_program(lp, np.array([False, True]), time_limit_s=600,
+                                interrupter=stopper)
+    assert out.status == "interrupted" and out.values is None
