@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import threading
 import time
@@ -458,6 +459,34 @@ class Mip:
                           wall_s=wall, engine="highs", detail=term.detail)
 
 
+_BANNER_LOCK = threading.Lock()
+_banner_shown = False
+
+
+def _new_highs() -> Any:
+    """A ``highspy.Highs``; the first one of the process made with the C library's
+    standard output shut, where HiGHS prints its banner (it prints it only once)."""
+    import highspy
+
+    global _banner_shown
+    with _BANNER_LOCK:
+        if _banner_shown:
+            return highspy.Highs()
+        _banner_shown = True
+        sys.stdout.flush()
+        try:
+            saved = os.dup(1)
+        except OSError:  # no standard output to shut
+            return highspy.Highs()
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                return highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 class MipInterrupter:
     """Stops a :func:`solve_integer_program` run from another thread.
 
@@ -558,7 +587,7 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
     model.a_matrix_.value_ = a.data.astype(float)
     kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
     model.integrality_ = [kinds[int(b)] for b in np.asarray(integer, dtype=bool)]
-    highs = highspy.Highs()
+    highs = _new_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", max(0.05, float(time_limit_s) - (time.perf_counter() - t0)))
     highs.setOptionValue("mip_rel_gap", float(gap))
