@@ -72,6 +72,17 @@ def best_with(core: Core, fixed: np.ndarray, closed: np.ndarray | None = None) -
     return best
 
 
+def assert_dive_plan(core: Core, plan: CountPlan, restricted: float, tracker: Tracker,
+                     start: CountPlan) -> None:
+    """A dive's plan: feasible, its value right, at least the restricted optimum (exact on
+    the restricted problem, then swaps that only improve), at most the whole optimum."""
+    assert fits(core, plan)
+    assert plan.value == pytest.approx(core.value(plan.y))
+    assert plan.value >= restricted - 1e-9
+    assert plan.value <= best_with(core, np.zeros(core.n, dtype=bool)) + 1e-9
+    assert tracker.best >= max(plan.value, start.value) - 1e-9
+
+
 @st.composite
 def cores_with_fixing(draw):
     """A reduced random problem and a set of its sites to fix open (fewer than the count)."""
@@ -104,12 +115,7 @@ def test_dive_is_optimal_among_plans_opening_the_fixed_sites(case):
         assert plan is None
         return
     assert plan is not None
-    assert fits(core, plan)
-    assert plan.value == pytest.approx(core.value(plan.y))
-    # exact on the restricted problem, then a swap search that only improves it
-    assert plan.value >= restricted - 1e-9
-    assert plan.value <= best_with(core, np.zeros(core.n, dtype=bool)) + 1e-9
-    assert tracker.best >= max(plan.value, start.value) - 1e-9
+    assert_dive_plan(core, plan, restricted, tracker, start)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -130,18 +136,12 @@ def test_dive_closes_the_sites_the_lp_leaves_at_a_loss(case, seed):
     plan = lp_dive(core, lp_y, tracker, OPTIONS, time.perf_counter() + 30, info,
                    reduced=reduced)
     restricted = best_with(core, fixed, closed)
-    if restricted is None or not fixed.any() and not closed.any():
-        return  # nothing to place (CP-SAT proves it) or nothing fixed (no dive)
-    if plan is None:
-        # only with quotas can the closed sites leave a group short of its minimum
-        assert core.quotas and info.get("status") == "infeasible"
+    if restricted is None:
+        assert plan is None  # no plan opens the fixed sites and none of the closed
         return
+    assert plan is not None
     assert info["closed"] == int(closed.sum()) and info["fixed"] == int(fixed.sum())
-    assert fits(core, plan)
-    # exact on the restricted problem, then a swap search that may leave it but only improves
-    assert plan.value >= restricted - 1e-9
-    assert plan.value <= best_with(core, np.zeros(core.n, dtype=bool)) + 1e-9
-    assert tracker.best >= max(plan.value, start.value) - 1e-9
+    assert_dive_plan(core, plan, restricted, tracker, start)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
