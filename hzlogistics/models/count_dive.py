@@ -64,8 +64,8 @@ def merged_hint(core: Core, plan: CountPlan, fixed: np.ndarray,
 
     The fixed sites are added to ``plan`` and the closed ones removed; while
     the count is exceeded, the open site (not fixed) whose closing loses least
-    is closed, and while it falls short, the site not closed that gains most is
-    opened (fillers make up the rest when none is left). With group quotas the greedy takes the
+    is closed, and when it falls short, the greedy completes the plan from the
+    sites not closed (then fillers). With group quotas the greedy takes the
     fixed sites first among the sites not closed instead (it keeps every group
     within its bounds).
     """
@@ -87,19 +87,8 @@ def merged_hint(core: Core, plan: CountPlan, fixed: np.ndarray,
         loss = np.asarray(core.cover @ np.where(cnt == 1, core.weight, 0.0)).ravel() + core.own
         cand = np.flatnonzero(y & ~fixed)
         y[cand[int(np.argmin(loss[cand]))]] = False
-    short = core.total - int(y.sum()) - int(pad.sum())
-    for _ in range(short):
-        cand = np.flatnonzero(~y & ~closed)
-        if cand.size == 0:
-            break
-        cnt = np.asarray(core.cover_t @ y.astype(np.float64)).ravel()
-        gain = np.asarray(core.cover @ np.where(cnt == 0, core.weight, 0.0)).ravel() + core.own
-        y[cand[int(np.argmax(gain[cand]))]] = True
-    short = core.total - int(y.sum()) - int(pad.sum())
-    for g in range(core.n_groups):  # the free sites ran out: fillers make up the rest
-        take = min(short, int(core.n_pads[g] - pad[g]))
-        pad[g] += take
-        short -= take
+    if int(y.sum()) + int(pad.sum()) < core.total:  # closing left it short: the greedy fills
+        return greedy(core, start=y, among=~closed)
     return CountPlan(y, pad, core.value(y))
 
 

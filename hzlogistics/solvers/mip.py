@@ -625,7 +625,7 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
     else:
         status = "error"
     objective = float(info.objective_function_value) if values is not None else math.nan
-    bound = float(info.mip_dual_bound) if info.mip_dual_bound == info.mip_dual_bound else math.inf
+    bound = math.inf if math.isnan(info.mip_dual_bound) else float(info.mip_dual_bound)
     if status == "optimal" and values is not None and not math.isfinite(bound):
         bound = objective
     return MipOutcome(status=status, objective=objective, bound=bound, values=values,
