@@ -26,7 +26,10 @@ The solve runs in stages sharing one time limit:
    fractional LP solution is solved as an integer program by CP-SAT, which
    removes its share of the LP's integrality gap from the bound. Each such
    solution is also optimal for its own count of sites and goes into the plan
-   when it serves more (the total count restored elsewhere).
+   when it serves more (the total count restored elsewhere). When one
+   component holds most of the core and the plan is still far from the
+   bound, this single large solve waits for the region search (5) to bring
+   the plan close first.
 5. **Region search.** Neighbourhoods of one to two hundred nearby candidates
    are re-optimized exactly by CP-SAT with everything outside fixed, two at a
    time; without quotas a region may also trade one site with the rest of the
@@ -40,6 +43,8 @@ The solve runs in stages sharing one time limit:
    by the swap search. The LP of a covering core is tight and nearly always
    settles these sites as an optimal plan does, so the dive often finds the
    optimum long before it is proven. A heuristic: it gives plans, no bound.
+   When the LP settles too few sites for the dive to shrink the core by a
+   quarter (``DIVE_SHARE``), the dive is skipped and the region search starts.
 6. **Exact finish.** Candidates that provably cannot be part of a better plan
    (the LP's Lagrangian bound with the candidate forced in or out is below the
    plan) are fixed, and CP-SAT solves what is left with the plan as a hint,
@@ -52,8 +57,8 @@ The solve runs in stages sharing one time limit:
    the plan is the prover's. The two solvers prove different instances
    fastest (CP-SAT's search, HiGHS's cuts). Small problems go straight to
    this stage: while HiGHS solves the core, the LP (GLOP) and the dive (5b)
-   run first on the other thread, then the exact CP-SAT solve from the
-   dive's plan.
+   run first on the other thread, then the region search (5) while the plan
+   is further than ``EXACT_GAP`` from the bound, then the exact CP-SAT solve.
 
 CP-SAT runs with its presolve off: presolve turns the covering rows into
 clauses and loses their LP strength, which is what proves optimality here.
@@ -98,7 +103,7 @@ from hzlogistics.models.count_core import (
     swap_search,
 )
 from hzlogistics.models.count_core import gap as plan_gap
-from hzlogistics.models.count_dive import lp_dive
+from hzlogistics.models.count_dive import DIVE_SHARE, lp_dive
 from hzlogistics.models.count_regions import Regions, focus_seeds, region_search
 from hzlogistics.models.count_search import (
     CoreLp,
@@ -146,6 +151,11 @@ _MIP_STOP_S = 2.0
 _NONZEROS_PER_BATCH = 15_000
 #: Region batches between two attempts at fixing sites.
 _BATCHES_PER_ROUND = 25
+#: A plan further than this from the bound after the dive defers the Lagrangian of a
+#: core that is mostly one component, for at most LAGRANGIAN_ROUNDS region rounds
+#: (see ``_large``).
+LAGRANGIAN_DEFER_GAP = 0.005
+LAGRANGIAN_ROUNDS = 4
 
 
 # Over 100 lines only for its docstring: the Notes state the model's formulation.
@@ -253,8 +263,12 @@ def solve_count_only(problem: SitingProblem, options: SolveOptions) -> SolveResu
 
     if core.n <= SMALL_SITES:
         with MipRace(core, tracker, options, deadline, fix=None, info=info) as race:
-            _dive(core, tracker, race.options, deadline, info)
+            lp = _dive(core, tracker, race.options, deadline, info)
             t = stage("dive", t)
+            if not reached(tracker, options.gap) and lp is not None:
+                threads = workers - 1 if race.thread is not None else workers
+                _close_in(core, lp, tracker, race.options, deadline, max(1, threads), info)
+                t = stage("regions", t)
             if not reached(tracker, options.gap):
                 exact_finish(core, tracker, race.options, deadline, fix=None,
                              beaten=race.done)
@@ -346,16 +360,27 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
         if lp is not None:
             _bound_and_dive(core, lp, tracker, options, deadline, info)
             t = _timed(stages, "dive", t)
-            if not reached(tracker, options.gap):
-                lag = component_lagrangian(core, lp, tracker, options, deadline, workers)
-                info["lagrangian_bound"] = core.constant + lag
-                t = _timed(stages, "lagrangian", t)
-                state.seeds = focus_seeds(core, lp, best_plan(tracker), options.seed)
+        # One component holding most sites makes the Lagrangian one large solve
+        # (3.4 s on a dense regional core) that only tightens the bound, by
+        # 0.02-0.2 %: with the plan further off than LAGRANGIAN_DEFER_GAP it waits
+        # until the plan is close, the search has converged or LAGRANGIAN_ROUNDS passed.
+        lag_late = lp is not None and plan_gap(tracker) > LAGRANGIAN_DEFER_GAP \
+            and np.bincount(core.comp).max(initial=0) > 0.5 * core.n
+        if lp is not None:
+            if not lag_late and not reached(tracker, options.gap):
+                t = _lagrangian(core, lp, tracker, options, deadline, workers, info, stages, t)
+            state.seeds = focus_seeds(core, lp, best_plan(tracker), options.seed)
         converged = False
+        rounds = 0
         while not reached(tracker, options.gap) and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
-            fix = fixing(core, lp, tracker) if lp is not None else None
             close = plan_gap(tracker) <= max(EXACT_GAP, float(options.gap))
+            if lag_late and lp is not None and (close or converged
+                                                or rounds >= LAGRANGIAN_ROUNDS):
+                lag_late = False
+                t = _lagrangian(core, lp, tracker, options, deadline, workers, info, stages, t)
+                continue
+            fix = fixing(core, lp, tracker) if lp is not None else None
             if fix is not None and (converged or (close and int((fix < 0).sum()) <= EXACT_FREE)):
                 info["fixed_sites"] = int((fix >= 0).sum())
                 with MipRace(core, tracker, options, deadline, fix=fix, info=info) as race:
@@ -367,19 +392,57 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                 break
             converged = region_search(core, tracker, options, deadline, workers, state,
                                        _BATCHES_PER_ROUND)
+            rounds += 1
             t = _timed(stages, "regions", t)
     finally:
         info["regions"] = dict(state.stats)
 
 
+def _lagrangian(core: Core, lp: CoreLp, tracker: Tracker, options: SolveOptions,
+                deadline: float, workers: int, info: dict[str, object],
+                stages: dict[str, float], since: float) -> float:
+    """The integer Lagrangian of the components; now."""
+    lag = component_lagrangian(core, lp, tracker, options, deadline, workers)
+    info["lagrangian_bound"] = core.constant + lag
+    return _timed(stages, "lagrangian", since)
+
+
 def _dive(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
-          info: dict[str, object]) -> None:
-    """The LP (GLOP, in the foreground) for its bound and the dive from its full sites."""
+          info: dict[str, object]) -> CoreLp | None:
+    """The LP (GLOP, in the foreground) for its bound and the dive from its full sites.
+
+    Returns the LP (``None`` when stopped first or when it failed).
+    """
     if stop_requested(options.stop) or time.perf_counter() >= deadline:
-        return
+        return None
     lp = core_lp(core, max(0.1, deadline - time.perf_counter()), solver="GLOP")
     if lp is not None:
         _bound_and_dive(core, lp, tracker, options, deadline, info)
+    return lp
+
+
+def _close_in(core: Core, lp: CoreLp, tracker: Tracker, options: SolveOptions,
+              deadline: float, threads: int, info: dict[str, object]) -> None:
+    """Region search on a small core until the plan is within ``EXACT_GAP`` of the bound.
+
+    The exact CP-SAT solve of a whole core whose LP is far from integral finds
+    better plans slowly; the region search, seeded where the LP says the plan
+    falls short, finds them sooner. Ends when the plan is close enough, the
+    search has converged, or at the target, deadline or stop.
+    """
+    if plan_gap(tracker) <= max(EXACT_GAP, float(options.gap)):
+        return
+    state = Regions.of(core, options.seed)
+    state.seeds = focus_seeds(core, lp, best_plan(tracker), options.seed)
+    try:
+        while not reached(tracker, options.gap) and not stop_requested(options.stop) \
+                and time.perf_counter() < deadline \
+                and plan_gap(tracker) > max(EXACT_GAP, float(options.gap)):
+            if region_search(core, tracker, options, deadline, threads, state,
+                             _BATCHES_PER_ROUND):
+                break
+    finally:
+        info["regions"] = dict(state.stats)
 
 
 def _bound_and_dive(core: Core, lp: CoreLp, tracker: Tracker, options: SolveOptions,
@@ -390,7 +453,8 @@ def _bound_and_dive(core: Core, lp: CoreLp, tracker: Tracker, options: SolveOpti
     if not reached(tracker, options.gap):
         dive: dict[str, object] = {}
         reduced = np.asarray(core.cover @ lp.pi).ravel() + core.own - lp.pen
-        lp_dive(core, lp.y, tracker, options, deadline, dive, reduced=reduced)
+        lp_dive(core, lp.y, tracker, options, deadline, dive, reduced=reduced,
+                max_share=DIVE_SHARE)
         info["dive"] = dive
 
 

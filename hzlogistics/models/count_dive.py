@@ -22,7 +22,8 @@ reaches the optimum of the hardest seed in 3.7 s instead of 6.4 s.
 The dive is a heuristic: it proves nothing and gives no bound. It runs under a
 deterministic budget (:data:`DIVE_DTIME`, CP-SAT's units) so that a fixed seed
 gives the same plan. When the LP fixes few sites the dive is about as hard as
-the core and ends at its budget, with the best plan found by then.
+the core and ends at its budget, with the best plan found by then; the solve
+then skips it (:data:`DIVE_SHARE`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ DIVE_DTIME = 5.0
 #: on the 50 markets at 100 km (73,000 nonzeros left) it ran its whole budget, 16 s,
 #: without a plan, where the region search improves the plan in the meantime.
 DIVE_NONZEROS = 50_000
+#: The solve skips the dive too when its model would keep more than this share of
+#: the core's nonzeros (``lp_dive``'s ``max_share``): the LP is then far from
+#: integral (it fixed 0-2 sites open on the two such seeds of the dense regional
+#: family, against 9-40 on the six others) and the dive is about the whole core,
+#: which the region search improves sooner.
+DIVE_SHARE = 0.75
 #: An LP value at least ``1 - FULL_TOL`` counts as a site opened in full, at most
 #: ``FULL_TOL`` as one left closed.
 FULL_TOL = 1e-6
@@ -94,7 +101,7 @@ def merged_hint(core: Core, plan: CountPlan, fixed: np.ndarray,
 
 def lp_dive(core: Core, lp_y: np.ndarray, tracker: Tracker, options: SolveOptions,
             deadline: float, info: dict[str, object] | None = None,
-            reduced: np.ndarray | None = None) -> CountPlan | None:
+            reduced: np.ndarray | None = None, max_share: float = 1.0) -> CountPlan | None:
     """Solve the core with the sites the LP settles fixed; offer the plans found.
 
     Parameters
@@ -117,14 +124,17 @@ def lp_dive(core: Core, lp_y: np.ndarray, tracker: Tracker, options: SolveOption
         ``(n,)`` LP reduced profit of opening each site (its price under the
         covering rows' duals, less the count rows' price). Sites the LP leaves
         closed with a negative one are fixed closed; ``None`` fixes none closed.
+    max_share
+        No dive when its model keeps more than this share of the core's
+        nonzeros (1: always dive; the solve passes :data:`DIVE_SHARE`).
 
     Returns
     -------
     CountPlan or None
         The plan found, or ``None`` when the LP fixes no site (or opens at
         least the count in full), the restricted model has over
-        :data:`DIVE_NONZEROS` nonzeros, or the dive was stopped or found no
-        plan.
+        :data:`DIVE_NONZEROS` nonzeros or over ``max_share`` of the core's,
+        or the dive was stopped or found no plan.
     """
     info = {} if info is None else info
     lp_y = np.asarray(lp_y, dtype=float)
@@ -145,7 +155,7 @@ def lp_dive(core: Core, lp_y: np.ndarray, tracker: Tracker, options: SolveOption
     served = np.asarray(core.cover_t @ fixed.astype(np.float64)).ravel() > 0
     size = int(core.cover[free][:, ~served].nnz)
     info.update(fixed=k, closed=int(closed.sum()), free=int(free.sum()), nonzeros=size)
-    if size > DIVE_NONZEROS:
+    if size > DIVE_NONZEROS or size > max_share * core.cover.nnz:
         return None
     start = tracker.payload
     hint = merged_hint(core, start, fixed, closed) if isinstance(start, CountPlan) else None
@@ -177,4 +187,4 @@ def lp_dive(core: Core, lp_y: np.ndarray, tracker: Tracker, options: SolveOption
     return plan
 
 
-__all__ = ["DIVE_DTIME", "LOSS_TOL", "lp_dive", "merged_hint"]
+__all__ = ["DIVE_DTIME", "DIVE_SHARE", "LOSS_TOL", "lp_dive", "merged_hint"]

@@ -245,3 +245,26 @@ def test_filled_makes_a_short_plan_up_to_the_count_and_loses_nothing(seed):
     assert int(full.y.sum() + full.pad.sum()) == core.total
     assert full.y[y].all() and full.value >= short.value
     assert filled(core, full) is full  # a full plan stays as it is
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cores_with_fixing())
+def test_dive_is_skipped_when_its_model_keeps_more_than_the_share(case):
+    if case is None:
+        return
+    core, fixed = case
+    served = np.asarray(core.cover_t @ fixed.astype(np.float64)).ravel() > 0
+    kept = core.cover[~fixed][:, ~served].nnz / core.cover.nnz
+    lp_y = np.where(fixed, 1.0, 0.5)
+    if kept > 0:
+        below = lp_dive(core, lp_y, Tracker(None, sense="max"), OPTIONS,
+                        time.perf_counter() + 30, max_share=kept * 0.999)
+        assert below is None
+    restricted = best_with(core, fixed)
+    if restricted is not None:
+        tracker = Tracker(None, sense="max")
+        start = greedy(core)
+        offer(tracker, start)
+        at = lp_dive(core, lp_y, tracker, OPTIONS, time.perf_counter() + 30, max_share=kept)
+        assert at is not None
+        assert_dive_plan(core, at, restricted, tracker, start)
