@@ -474,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--solvers", default="highs,cpsat",
                         help="baselines to run, comma-separated (highs, cpsat)")
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows to this CSV")
+    parser.add_argument("--only", action="append", default=None,
+                        help="run only the instance of this name, e.g. f1-uniform-s6 "
+                             "(repeatable)")
     args = parser.parse_args(argv)
     from hzlogistics import settings
 
@@ -494,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for fam in families:
             for case in FAMILIES[fam](args.seeds, args.quick):
+                if args.only and case.name not in args.only:
+                    continue
                 row = run_case(case, time_limit_s=limit, gap=gap, seed=args.seed,
                                max_pairs=args.max_pairs, solvers=solvers)
                 rows.append(row)
@@ -505,6 +510,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if handle is not None:
             handle.close()
+    missing = sorted(set(args.only or ()) - {r.name for r in rows})
+    if missing:
+        print(f"no instance named {', '.join(missing)} in families {families} with "
+              f"--seeds {args.seeds}", file=sys.stderr)
+        return 2
     strict = sum(r.verdict(gap) == "yes" for r in rows)
     loose = sum(r.verdict(gap) in ("yes", "gap") for r in rows)
     contested = sum(any(b is not None and math.isfinite(b.objective)

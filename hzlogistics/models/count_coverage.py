@@ -363,8 +363,10 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
         # One component holding most sites makes the Lagrangian one large solve
         # (3.4 s on a dense regional core) that only tightens the bound, by
         # 0.02-0.2 %: with the plan further off than LAGRANGIAN_DEFER_GAP it waits
-        # until the plan is close, the search has converged or LAGRANGIAN_ROUNDS passed.
-        lag_late = lp is not None and plan_gap(tracker) > LAGRANGIAN_DEFER_GAP \
+        # until the plan is close, the search has converged or LAGRANGIAN_ROUNDS
+        # passed, and runs at the end should the search reach the target first.
+        lag_late = lp is not None and not reached(tracker, options.gap) \
+            and plan_gap(tracker) > LAGRANGIAN_DEFER_GAP \
             and np.bincount(core.comp).max(initial=0) > 0.5 * core.n
         if lp is not None:
             if not lag_late and not reached(tracker, options.gap):
@@ -394,6 +396,9 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                                        _BATCHES_PER_ROUND)
             rounds += 1
             t = _timed(stages, "regions", t)
+        if lag_late and lp is not None and not stop_requested(options.stop) \
+                and time.perf_counter() < deadline:
+            _lagrangian(core, lp, tracker, options, deadline, workers, info, stages, t)
     finally:
         info["regions"] = dict(state.stats)
 

@@ -265,6 +265,7 @@ def test_dive_is_skipped_when_its_model_keeps_more_than_the_share(case):
         tracker = Tracker(None, sense="max")
         start = greedy(core)
         offer(tracker, start)
-        at = lp_dive(core, lp_y, tracker, OPTIONS, time.perf_counter() + 30, max_share=kept)
+        at = lp_dive(core, lp_y, tracker, OPTIONS, time.perf_counter() + 30,
+                     max_share=kept + 1e-9)
         assert at is not None
         assert_dive_plan(core, at, restricted, tracker, start)
