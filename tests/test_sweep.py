@@ -18,7 +18,7 @@ import pytest
 import scipy.sparse as sp
 from shapely.geometry import Point
 
-from hzlogistics._errors import ValidationError
+from hzlogistics._errors import HzLogisticsError, ValidationError
 from hzlogistics.plan import Inputs
 from hzlogistics.scenario import Scenario
 from hzlogistics.solvers.problem import SitingProblem, SolveResult, relative_gap
@@ -644,6 +644,46 @@ def test_sweep_on_dask_matches_in_process(local_cluster):
     assert len(ran_on) == 2  # independent points spread over both workers
     pd.testing.assert_frame_equal(cold_here[COMPARED], cold_there[COMPARED])
     assert np.allclose(here["objective"], cold_here["objective"])  # optimal either way
+
+
+def _losing_wait(distributed, times):
+    """``distributed.wait`` that first cancels every future it is given, ``times`` times."""
+    real = distributed.wait
+    lost = []
+
+    def wait(fs, *args, **kwargs):
+        if len(lost) < times:
+            fs[0].client.cancel(fs)
+            lost.append(len(fs))
+        return real(fs, *args, **kwargs)
+
+    return wait, lost
+
+
+def test_sweep_on_dask_sends_lost_tasks_again(local_cluster, monkeypatch):
+    _need_solver()
+    distributed = pytest.importorskip("distributed")
+    _, client = local_cluster
+    vary = {"area_budget": [300.0, 500.0, 700.0]}
+    here = sw.sweep(SMALL, vary, workers_per_solve=1)
+    wait, lost = _losing_wait(distributed, 1)
+    monkeypatch.setattr(distributed, "wait", wait)
+    there = sw.sweep(SMALL, vary, client=client, workers_per_solve=1)
+    assert lost == [3]  # the whole chain was cancelled once, then sent again
+    pd.testing.assert_frame_equal(here[COMPARED], there[COMPARED])
+
+
+def test_sweep_on_dask_stops_when_tasks_keep_being_lost(local_cluster, monkeypatch):
+    _need_solver()
+    distributed = pytest.importorskip("distributed")
+    _, client = local_cluster
+    wait, lost = _losing_wait(distributed, 100)
+    monkeypatch.setattr(distributed, "wait", wait)
+    with pytest.raises(HzLogisticsError, match=r"the Dask cluster lost the sweep's tasks 3 "
+                                               r"times; 2 of 2 points not solved"):
+        sw.sweep(SMALL, {"area_budget": [300.0, 500.0]}, client=client, retries=1,
+                 workers_per_solve=1)
+    assert len(lost) == 3
 
 
 def test_sweep_on_dask_builds_coverage_on_the_cluster(local_cluster, monkeypatch):

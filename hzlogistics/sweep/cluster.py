@@ -2,8 +2,9 @@
 
 The inputs and each coverage are sent to the workers once
 (``client.scatter(..., broadcast=True)``), every point is a task that Dask
-retries if its worker dies, and a chain's tasks depend on each other in order,
-so a sweep gives the same table on a cluster as in this process.
+retries if its worker dies (and that is sent again should the cluster lose it),
+and a chain's tasks depend on each other in order, so a sweep gives the same
+table on a cluster as in this process.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from hzlogistics.sweep.point import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
+
+logger = logging.getLogger(__name__)
 
 #: Seconds between two looks at the stop event while waiting for Dask tasks.
 _POLL_S = 0.5
@@ -128,17 +131,57 @@ def run_dask(client: Client, inputs: Inputs, arrays: dict[int, CoverageArrays],
               points: list[SweepPoint], chain_list: list[list[int]], scenarios: list[Scenario],
               *, warm_start: bool, workers: int | None, retries: int,
               progress: bool, stop: threading.Event | None) -> list[PointOutcome]:
-    from distributed import wait
+    """Run the sweep's points as Dask tasks; their outcomes, in the order of ``points``.
+
+    A task whose worker dies is re-run by Dask. Should the cluster lose the
+    tasks themselves (they come back cancelled, e.g. when a killed worker held
+    the only copy of the scattered inputs), the points not yet done are sent
+    again with the inputs scattered afresh, up to ``retries + 1`` times.
+
+    Raises
+    ------
+    HzLogisticsError
+        When the cluster loses the tasks more often than that.
+    """
     from tqdm.auto import tqdm
 
+    outcomes = [PointOutcome(None, ran=False) for _ in points]
+    finished = [False] * len(points)
+    with tqdm(total=len(points), desc="sweep", unit="point", disable=not progress) as bar:
+        for attempt in range(retries + 2):
+            if _run_round(client, inputs, arrays, points, chain_list, scenarios, outcomes,
+                          finished, bar, warm_start=warm_start, workers=workers,
+                          retries=retries, stop=stop):
+                return outcomes
+            logger.warning("the Dask cluster lost the sweep's tasks (attempt %d); sending "
+                           "the %d points left again", attempt + 1, finished.count(False))
+    raise HzLogisticsError(
+        f"the Dask cluster lost the sweep's tasks {retries + 2} times; "
+        f"{finished.count(False)} of {len(points)} points not solved")
+
+
+def _run_round(client: Client, inputs: Inputs, arrays: dict[int, CoverageArrays],
+               points: list[SweepPoint], chain_list: list[list[int]],
+               scenarios: list[Scenario], outcomes: list[PointOutcome], finished: list[bool],
+               bar: Any, *, warm_start: bool, workers: int | None, retries: int,
+               stop: threading.Event | None) -> bool:
+    """Submit the points not yet finished and collect them; False if tasks were lost."""
+    from concurrent.futures import CancelledError
+
+    from distributed import wait
+
     token = uuid.uuid4().hex[:8]
+    groups = {points[i].group for chain in chain_list for i in chain if not finished[i]}
     inputs_f = client.scatter(inputs, broadcast=True, hash=False)
-    arrays_f = {g: client.scatter(a, broadcast=True, hash=False) for g, a in arrays.items()}
+    arrays_f = {g: client.scatter(arrays[g], broadcast=True, hash=False) for g in groups}
     futures: dict[Any, int] = {}
     try:
         for chain in chain_list:
-            previous = None
+            previous: Any = None
             for i in chain:
+                if finished[i]:
+                    previous = outcomes[i]  # a warm start from a point already solved
+                    continue
                 fut = client.submit(
                     _solve_task, inputs_f, arrays_f[points[i].group], scenarios[i],
                     previous if warm_start else None, workers,
@@ -146,23 +189,26 @@ def run_dask(client: Client, inputs: Inputs, arrays: dict[int, CoverageArrays],
                 )
                 futures[fut] = i
                 previous = fut
-        outcomes = [PointOutcome(None, ran=False) for _ in points]
         remaining = set(futures)
-        with tqdm(total=len(points), desc="sweep", unit="point", disable=not progress) as bar:
-            while remaining and not (stop is not None and stop.is_set()):
-                try:
-                    done, _ = wait(list(remaining), timeout=_POLL_S, return_when="FIRST_COMPLETED")
-                except TimeoutError:
-                    continue
-                for fut in sorted(done, key=lambda f: futures[f]):
-                    i = futures[fut]
-                    outcomes[i] = fut.result()
-                    remaining.discard(fut)
-                    log_point(points[i], outcomes[i])
-                    bar.update(1)
+        while remaining and not (stop is not None and stop.is_set()):
+            try:
+                done, _ = wait(list(remaining), timeout=_POLL_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            except CancelledError:
+                return False
+            for fut in sorted(done, key=lambda f: futures[f]):
+                i = futures[fut]
+                if fut.cancelled():
+                    return False
+                outcomes[i] = fut.result()
+                finished[i] = True
+                remaining.discard(fut)
+                log_point(points[i], outcomes[i])
+                bar.update(1)
+        return True
     finally:
         client.cancel(list(futures) + [inputs_f, *arrays_f.values()])
-    return outcomes
 
 
 def _solve_task(inputs: Inputs, coverage: CoverageArrays, scenario: Scenario,

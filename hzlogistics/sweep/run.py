@@ -145,7 +145,8 @@ def sweep(
         fixed thread count when it ends on its gap target; a solve stopped by
         its (wall-clock) time limit may differ from run to run.
     retries
-        Times Dask re-runs a point whose task raised.
+        Times Dask re-runs a point whose task raised; the points of tasks the
+        cluster lost are sent again up to ``retries + 1`` times.
     maps_dir
         Write the map of every solved point there (``<name>-p<index>.html``).
     progress
@@ -171,6 +172,8 @@ def sweep(
     ValidationError
         For an unknown parameter or an invalid value (all listed at once), or a
         phased scenario (a sweep plans one period).
+    HzLogisticsError
+        When a Dask cluster loses the sweep's tasks more often than that.
 
     Examples
     --------
