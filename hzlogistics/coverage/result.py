@@ -279,7 +279,9 @@ class Coverage:
         rows, cols, t, _ = self._pairs(keep)
         n_cov = np.bincount(rows, minlength=self.n_sites)[sel]
         max_t = np.zeros(self.n_sites)
-        np.maximum.at(max_t, rows, t)
+        known = ~np.isnan(t)
+        np.maximum.at(max_t, rows[known], t[known])
+        max_t[np.bincount(rows[~known], minlength=self.n_sites) > 0] = np.nan  # not known
         out: dict[str, Any] = {"site_id": self.site_ids[sel], "n_demand": n_cov}
         if "weight" in demand.columns:
             w = _column_by_id(demand, self.demand_ids, "weight").astype(float)

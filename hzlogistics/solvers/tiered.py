@@ -275,7 +275,9 @@ def tiered_lagrangian(
             g = g - DEFLECTION * float(g @ direction) / float(direction @ direction) * direction
         direction = g
         norm = float(g @ g)
-        step = theta * max(upper - value, 1e-9 * max(1.0, abs(upper))) / norm
+        # Polyak's step towards the plan's value; without a plan, towards 5 % above the bound
+        target = upper if math.isfinite(upper) else value + 0.05 * max(1.0, abs(value))
+        step = theta * max(target - value, 1e-9 * max(1.0, abs(target))) / norm
         lam = np.minimum(np.maximum(lam + step * g, 0.0), pairs.cap)
         if stall >= patience:
             theta, stall = theta / 2.0, 0
