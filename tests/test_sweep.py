@@ -673,6 +673,37 @@ def test_sweep_on_dask_sends_lost_tasks_again(local_cluster, monkeypatch):
     pd.testing.assert_frame_equal(here[COMPARED], there[COMPARED])
 
 
+def test_sweep_on_dask_keeps_the_points_done_when_one_task_is_lost(local_cluster, monkeypatch):
+    _need_solver()
+    distributed = pytest.importorskip("distributed")
+    _, client = local_cluster
+    vary = {"area_budget": [300.0, 500.0, 700.0]}
+    here = sw.sweep(SMALL, vary, warm_start=False, workers_per_solve=1)
+    real = distributed.wait
+    lost: list[str] = []
+
+    def wait(fs, *args, **kwargs):
+        if not lost:  # the others finish, then the first is lost
+            real(fs[1:])
+            fs[0].client.cancel([fs[0]])
+            lost.append(fs[0].key)
+        return real(fs, *args, **kwargs)
+
+    submitted: list[str] = []
+    submit = client.submit
+
+    def counting(*args, **kwargs):
+        submitted.append(kwargs["key"])
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "wait", wait)
+    monkeypatch.setattr(client, "submit", counting)
+    there = sw.sweep(SMALL, vary, client=client, warm_start=False, workers_per_solve=1)
+    assert len(submitted) == 4  # three points, then only the lost one again
+    assert submitted[-1].split("-")[-1] == lost[0].split("-")[-1]
+    pd.testing.assert_frame_equal(here[COMPARED], there[COMPARED])
+
+
 def test_sweep_on_dask_stops_when_tasks_keep_being_lost(local_cluster, monkeypatch):
     _need_solver()
     distributed = pytest.importorskip("distributed")

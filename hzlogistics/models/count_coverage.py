@@ -357,30 +357,32 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
             if not going:
                 return
             t = time.perf_counter()
-        if lp is not None:
-            _bound_and_dive(core, lp, tracker, options, deadline, info)
-            t = _timed(stages, "dive", t)
         # One component holding most sites makes the Lagrangian one large solve
         # (3.4 s on a dense regional core) that only tightens the bound, by
         # 0.02-0.2 %: with the plan further off than LAGRANGIAN_DEFER_GAP it waits
-        # until the plan is close, the search has converged or LAGRANGIAN_ROUNDS
-        # passed, and runs at the end should the search reach the target first.
-        lag_late = lp is not None and not reached(tracker, options.gap) \
-            and plan_gap(tracker) > LAGRANGIAN_DEFER_GAP \
-            and np.bincount(core.comp).max(initial=0) > 0.5 * core.n
+        # (``late``) until the plan is close, the search has converged or
+        # LAGRANGIAN_ROUNDS passed, and runs at the end should the search reach
+        # the target first.
+        late: CoreLp | None = None
         if lp is not None:
-            if not lag_late and not reached(tracker, options.gap):
-                t = _lagrangian(core, lp, tracker, options, deadline, workers, info, stages, t)
+            _bound_and_dive(core, lp, tracker, options, deadline, info)
+            t = _timed(stages, "dive", t)
+            if not reached(tracker, options.gap):
+                if plan_gap(tracker) > LAGRANGIAN_DEFER_GAP \
+                        and np.bincount(core.comp).max(initial=0) > 0.5 * core.n:
+                    late = lp
+                else:
+                    t = _lagrangian(core, lp, tracker, options, deadline, workers, info,
+                                    stages, t)
             state.seeds = focus_seeds(core, lp, best_plan(tracker), options.seed)
         converged = False
         rounds = 0
         while not reached(tracker, options.gap) and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
             close = plan_gap(tracker) <= max(EXACT_GAP, float(options.gap))
-            if lag_late and lp is not None and (close or converged
-                                                or rounds >= LAGRANGIAN_ROUNDS):
-                lag_late = False
-                t = _lagrangian(core, lp, tracker, options, deadline, workers, info, stages, t)
+            if late is not None and (close or converged or rounds >= LAGRANGIAN_ROUNDS):
+                t = _lagrangian(core, late, tracker, options, deadline, workers, info, stages, t)
+                late = None
                 continue
             fix = fixing(core, lp, tracker) if lp is not None else None
             if fix is not None and (converged or (close and int((fix < 0).sum()) <= EXACT_FREE)):
@@ -396,9 +398,9 @@ def _large(core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
                                        _BATCHES_PER_ROUND)
             rounds += 1
             t = _timed(stages, "regions", t)
-        if lag_late and lp is not None and not stop_requested(options.stop) \
+        if late is not None and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
-            _lagrangian(core, lp, tracker, options, deadline, workers, info, stages, t)
+            _lagrangian(core, late, tracker, options, deadline, workers, info, stages, t)
     finally:
         info["regions"] = dict(state.stats)
 

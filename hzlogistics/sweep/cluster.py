@@ -165,7 +165,8 @@ def _run_round(client: Client, inputs: Inputs, arrays: dict[int, CoverageArrays]
                scenarios: list[Scenario], outcomes: list[PointOutcome], finished: list[bool],
                bar: Any, *, warm_start: bool, workers: int | None, retries: int,
                stop: threading.Event | None) -> bool:
-    """Submit the points not yet finished and collect them; False if tasks were lost."""
+    """Submit the points not yet finished and collect them; False if tasks were lost
+    (the points whose tasks finished are kept)."""
     from concurrent.futures import CancelledError
 
     from distributed import wait
@@ -195,17 +196,22 @@ def _run_round(client: Client, inputs: Inputs, arrays: dict[int, CoverageArrays]
                 done, _ = wait(list(remaining), timeout=_POLL_S, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 continue
-            except CancelledError:
-                return False
+            except CancelledError:  # some lost: take the others done, send the rest again
+                done = {f for f in remaining if f.status == "finished"}
+                lost = True
+            else:
+                lost = any(f.cancelled() for f in done)
             for fut in sorted(done, key=lambda f: futures[f]):
-                i = futures[fut]
                 if fut.cancelled():
-                    return False
+                    continue
+                i = futures[fut]
                 outcomes[i] = fut.result()
                 finished[i] = True
                 remaining.discard(fut)
                 log_point(points[i], outcomes[i])
                 bar.update(1)
+            if lost:
+                return False
         return True
     finally:
         client.cancel(list(futures) + [inputs_f, *arrays_f.values()])

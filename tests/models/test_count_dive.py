@@ -83,6 +83,16 @@ def assert_dive_plan(core: Core, plan: CountPlan, restricted: float, tracker: Tr
     assert tracker.best >= max(plan.value, start.value) - 1e-9
 
 
+def dive_from_greedy(core: Core, lp_y: np.ndarray, **kw) -> tuple[CountPlan | None, Tracker,
+                                                                   CountPlan]:
+    """The dive with the greedy plan in the tracker: its plan, the tracker and that start."""
+    tracker = Tracker(None, sense="max")
+    start = greedy(core)
+    offer(tracker, start)
+    plan = lp_dive(core, lp_y, tracker, OPTIONS, time.perf_counter() + 30, **kw)
+    return plan, tracker, start
+
+
 @st.composite
 def cores_with_fixing(draw):
     """A reduced random problem and a set of its sites to fix open (fewer than the count)."""
@@ -105,11 +115,7 @@ def test_dive_is_optimal_among_plans_opening_the_fixed_sites(case):
     if case is None:
         return
     core, fixed = case
-    tracker = Tracker(None, sense="max")
-    start = greedy(core)
-    offer(tracker, start)
-    lp_y = np.where(fixed, 1.0, 0.5)
-    plan = lp_dive(core, lp_y, tracker, OPTIONS, time.perf_counter() + 30)
+    plan, tracker, start = dive_from_greedy(core, np.where(fixed, 1.0, 0.5))
     restricted = best_with(core, fixed)
     if restricted is None:
         assert plan is None
@@ -129,12 +135,8 @@ def test_dive_closes_the_sites_the_lp_leaves_at_a_loss(case, seed):
     # reduced profits: a loss on some of the sites at zero, none (or a tie) elsewhere
     reduced = np.where(rng.random(core.n) < 0.5, -rng.uniform(1.0, 50.0, core.n), 0.0)
     closed = (lp_y == 0.0) & (reduced < 0)
-    tracker = Tracker(None, sense="max")
-    start = greedy(core)
-    offer(tracker, start)
     info: dict[str, object] = {}
-    plan = lp_dive(core, lp_y, tracker, OPTIONS, time.perf_counter() + 30, info,
-                   reduced=reduced)
+    plan, tracker, start = dive_from_greedy(core, lp_y, info=info, reduced=reduced)
     restricted = best_with(core, fixed, closed)
     if restricted is None:
         assert plan is None  # no plan opens the fixed sites and none of the closed
@@ -257,15 +259,10 @@ def test_dive_is_skipped_when_its_model_keeps_more_than_the_share(case):
     kept = core.cover[~fixed][:, ~served].nnz / core.cover.nnz
     lp_y = np.where(fixed, 1.0, 0.5)
     if kept > 0:
-        below = lp_dive(core, lp_y, Tracker(None, sense="max"), OPTIONS,
-                        time.perf_counter() + 30, max_share=kept * 0.999)
+        below, _, _ = dive_from_greedy(core, lp_y, max_share=kept * 0.999)
         assert below is None
     restricted = best_with(core, fixed)
     if restricted is not None:
-        tracker = Tracker(None, sense="max")
-        start = greedy(core)
-        offer(tracker, start)
-        at = lp_dive(core, lp_y, tracker, OPTIONS, time.perf_counter() + 30,
-                     max_share=kept + 1e-9)
+        at, tracker, start = dive_from_greedy(core, lp_y, max_share=kept + 1e-9)
         assert at is not None
         assert_dive_plan(core, at, restricted, tracker, start)
