@@ -187,7 +187,7 @@ def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None,
 
 
 def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: float,
-             gap: float, interrupter: MipInterrupter | None = None,
+             gap: float, interrupter: MipInterrupter | None = None, sub_mips: bool = True,
              ) -> tuple[CountPlan | None, float]:
     """Solve the core as an integer program with HiGHS, ``plan`` as the hint.
 
@@ -195,7 +195,8 @@ def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: 
     plan better than ``plan``; the bound returned is then valid for plans
     better than ``plan`` only (the caller keeps the larger of the two).
     Returns the best plan found (``None`` if none) and the solver's bound
-    (``inf`` without one; ``-inf`` when nothing beats the fixing).
+    (``inf`` without one; ``-inf`` when nothing beats the fixing). ``sub_mips``:
+    see :func:`~hzlogistics.solvers.mip.solve_integer_program`.
     """
     n, m, ng = core.n, core.m, core.n_groups
     lp = core_program(core)
@@ -208,7 +209,7 @@ def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: 
         hint = None  # the plan breaks the fixing (it is not the one the fixing used)
     integer = np.r_[np.ones(n, dtype=bool), np.zeros(m, dtype=bool), np.ones(ng, dtype=bool)]
     sol = solve_integer_program(lp, integer, time_limit_s=time_limit_s, gap=gap, hint=hint,
-                    interrupter=interrupter)
+                                interrupter=interrupter, sub_mips=sub_mips)
     if sol.status == "infeasible":
         return None, -math.inf
     if sol.values is None:

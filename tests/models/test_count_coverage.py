@@ -111,13 +111,15 @@ def check_served(problem: SitingProblem, result) -> None:
     assert outside.count_nonzero() == 0, "demand served out of reach"
 
 
-@pytest.fixture(params=["lagrangian", "lp-only", "background-lp"])
+@pytest.fixture(params=["lagrangian", "lp-only", "background-lp", "stalled"])
 def force_large_path(request, monkeypatch):
     """Send small problems down the large-problem path (LP, Lagrangian, regions, exact).
 
     Without the integer Lagrangian the LP bound rarely closes the gap, so the
     region search runs to convergence and the exact finish with fixed sites.
     With ``background-lp`` the LP solves in a thread while regions are searched.
+    With ``stalled`` the Lagrangian always waits and HiGHS races on the whole
+    core as soon as the plan is not close to the bound.
     """
     monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
     monkeypatch.setattr(count_coverage, "EXACT_FREE", -1)
@@ -126,6 +128,9 @@ def force_large_path(request, monkeypatch):
         monkeypatch.setattr(count_search, "LAGRANGIAN_SITES", 0)
     if request.param == "background-lp":
         monkeypatch.setattr(count_coverage, "FOREGROUND_LP_NONZEROS", -1)
+    if request.param == "stalled":
+        monkeypatch.setattr(count_coverage, "LAGRANGIAN_DEFER_GAP", -1.0)
+        monkeypatch.setattr(count_coverage, "STALL_BATCHES", 0)
 
 
 # --------------------------------------------------------------------------
@@ -305,6 +310,34 @@ def test_one_worker_large_path_optimum_equals_enumeration(force_large_path, prob
         assert result.status == "optimal"
         assert result.objective == pytest.approx(best, abs=1e-6)
         assert violations(problem, result.area_m2 > 0) == []
+
+
+def best_of_exactly(problem: SitingProblem, p: int) -> float:
+    """Best value over every set of exactly ``p`` sites."""
+    cover = sp.csr_matrix(problem.cover, dtype=bool).toarray()
+    return max(float(problem.weight[cover[list(c)].any(axis=0)].sum())
+               for c in itertools.combinations(range(problem.n_sites), p))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_whole_core_race_when_the_search_stalls_far_from_the_bound(monkeypatch, seed):
+    """One component, the plan far from the LP bound, no better plan: HiGHS on the whole core."""
+    monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
+    monkeypatch.setattr(count_coverage, "LAGRANGIAN_DEFER_GAP", -1.0)
+    monkeypatch.setattr(count_coverage, "STALL_BATCHES", 0)
+    rng = np.random.default_rng(seed)
+    n, m = 20, 80  # each point reached by 3 sites drawn at random: a fractional LP
+    rows = np.concatenate([rng.choice(n, 3, replace=False) for _ in range(m)])
+    cover = sp.csr_matrix((np.ones(3 * m, dtype=bool), (rows, np.repeat(np.arange(m), 3))),
+                          shape=(n, m))
+    problem = SitingProblem(weight=rng.integers(1, 100, m).astype(float), cover=cover,
+                            tiers_m2=np.array([100.0]), area_budget_m2=None, count_max=5)
+    result = solve_count_only(problem, EXACT)
+    assert "mip_from_s" in result.info, result.info
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(best_of_exactly(problem, 5))
+    assert result.bound == pytest.approx(result.objective)
+    check_served(problem, result)
 
 
 @pytest.fixture
@@ -556,7 +589,7 @@ def test_highs_plan_at_the_deadline_is_kept(monkeypatch):
     best, _ = count_search.core_mip(core, start, None, 30.0, 0.0)
     assert best is not None and best.value > start.value  # the first plans are not optimal
 
-    def late_mip(core_, plan, fix, time_limit_s, gap, interrupter=None):
+    def late_mip(core_, plan, fix, time_limit_s, gap, interrupter=None, **kw):
         time.sleep(time_limit_s + 0.05)  # the best plan, a moment after the deadline
         return best, math.inf
 

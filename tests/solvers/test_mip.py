@@ -130,12 +130,13 @@ def enumerate_best(lp: LinearProgram) -> float | None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(binary_programs(), st.booleans())
-def test_solve_mip_equals_enumeration(lp, with_hint):
+@given(binary_programs(), st.booleans(), st.booleans())
+def test_solve_mip_equals_enumeration(lp, with_hint, sub_mips):
     n = lp.shape[1]
     best = enumerate_best(lp)
     hint = np.zeros(n) if with_hint else None
-    sol = solve_integer_program(lp, np.ones(n, dtype=bool), time_limit_s=10, hint=hint)
+    sol = solve_integer_program(lp, np.ones(n, dtype=bool), time_limit_s=10, hint=hint,
+                                sub_mips=sub_mips)
     if best is None:
         assert sol.status == "infeasible"
         assert sol.values is None
