@@ -38,6 +38,13 @@ from hzlogistics.solvers.capacity import Capacity
 from hzlogistics.solvers.sites import TOL, SiteTable, at_most, plan_violations
 
 
+def _at_most(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """:func:`~hzlogistics.solvers.sites.at_most` of arrays."""
+    b = np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(a <= b + TOL * np.maximum(1.0, np.abs(b)))
+
+
 class PlanState:
     """Running totals of a plan, to check a one-site move in constant time.
 
@@ -92,6 +99,31 @@ class PlanState:
                 return False
         return True
 
+    def allows_many(self, sites: np.ndarray, new_m2: np.ndarray) -> np.ndarray:
+        """:meth:`allows` (with the lower limits) of many one-site moves, each one alone.
+
+        ``sites`` and ``new_m2`` are equal-length arrays; the result is a bool
+        array: whether each move, made by itself from the current plan, keeps
+        the plan within its limits.
+        """
+        t = self.table
+        old = self.area[sites]
+        d_area = new_m2 - old
+        d_count = (new_m2 > 0).astype(np.int64) - (old > 0).astype(np.int64)
+        g = t.group[sites]
+        over = (d_count > 0) & ((self.count + 1 > t.count_max)
+                                | (self.group_count[g] + 1 > t.group_count_max[g]))
+        over |= ~_at_most(self.total + d_area, t.area_budget_m2)
+        over |= ~_at_most(self.group_area[g] + d_area, t.group_area_max_m2[g])
+        over |= ~_at_most(self.rent + d_area * t.rent_usd_m2_year[sites], t.rent_cap_usd_year)
+        under = (new_m2 <= 0) & t.forced[sites]
+        under |= (d_count < 0) & ((self.count - 1 < t.count_min)
+                                  | (self.group_count[g] - 1 < t.group_count_min[g]))
+        under |= ~_at_most(t.group_area_min_m2[g], self.group_area[g] + d_area)
+        growing = (d_area > 0) | (d_count > 0)
+        shrinking = (d_area < 0) | (d_count < 0)
+        return ~((growing & over) | (shrinking & under))
+
     def set(self, i: int, new_m2: float) -> None:
         """Give site ``i`` the area ``new_m2`` (0 = close), updating the totals."""
         t = self.table
@@ -113,7 +145,10 @@ class MarginalEvaluator(Protocol):
 
     ``gain(i, old_m2, new_m2)`` estimates the improvement of the objective when
     site ``i`` goes from ``old_m2`` to ``new_m2`` (0 = closed) given the moves
-    applied so far; ``apply`` records the move.
+    applied so far; ``apply`` records the move. An evaluator may also offer
+    ``gains(sites, old_m2, new_m2)``, the same for arrays of moves at once
+    (each from the current state), which :func:`greedy_plan` then uses to
+    rank every site's first move.
     """
 
     def gain(self, i: int, old_m2: float, new_m2: float) -> float: ...  # pragma: no cover
@@ -150,6 +185,16 @@ class CoverGain:
             return 0.0 if (old_m2 > 0) == (new_m2 > 0) else -self._loss(i)
         c = self._cols(i)
         return float(self.wv[c][self.count[c] == 0].sum())
+
+    def gains(self, sites: np.ndarray, old_m2: np.ndarray, new_m2: np.ndarray) -> np.ndarray:
+        """:meth:`gain` of many moves, each from the current state."""
+        out = np.zeros(sites.size)
+        was, now = old_m2 > 0, new_m2 > 0
+        for moves, lone in ((~was & now, 0), (was & ~now, 1)):
+            if moves.any():
+                per_site = self.cover[sites[moves]] @ (self.wv * (self.count == lone))
+                out[moves] = per_site if lone == 0 else -per_site
+        return out
 
     def _loss(self, i: int) -> float:
         c = self._cols(i)
@@ -195,6 +240,9 @@ class CapacityGain:
             c = cover.indices[cover.indptr[i]:cover.indptr[i + 1]]
             self.order.append(c[np.lexsort((degree[c], -self.value[c]))])
         self.slack = np.zeros(cover.shape[0])
+        self._flat = (np.concatenate(self.order) if self.order
+                      else np.zeros(0, dtype=np.int64))
+        self._ptr = cover.indptr.astype(np.int64)
 
     def _take(self, i: int, cap: float) -> tuple[np.ndarray, np.ndarray]:
         c = self.order[i]
@@ -215,6 +263,44 @@ class CapacityGain:
             return 0.0
         c, take = self._take(i, self._extra(i, old_m2, new_m2) + self.slack[i])
         return float(take @ self.value[c])
+
+    def gains(self, sites: np.ndarray, old_m2: np.ndarray, new_m2: np.ndarray) -> np.ndarray:
+        """:meth:`gain` of many moves, each from the current state.
+
+        The demand a site serves first comes in its own order, so the value
+        taken by a capacity ``x`` is read off the running sums of residual
+        and of residual value along that order (one pass over every pair).
+        """
+        out = np.zeros(sites.size)
+        grow = new_m2 > old_m2
+        s = sites[grow]
+        if s.size == 0:
+            return out
+        cap_new = self._caps(s, new_m2[grow])
+        cap_old = self._caps(s, old_m2[grow])
+        with np.errstate(invalid="ignore"):
+            extra = np.where(np.isinf(cap_new), np.where(np.isinf(cap_old), 0.0, np.inf),
+                             cap_new - cap_old)
+        target = extra + self.slack[s]
+        r = self.residual[self._flat]
+        v = self.value[self._flat]
+        run_r = np.r_[0.0, np.cumsum(r)]  # run_r[k]: residual before pair k
+        run_v = np.r_[0.0, np.cumsum(r * v)]
+        start, end = self._ptr[s], self._ptr[s + 1]
+        goal = run_r[start] + target
+        # the first pair whose residual the capacity does not cover in full
+        k = np.clip(np.searchsorted(run_r, goal, side="right") - 1, start, end)
+        full = k >= end
+        got = np.where(full, run_v[end] - run_v[start], 0.0)
+        part = ~full
+        kp = k[part]
+        got[part] = (run_v[kp] - run_v[start[part]]
+                     + (goal[part] - run_r[kp]) * v[kp])
+        out[grow] = got
+        return out
+
+    def _caps(self, sites: np.ndarray, area_m2: np.ndarray) -> np.ndarray:
+        return np.where(area_m2 > 0, self.capacity.options(sites, area_m2), 0.0)
 
     def apply(self, i: int, old_m2: float, new_m2: float) -> None:
         """Serve residual demand with the extra capacity of site ``i``."""
@@ -253,6 +339,16 @@ def _move_cost(price: MovePrice | None, per_area: bool, i: int, old: float, new:
     if price is not None:
         return price.cost(i, old, new)
     return (new - old) if per_area else 1.0
+
+
+def _move_costs(price: MovePrice | None, per_area: bool, sites: np.ndarray, old: np.ndarray,
+                new: np.ndarray) -> np.ndarray:
+    """:func:`_move_cost` of many moves."""
+    d = new - old
+    if price is None:
+        return d if per_area else np.ones(d.size)
+    c = price.area[sites] * d + np.where((old <= 0) & (new > 0), price.open[sites], 0.0)
+    return np.maximum(c, 1e-9 * d)
 
 
 def _key(gain: float, cost: float) -> float:
@@ -382,6 +478,51 @@ def _best_move(state: PlanState, ev: MarginalEvaluator, i: int, opening_only: bo
     return best
 
 
+def _first_moves(state: PlanState, ev: MarginalEvaluator, sel: np.ndarray, opening_only: bool,
+                 per_area: bool, price: MovePrice | None, large_first: bool
+                 ) -> list[tuple[int, float, float]] | None:
+    """:func:`_best_move` of every site in ``sel`` at once: ``(site, key, area)`` of those with one.
+
+    ``None`` when the evaluator has no ``gains`` for arrays of moves.
+    """
+    gains = getattr(ev, "gains", None)
+    if not callable(gains):
+        return None
+    t = state.table
+    opt_site, opt_area = t.option_arrays()
+    old = state.area[opt_site]
+    if opening_only:
+        first = np.ones(opt_site.size, dtype=bool)
+        first[1:] = opt_site[1:] != opt_site[:-1]
+        keep = first & (old <= 0)
+    else:
+        keep = opt_area > old * (1 + TOL)
+    keep &= sel[opt_site]
+    si, ai = opt_site[keep], opt_area[keep]
+    ok = state.allows_many(si, ai)
+    si, ai = si[ok], ai[ok]
+    oi = state.area[si]
+    g = np.asarray(gains(si, oi, ai), dtype=float)
+    cost = _move_costs(price, per_area, si, oi, ai)
+    out: list[tuple[int, float, float]] = []
+    best: tuple[float, float] | None = None  # key, area of the site being read
+    prev = -1
+    for i, gi, ci, a in zip(si.tolist(), g.tolist(), cost.tolist(), ai.tolist(), strict=True):
+        if i != prev:
+            if best is not None:
+                out.append((prev, best[0], best[1]))
+            best, prev = None, i
+        key = _key(gi, ci)
+        # the choice of _best_move: options in increasing area
+        if best is None or key > best[0] * (1 + 1e-12) + 1e-15:
+            best = (key, a)
+        elif key >= best[0] * (1 - 1e-12) and (a > best[1]) == large_first:
+            best = (key, a)
+    if best is not None:
+        out.append((prev, best[0], best[1]))
+    return out
+
+
 def _run(state: PlanState, ev: MarginalEvaluator, rank: np.ndarray, sel: np.ndarray, *,
          opening_only: bool, per_area: bool, price: MovePrice | None,
          need: Callable[[], bool] | None, deadline: float | None = None) -> None:
@@ -400,8 +541,15 @@ def _run(state: PlanState, ev: MarginalEvaluator, rank: np.ndarray, sel: np.ndar
             heapq.heappush(heap, (-m[0], tie * m[2], int(rank[i]), i, int(state.version[i]),
                                   m[2]))
 
-    for i in np.flatnonzero(sel).tolist():
-        push(int(i))
+    first = _first_moves(state, ev, sel, opening_only, per_area, price, large)
+    if first is None:
+        for i in np.flatnonzero(sel).tolist():
+            push(int(i))
+    else:
+        version = state.version.tolist()
+        rank_of = rank.tolist()
+        heap = [(-key, tie * a, rank_of[i], i, version[i], a) for i, key, a in first]
+        heapq.heapify(heap)
     steps = 0
     while heap and (need is None or need()):
         steps += 1

@@ -99,6 +99,96 @@ def test_plan_state_checks_moves():
     assert state.count == 3 and state.total == 300.0
 
 
+@pytest.mark.parametrize("limits", [
+    dict(area_budget_m2=700.0),
+    dict(group_area_max_m2=np.array([400.0, 300.0])),
+    dict(rent_cap_usd_year=1_500.0),
+    dict(count_max=3, group_count_max=np.array([2, 5])),
+    dict(count_min=3, group_count_min=np.array([2, 0])),
+    dict(group_area_min_m2=np.array([250.0, 0.0]), existing_area_m2=np.r_[100.0, np.zeros(11)]),
+])
+def test_allows_many_agrees_with_allows(limits):
+    # each case: one kind of limit that binds on some moves and not on others
+    kw = dict(area_budget_m2=10_000.0, count_min=0, count_max=12,
+              group_count_min=np.array([0, 0]), rent_usd_m2_year=np.linspace(1.0, 3.0, 12))
+    p = random_problem(0, n=12, **{**kw, **limits})
+    t = site_table(p)
+    rng = np.random.default_rng(1)
+    sites = np.repeat(np.arange(12), 4)
+    new = np.tile([0.0, 100.0, 200.0, 500.0], 12)
+    for _ in range(4):
+        area = np.zeros(12)
+        area[rng.choice(12, 3, replace=False)] = rng.choice([100.0, 200.0], 3)
+        area[t.forced] = np.maximum(area[t.forced], 100.0)
+        state = PlanState(t, area)
+        got = state.allows_many(sites, new)
+        want = [state.allows(int(i), float(a)) for i, a in zip(sites, new, strict=True)]
+        assert got.tolist() == want
+        moves = new != area[sites]
+        assert 0 < got[moves].sum() < moves.sum()  # some moves fit, some do not
+
+
+class _OneAtATime:
+    """An evaluator without ``gains``: the greedy asks for one move at a time."""
+
+    def __init__(self, ev):
+        self.ev = ev
+
+    def gain(self, i, old, new):
+        return self.ev.gain(i, old, new)
+
+    def apply(self, i, old, new):
+        self.ev.apply(i, old, new)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("per_site", [False, True])
+def test_gains_of_many_moves_agree_with_one_at_a_time(seed, per_site):
+    rng = np.random.default_rng(seed)
+    n, m = 15, 60
+    cover = sp.csr_matrix(rng.random((n, m)) < 0.3)
+    weight = rng.integers(0, 100, m).astype(float)  # some classes already without demand
+    value = rng.choice([0.5, 1.0, 2.0], m)
+    cap = Capacity(per_m2=0.5, per_site=np.where(rng.random(n) < 0.3, 40.0, np.inf)
+                   if per_site else None)
+    ev = CapacityGain(cover, weight, value, cap)
+    area = rng.choice([0.0, 100.0, 200.0], n)
+    for i in np.flatnonzero(area).tolist():
+        ev.apply(i, 0.0, float(area[i]))
+    ev.slack += np.where(area > 0, rng.uniform(0, 30, n), 0.0)
+    sites = np.repeat(np.arange(n), 4)
+    old = area[sites]
+    new = np.tile([0.0, 100.0, 200.0, 500.0], n)
+    want = [ev.gain(int(i), float(o), float(a)) for i, o, a in zip(sites, old, new, strict=True)]
+    np.testing.assert_allclose(ev.gains(sites, old, new), want, rtol=1e-12, atol=1e-9)
+    assert max(want) > 0
+    cg = CoverGain(cover, weight * value)
+    area = np.where(np.arange(n) % 4 == seed % 4, 100.0, 0.0)  # a few open: some demand waits
+    old = area[sites]
+    for i in np.flatnonzero(area).tolist():
+        cg.apply(i, 0.0, float(area[i]))
+    want = [cg.gain(int(i), float(o), float(a)) for i, o, a in zip(sites, old, new, strict=True)]
+    np.testing.assert_allclose(cg.gains(sites, old, new), want, rtol=1e-12, atol=1e-9)
+    assert min(want) < 0 < max(want)  # closing loses, opening gains
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_is_the_same_with_gains_of_many_moves(seed):
+    p = random_problem(seed, n=20, m=80, existing_area_m2=np.r_[150.0, np.zeros(19)],
+                       group_area_min_m2=np.array([200.0, 0.0]), count_max=9,
+                       area_budget_m2=2_000.0, rent_cap_usd_year=30_000.0)
+    p.weight[:] = np.random.default_rng(seed).uniform(1.0, 100.0, 80)  # no equal gains
+    t = site_table(p)
+    w, v = p.weight, p.value
+    for make, per_area in ((lambda: CapacityGain(p.cover, w, v, 0.5), True),
+                           (lambda: CoverGain(p.cover, w * v), False)):
+        batch = greedy_plan(t, make(), per_area=per_area, seed=seed)
+        single = greedy_plan(t, _OneAtATime(make()), per_area=per_area, seed=seed)
+        assert batch is not None and single is not None
+        assert batch.tolist() == single.tolist()
+        assert plan_violations(t, batch) == []
+
+
 # --- greedy and local search ----------------------------------------------------------------
 
 
