@@ -235,14 +235,13 @@ class CapacityGain:
         self.residual = (np.asarray(weight, dtype=float).copy() if residual is None
                          else np.asarray(residual, dtype=float).copy())
         degree = np.bincount(cover.indices, minlength=cover.shape[1])
-        self.order: list[np.ndarray] = []
-        for i in range(cover.shape[0]):
-            c = cover.indices[cover.indptr[i]:cover.indptr[i + 1]]
-            self.order.append(c[np.lexsort((degree[c], -self.value[c]))])
-        self.slack = np.zeros(cover.shape[0])
-        self._flat = (np.concatenate(self.order) if self.order
-                      else np.zeros(0, dtype=np.int64))
+        # each site's classes: highest value first, then fewest covering sites
+        c = cover.indices
+        pair_site = np.repeat(np.arange(cover.shape[0]), np.diff(cover.indptr))
+        self._flat = c[np.lexsort((degree[c], -self.value[c], pair_site))]
         self._ptr = cover.indptr.astype(np.int64)
+        self.order: list[np.ndarray] = np.split(self._flat, self._ptr[1:-1])
+        self.slack = np.zeros(cover.shape[0])
 
     def _take(self, i: int, cap: float) -> tuple[np.ndarray, np.ndarray]:
         c = self.order[i]
