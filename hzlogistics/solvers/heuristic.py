@@ -281,11 +281,17 @@ class CapacityGain:
             extra = np.where(np.isinf(cap_new), np.where(np.isinf(cap_old), 0.0, np.inf),
                              cap_new - cap_old)
         target = extra + self.slack[s]
-        r = self.residual[self._flat]
-        v = self.value[self._flat]
-        run_r = np.r_[0.0, np.cumsum(r)]  # run_r[k]: residual before pair k
-        run_v = np.r_[0.0, np.cumsum(r * v)]
-        start, end = self._ptr[s], self._ptr[s + 1]
+        # the pairs of the sites moved, each site's in a row
+        u, inv = np.unique(s, return_inverse=True)
+        lens = self._ptr[u + 1] - self._ptr[u]
+        offs = np.zeros(u.size + 1, dtype=np.int64)
+        np.cumsum(lens, out=offs[1:])
+        flat = self._flat[np.repeat(self._ptr[u] - offs[:-1], lens) + np.arange(offs[-1])]
+        r = self.residual[flat]
+        v = self.value[flat]
+        run_r = _running(r)  # run_r[k]: residual before pair k
+        run_v = _running(r * v)
+        start, end = offs[inv], offs[inv + 1]
         goal = run_r[start] + target
         # the first pair whose residual the capacity does not cover in full
         k = np.clip(np.searchsorted(run_r, goal, side="right") - 1, start, end)
@@ -297,6 +303,26 @@ class CapacityGain:
                      + (goal[part] - run_r[kp]) * v[kp])
         out[grow] = got
         return out
+
+    def site_gains(self, i: int, old_m2: float, new_m2: np.ndarray) -> np.ndarray:
+        """:meth:`gain` of several growing moves of one site (``new_m2`` above ``old_m2``)."""
+        c = self.order[i]
+        r = self.residual[c]
+        v = self.value[c]
+        run_r = _running(r)
+        run_v = _running(r * v)
+        sites = np.full(new_m2.size, i)
+        cap_new = self._caps(sites, new_m2)
+        cap_old = float(self.capacity.site(i, old_m2))
+        if np.isinf(cap_old):
+            extra = np.where(np.isinf(cap_new), 0.0, -np.inf)
+        else:
+            extra = cap_new - cap_old
+        goal = np.maximum(extra + self.slack[i], 0.0)
+        k = np.minimum(np.searchsorted(run_r, goal, side="right") - 1, c.size)
+        kk = np.minimum(k, c.size - 1)
+        part = (goal - run_r[k]) * v[kk] if c.size else np.zeros(k.size)
+        return np.where(k >= c.size, run_v[-1], run_v[k] + part)
 
     def _caps(self, sites: np.ndarray, area_m2: np.ndarray) -> np.ndarray:
         return np.where(area_m2 > 0, self.capacity.options(sites, area_m2), 0.0)
@@ -311,6 +337,13 @@ class CapacityGain:
         c, take = self._take(i, cap)
         self.residual[c] -= take
         self.slack[i] = cap - take.sum()
+
+
+def _running(x: np.ndarray) -> np.ndarray:
+    """``[0, x0, x0 + x1, ...]``: the sums before each entry, and the total."""
+    out = np.zeros(x.size + 1)
+    np.cumsum(x, out=out[1:])
+    return out
 
 
 @dataclass
@@ -462,11 +495,14 @@ def _best_move(state: PlanState, ev: MarginalEvaluator, i: int, opening_only: bo
         opts = opts[:1]
     else:
         opts = opts[opts > old * (1 + TOL)]
+    fit = [a for a in opts.tolist() if state.allows(i, a)]
+    site_gains = getattr(ev, "site_gains", None)
+    if len(fit) > 1 and callable(site_gains) and not opening_only:
+        gains = np.asarray(site_gains(i, old, np.array(fit)), dtype=float).tolist()
+    else:
+        gains = [ev.gain(i, old, a) for a in fit]
     best = None
-    for a in opts:
-        if not state.allows(i, a):
-            continue
-        g = ev.gain(i, old, a)
+    for a, g in zip(fit, gains, strict=True):
         key = _key(g, _move_cost(price, per_area, i, old, a))
         # ties: the larger move when growing (fewer, fuller steps), the smaller when
         # meeting a lower bound (just enough)

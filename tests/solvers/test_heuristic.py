@@ -162,6 +162,11 @@ def test_gains_of_many_moves_agree_with_one_at_a_time(seed, per_site):
     want = [ev.gain(int(i), float(o), float(a)) for i, o, a in zip(sites, old, new, strict=True)]
     np.testing.assert_allclose(ev.gains(sites, old, new), want, rtol=1e-12, atol=1e-9)
     assert max(want) > 0
+    for i in range(n):  # the growing moves of one site at once
+        grow = np.array([a for a in (100.0, 200.0, 500.0, 1000.0) if a > area[i]])
+        np.testing.assert_allclose(
+            ev.site_gains(i, float(area[i]), grow),
+            [ev.gain(i, float(area[i]), float(a)) for a in grow], rtol=1e-12, atol=1e-9)
     cg = CoverGain(cover, weight * value)
     area = np.where(np.arange(n) % 4 == seed % 4, 100.0, 0.0)  # a few open: some demand waits
     old = area[sites]
