@@ -563,7 +563,7 @@ class _Run:
             else None
         plan, obj = rebalance_search(
             self.table, self.best_area, flow, time_limit_s=self.remaining() - MIN_STAGE_S,
-            price=price, max_rounds=10_000, stop=self.settled,
+            price=price, max_rounds=10_000, stop=self.settled, restart=True,
             on_improve=lambda o, _a: _note(self.tracker, incumbent=o))
         self.offer(plan, obj)
         self.info["final_search_s"] = round(time.perf_counter() - t_ls, 3)

@@ -136,6 +136,7 @@ def rebalance_search(
     on_improve: Callable[[float, np.ndarray], None] | None = None,
     close_share: float = 0.05,
     stop: Callable[[], bool] | None = None,
+    restart: bool = False,
 ) -> tuple[np.ndarray, float]:
     """Local search with capacity: shrink idle area, regrow it where demand waits.
 
@@ -150,7 +151,11 @@ def rebalance_search(
     first, then a quarter as many, down to a single site (the regrowth opens
     sites again where the count or a group needs them). This moves sites and
     area from where they serve little to where demand waits, also when the
-    count or the area budget binds.
+    count or the area budget binds. With ``restart``, a search that has come
+    down to a single site without a better plan starts over, closing instead
+    sites drawn at random from those whose capacity idles most (in parcels/day
+    and as a share of the site's, in turn): where tiers are coarse, a large site
+    half used holds the floor area that smaller sites elsewhere would fill.
 
     Parameters
     ----------
@@ -172,6 +177,9 @@ def rebalance_search(
     stop
         Checked before each round: when it returns True the search ends
         (for example once the caller's gap target is reached).
+    restart
+        Start over as above instead of ending at a local optimum (the search
+        then ends on ``time_limit_s``, ``max_rounds`` or ``stop``).
 
     Returns
     -------
@@ -184,13 +192,18 @@ def rebalance_search(
     # a round ends with an exact flow: leave time for it
     solve_s = time.perf_counter() - t0
     n_close = 0
+    cycle = 0  # how many times the closing came down to one site without a better plan
     for round_no in range(max_rounds):
         if time.perf_counter() - t0 > time_limit_s - solve_s or (stop is not None and stop()):
             break
         load = np.asarray(flows.sum(axis=1)).ravel()
         state = PlanState(table, area)
         if n_close:
-            _close_least_serving(state, flows, flow, n_close)
+            if cycle == 0:
+                _close_least_serving(state, flows, flow, n_close)
+            else:
+                _close_idlest(state, load, flow, n_close, np.random.default_rng(round_no),
+                              by_share=cycle % 2 == 1)
             load = np.where(state.area > 0, load, 0.0)
         _shrink_idle(state, area, load, flow)
         kept = sp.diags((state.area > 0).astype(float)) @ flows
@@ -209,6 +222,9 @@ def rebalance_search(
                 n_close = max(1, int(close_share * int((area > 0).sum())))
             elif n_close > 1:
                 n_close = max(1, n_close // 4)
+            elif restart and close_share > 0:
+                cycle += 1
+                n_close = max(1, int(close_share * int((area > 0).sum())))
             else:
                 break
             continue
@@ -230,6 +246,23 @@ def _close_least_serving(state: PlanState, flows: sp.csr_matrix, flow: CapacityF
             break
         state.set(i, 0.0)  # minimum counts and areas: the regrowth meets them again
         closed += 1
+
+
+def _close_idlest(state: PlanState, load: np.ndarray, flow: CapacityFlow, n_close: int,
+                  rng: np.random.Generator, by_share: bool) -> None:
+    """Close ``n_close`` open sites drawn from the ``3 n_close`` with the most idle capacity.
+
+    Idle capacity is counted in parcels/day, or (``by_share``) as a share of the site's.
+    """
+    table = state.table
+    cap = np.minimum(flow.capacity.sites(state.area), 1e300)
+    idle = np.maximum(cap - load, 0.0)
+    if by_share:
+        idle = idle / np.maximum(cap, 1e-300)
+    movable = np.flatnonzero((state.area > 0) & ~table.forced)
+    pool = movable[np.argsort(-idle[movable], kind="stable")[:3 * n_close]]
+    for i in rng.permutation(pool)[:n_close].tolist():
+        state.set(int(i), 0.0)
 
 
 def _shrink_idle(state: PlanState, area: np.ndarray, load: np.ndarray,

@@ -303,6 +303,25 @@ def test_rebalance_moves_idle_area_to_waiting_demand():
     assert obj == pytest.approx(100.0 + 800.0)
 
 
+def test_rebalance_restarts_by_closing_the_idlest_sites():
+    # site 0 (2000 m², 16,000 parcels/day) carries 9,000 and no smaller size holds them;
+    # site 1 fills its 100 m²; site 2 reaches 8,000 but the budget is spent. Closing the
+    # least serving site (1) only trades it for as much at site 2; closing site 0, whose
+    # capacity idles most, frees room for 1000 m² there and 1000 m² at site 2
+    p = SitingProblem(weight=np.array([9_000.0, 800.0, 8_000.0]),
+                      cover=sp.csr_matrix(np.eye(3)), tiers_m2=np.array([100.0, 1000.0, 2000.0]),
+                      area_budget_m2=2_100.0, capacity_per_m2=8.0)
+    t = site_table(p)
+    flow = CapacityFlow(p.cover, p.weight, np.ones(3), 8.0)
+    start = np.array([2_000.0, 100.0, 0.0])
+    plan, obj = rebalance_search(t, start, flow)
+    assert plan.tolist() == start.tolist() and obj == pytest.approx(9_800.0)  # stuck
+    plan, obj = rebalance_search(t, start, flow, restart=True)
+    assert plan.tolist() == [1_000.0, 100.0, 1_000.0]
+    assert obj == pytest.approx(8_000.0 + 800.0 + 8_000.0)
+    assert plan_violations(t, plan) == []
+
+
 def test_rebalance_moves_a_site_when_the_minimum_count_binds():
     # two sites must open (count 2..3) and the budget holds two: site 1 serves 50,
     # site 2 would serve 900; only closing site 1 below the minimum count, then
