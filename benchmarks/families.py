@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import functools
 import math
 import sys
 import tempfile
@@ -252,11 +253,15 @@ def family_2(seeds: int, quick: bool) -> Iterator[Case]:
         yield _scenario_case(f"f2-next-day-p{tag}", {**base, "service_level": "next-day"})
 
 
-def family_3(seeds: int, quick: bool) -> Iterator[Case]:
+#: Area budgets of family 3, m².
+F3_BUDGETS = (150_000.0, 200_000.0, 250_000.0, 300_000.0, 350_000.0, 400_000.0)
+
+
+def family_3(seeds: int, quick: bool, budgets: tuple[float, ...] = F3_BUDGETS
+             ) -> Iterator[Case]:
     """The default scenario at six area budgets and two more service levels (one pass)."""
     from hzlogistics.models import solve
 
-    budgets = [150_000.0, 200_000.0, 250_000.0, 300_000.0, 350_000.0, 400_000.0]
     extra: dict[str, object] = {}
     scale = 1.0
     if quick:
@@ -474,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--solvers", default="highs,cpsat",
                         help="baselines to run, comma-separated (highs, cpsat)")
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows to this CSV")
+    parser.add_argument("--budgets", default=None,
+                        help="family 3: next-day area budgets in thousands of m², "
+                             "comma-separated (default: 150,200,250,300,350,400)")
     parser.add_argument("--only", action="append", default=None,
                         help="run only the instance of this name, e.g. f1-uniform-s6 "
                              "(repeatable)")
@@ -484,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
     gap = settings.GAP_TARGET if args.gap is None else args.gap
     solvers = tuple(s.strip() for s in args.solvers.split(",") if s.strip())
     families = args.family or sorted(FAMILIES)
+    makers = dict(FAMILIES)
+    if args.budgets:
+        budgets = tuple(1000.0 * float(b) for b in args.budgets.split(",") if b.strip())
+        makers[3] = functools.partial(family_3, budgets=budgets)
     print(f"# time limit {limit:g} s per solver, gap target {100 * gap:g} %, "
           f"seeds {args.seeds}{', quick' if args.quick else ''}", flush=True)
     print("\t".join(HEADER), flush=True)
@@ -496,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         writer.writerow(HEADER)
     try:
         for fam in families:
-            for case in FAMILIES[fam](args.seeds, args.quick):
+            for case in makers[fam](args.seeds, args.quick):
                 if args.only and case.name not in args.only:
                     continue
                 row = run_case(case, time_limit_s=limit, gap=gap, seed=args.seed,
