@@ -268,7 +268,8 @@ class CapacityGain:
 
         The demand a site serves first comes in its own order, so the value
         taken by a capacity ``x`` is read off the running sums of residual
-        and of residual value along that order (one pass over every pair).
+        and of residual value along that order (one pass over the pairs of
+        the sites moved).
         """
         out = np.zeros(sites.size)
         grow = new_m2 > old_m2
