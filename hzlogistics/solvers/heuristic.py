@@ -293,16 +293,7 @@ class CapacityGain:
         run_r = _running(r)  # run_r[k]: residual before pair k
         run_v = _running(r * v)
         start, end = offs[inv], offs[inv + 1]
-        goal = run_r[start] + target
-        # the first pair whose residual the capacity does not cover in full
-        k = np.clip(np.searchsorted(run_r, goal, side="right") - 1, start, end)
-        full = k >= end
-        got = np.where(full, run_v[end] - run_v[start], 0.0)
-        part = ~full
-        kp = k[part]
-        got[part] = (run_v[kp] - run_v[start[part]]
-                     + (goal[part] - run_r[kp]) * v[kp])
-        out[grow] = got
+        out[grow] = _value_taken(run_r, run_v, v, start, end, run_r[start] + target)
         return out
 
     def site_gains(self, i: int, old_m2: float, new_m2: np.ndarray) -> np.ndarray:
@@ -320,10 +311,8 @@ class CapacityGain:
         else:
             extra = cap_new - cap_old
         goal = np.maximum(extra + self.slack[i], 0.0)
-        k = np.minimum(np.searchsorted(run_r, goal, side="right") - 1, c.size)
-        kk = np.minimum(k, c.size - 1)
-        part = (goal - run_r[k]) * v[kk] if c.size else np.zeros(k.size)
-        return np.where(k >= c.size, run_v[-1], run_v[k] + part)
+        return _value_taken(run_r, run_v, v, np.zeros(goal.size, dtype=np.int64),
+                            np.full(goal.size, c.size), goal)
 
     def _caps(self, sites: np.ndarray, area_m2: np.ndarray) -> np.ndarray:
         return np.where(area_m2 > 0, self.capacity.options(sites, area_m2), 0.0)
@@ -338,6 +327,23 @@ class CapacityGain:
         c, take = self._take(i, cap)
         self.residual[c] -= take
         self.slack[i] = cap - take.sum()
+
+
+def _value_taken(run_r: np.ndarray, run_v: np.ndarray, v: np.ndarray, start: np.ndarray,
+                 end: np.ndarray, goal: np.ndarray) -> np.ndarray:
+    """Value served by filling, in order, the pairs ``start..end-1`` up to ``run_r == goal``.
+
+    ``run_r`` and ``run_v`` are the running sums (:func:`_running`) of the
+    residual and of the residual value along the pairs, ``v`` each pair's
+    value per parcel; ``goal`` is ``run_r[start]`` plus the capacity.
+    """
+    # the first pair whose residual the capacity does not cover in full
+    k = np.clip(np.searchsorted(run_r, goal, side="right") - 1, start, end)
+    got = run_v[end] - run_v[start]
+    part = k < end
+    kp = k[part]
+    got[part] = run_v[kp] - run_v[start[part]] + (goal[part] - run_r[kp]) * v[kp]
+    return got
 
 
 def _running(x: np.ndarray) -> np.ndarray:
@@ -505,13 +511,21 @@ def _best_move(state: PlanState, ev: MarginalEvaluator, i: int, opening_only: bo
     best = None
     for a, g in zip(fit, gains, strict=True):
         key = _key(g, _move_cost(price, per_area, i, old, a))
-        # ties: the larger move when growing (fewer, fuller steps), the smaller when
-        # meeting a lower bound (just enough)
-        if best is None or key > best[0] * (1 + 1e-12) + 1e-15:
-            best = (key, g, a)
-        elif key >= best[0] * (1 - 1e-12) and (a > best[2]) == large_first:
+        if best is None or _beats(key, a, best[0], best[2], large_first):
             best = (key, g, a)
     return best
+
+
+def _beats(key: float, area: float, best_key: float, best_area: float,
+           large_first: bool) -> bool:
+    """Whether a move of ``key`` to ``area`` beats the best one of its site so far.
+
+    Ties go to the larger move when growing (fewer, fuller steps), to the
+    smaller when meeting a lower bound (just enough).
+    """
+    if key > best_key * (1 + 1e-12) + 1e-15:
+        return True
+    return key >= best_key * (1 - 1e-12) and (area > best_area) == large_first
 
 
 def _first_moves(state: PlanState, ev: MarginalEvaluator, sel: np.ndarray, opening_only: bool,
@@ -550,9 +564,7 @@ def _first_moves(state: PlanState, ev: MarginalEvaluator, sel: np.ndarray, openi
             best, prev = None, i
         key = _key(gi, ci)
         # the choice of _best_move: options in increasing area
-        if best is None or key > best[0] * (1 + 1e-12) + 1e-15:
-            best = (key, a)
-        elif key >= best[0] * (1 - 1e-12) and (a > best[1]) == large_first:
+        if best is None or _beats(key, a, best[0], best[1], large_first):
             best = (key, a)
     if best is not None:
         out.append((prev, best[0], best[1]))
