@@ -462,6 +462,18 @@ def row_cells(row: Row, gap: float) -> list[str]:
             *base(row.highs), *base(row.cpsat), row.verdict(gap)]
 
 
+def _budgets(text: str) -> tuple[float, ...]:
+    """``--budgets``: thousands of m², comma-separated, each positive."""
+    try:
+        out = tuple(1000.0 * float(b) for b in text.split(",") if b.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers of thousands of m² separated by commas, got {text!r}") from None
+    if not out or not all(math.isfinite(b) and b > 0 for b in out):
+        raise argparse.ArgumentTypeError(f"every budget must be a positive number, got {text!r}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--family", type=int, action="append", choices=sorted(FAMILIES),
@@ -479,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--solvers", default="highs,cpsat",
                         help="baselines to run, comma-separated (highs, cpsat)")
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows to this CSV")
-    parser.add_argument("--budgets", default=None,
+    parser.add_argument("--budgets", type=_budgets, default=None,
                         help="family 3: next-day area budgets in thousands of m², "
                              "comma-separated (default: 150,200,250,300,350,400)")
     parser.add_argument("--only", action="append", default=None,
@@ -494,8 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     families = args.family or sorted(FAMILIES)
     makers = dict(FAMILIES)
     if args.budgets:
-        budgets = tuple(1000.0 * float(b) for b in args.budgets.split(",") if b.strip())
-        makers[3] = functools.partial(family_3, budgets=budgets)
+        makers[3] = functools.partial(family_3, budgets=args.budgets)
     print(f"# time limit {limit:g} s per solver, gap target {100 * gap:g} %, "
           f"seeds {args.seeds}{', quick' if args.quick else ''}", flush=True)
     print("\t".join(HEADER), flush=True)
