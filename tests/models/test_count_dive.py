@@ -256,7 +256,8 @@ def test_dive_is_skipped_when_its_model_keeps_more_than_the_share(case):
         return
     core, fixed = case
     served = np.asarray(core.cover_t @ fixed.astype(np.float64)).ravel() > 0
-    kept = core.cover[~fixed][:, ~served].nnz / core.cover.nnz
+    # the share of the core's nonzeros the dive's model keeps (none of none)
+    kept = core.cover[~fixed][:, ~served].nnz / core.cover.nnz if core.cover.nnz else 0.0
     lp_y = np.where(fixed, 1.0, 0.5)
     if kept > 0:
         below, _, _ = dive_from_greedy(core, lp_y, max_share=kept * 0.999)
