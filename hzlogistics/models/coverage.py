@@ -19,7 +19,12 @@ value-weighted demand served. It runs in stages that share one time limit:
 5. if the gap is above the target, CP-SAT (:mod:`hzlogistics.solvers.cpsat`)
    starts from the heuristic plan and runs for the remaining time; the better
    plan and the better bound win. Above :data:`CPSAT_MAX_NONZEROS` covered
-   pairs the local search goes on instead.
+   pairs the local search goes on instead; where no demand point is reached
+   from two groups (countries), a thread beside it prices the area budget
+   and bounds each group by its own LP, then solves as MIPs the groups whose
+   plan falls furthest below their share of that bound
+   (:mod:`hzlogistics.models.coverage_groups`), and the groups' plans are
+   combined with the search's under the budget.
 
 Every stage works against the one deadline ``options.time_limit_s`` after the
 start: greedy growth, local search, the LPs and CP-SAT stop on it, and a stage
@@ -51,6 +56,7 @@ from ortools.sat.python import cp_model
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.count_coverage import solve_count_only
+from hzlogistics.models.coverage_groups import GroupLp, GroupPlan, GroupWork, group_lps
 from hzlogistics.models.coverage_lp import CoverageLp, aggregate_lp, coverage_lp, trivial_bound
 from hzlogistics.models.precheck import diagnose_infeasibility, explain_infeasibility
 from hzlogistics.solvers.capacity import Capacity, CapacityFlow
@@ -98,6 +104,9 @@ MIN_STAGE_S = 0.2
 
 #: Largest number of (site, class) pairs for which the CP-SAT stage runs.
 CPSAT_MAX_NONZEROS = 300_000
+
+#: Seconds kept after the work by group ends, to combine its plans with the search's.
+GROUP_MARGIN_S = 1.0
 
 
 @dataclass
@@ -556,17 +565,55 @@ class _Run:
         if cp["area"] is not None and not plan_violations(self.table, cp["area"]):
             self.offer(cp["area"])
 
-    def search_stage(self, flow: CapacityFlow) -> None:
-        """Too large for CP-SAT: the local search goes on with the time left."""
+    def group_stage(self) -> GroupWork | None:
+        """Start the work by group beside the search (:class:`GroupWork`).
+
+        Only with capacity, and where no demand point is reached from two groups.
+        """
+        if self.cap is None or self.flow is None or not self.unfinished():
+            return None
+        groups = group_lps(self.table, self.classes.cover, self.classes.weight,
+                           self.classes.value, self.cap)
+        if groups is None:
+            return None
+        area_price = count_price = 0.0
+        if self.lps:
+            lp, sol = self.lps[-1]
+            area_price = lp.price(sol.duals, "area budget")
+            count_price = lp.price(sol.duals, "count_max")
+        return GroupWork(groups, self.table, area_price=area_price, count_price=count_price,
+                         start=self.group_plans(groups, self.best_area),
+                         time_limit_s=self.remaining() - GROUP_MARGIN_S,
+                         on_bound=lambda b: self.tracker.update(bound=b), stop=self.settled,
+                         info=self.info)
+
+    def group_plans(self, groups: list[GroupLp], area: np.ndarray) -> list[GroupPlan]:
+        """The part of plan ``area`` in each group, with the value it serves there."""
+        assert self.flow is not None
+        served = np.asarray(self.flow.solve(area)[1].sum(axis=1)).ravel()
+        return [GroupPlan(area_m2=area[g.sites].copy(), value=float(served[g.sites].sum()))
+                for g in groups]
+
+    def search_stage(self, flow: CapacityFlow, margin_s: float = MIN_STAGE_S,
+                     handoff: threading.Event | None = None) -> None:
+        """Too large for CP-SAT: the local search goes on with the time left but ``margin_s``.
+
+        It also ends when ``handoff`` is set, for the caller to start it again
+        from a better plan.
+        """
         t_ls = time.perf_counter()
         price = self.lps[-1][0].move_price(self.table, self.lps[-1][1].duals) if self.lps \
             else None
         plan, obj = rebalance_search(
-            self.table, self.best_area, flow, time_limit_s=self.remaining() - MIN_STAGE_S,
-            price=price, max_rounds=10_000, stop=self.settled, restart=True,
+            self.table, self.best_area, flow, time_limit_s=self.remaining() - margin_s,
+            price=price, max_rounds=10_000, restart=True,
+            stop=self.settled if handoff is None
+            else (lambda: self.settled() or handoff.is_set()),
             on_improve=lambda o, _a: _note(self.tracker, incumbent=o))
         self.offer(plan, obj)
-        self.info["final_search_s"] = round(time.perf_counter() - t_ls, 3)
+        before = self.info.get("final_search_s", 0.0)  # the search may run twice
+        self.info["final_search_s"] = round(time.perf_counter() - t_ls + (
+            before if isinstance(before, float) else 0.0), 3)
 
     def result(self) -> SolveResult:
         """The best plan served exactly, with its bound, gap and status."""
@@ -613,7 +660,18 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     if classes.n_classes and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
         run.cpsat_stage()
     if run.flow is not None and run.nnz > CPSAT_MAX_NONZEROS and run.unfinished():
-        run.search_stage(run.flow)
+        work = run.group_stage()
+        if work is None:
+            run.search_stage(run.flow)
+        else:
+            try:
+                run.search_stage(run.flow, GROUP_MARGIN_S, handoff=work.ready)
+            finally:
+                plan = work.finish(run.group_plans(work.groups, run.best_area))
+            if plan is not None and not plan_violations(run.table, plan):
+                run.offer(plan)
+            if run.unfinished():  # the MIPs were done first: search on from their plan
+                run.search_stage(run.flow)
     return run.result()
 
 

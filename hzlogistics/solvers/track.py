@@ -9,6 +9,7 @@ every objective.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -100,6 +101,7 @@ class Tracker:
         self.log: list[tuple[float, float, float]] = []
         self.first_s: float | None = None
         self.payload: Any = None
+        self._lock = threading.Lock()  # a bound may arrive from a thread beside the search
 
     def _improves(self, new: float, old: float, *, up: bool, tol: float) -> bool:
         """Whether ``new`` beats ``old`` by more than ``tol`` (relative), upwards or down."""
@@ -128,26 +130,27 @@ class Tracker:
         bool
             Whether the incumbent improved.
         """
-        up = self.sense == "max"
-        improved = incumbent is not None and self._improves(incumbent, self.best, up=up,
-                                                            tol=self.rel_tol)
-        if improved:
-            assert incumbent is not None
-            self.best = float(incumbent)
-            self.payload = payload
-            if self.first_s is None:
-                self.first_s = self.elapsed()
-        bounded = bound is not None and self._improves(bound, self.bound, up=not up, tol=1e-12)
-        if bounded:
-            assert bound is not None
-            self.bound = float(bound)
-        if improved or bounded:
-            t = self.elapsed()
-            inc = self.best + self.offset if math.isfinite(self.best) else math.nan
-            bnd = self.bound + self.offset
-            self.log.append((t, inc, bnd))
-            if callable(self.progress):
-                self.progress(t, inc, bnd)
+        with self._lock:
+            up = self.sense == "max"
+            improved = incumbent is not None and self._improves(incumbent, self.best, up=up,
+                                                                tol=self.rel_tol)
+            if improved:
+                assert incumbent is not None
+                self.best = float(incumbent)
+                self.payload = payload
+                if self.first_s is None:
+                    self.first_s = self.elapsed()
+            bounded = bound is not None and self._improves(bound, self.bound, up=not up, tol=1e-12)
+            if bounded:
+                assert bound is not None
+                self.bound = float(bound)
+            if improved or bounded:
+                t = self.elapsed()
+                inc = self.best + self.offset if math.isfinite(self.best) else math.nan
+                bnd = self.bound + self.offset
+                self.log.append((t, inc, bnd))
+                if callable(self.progress):
+                    self.progress(t, inc, bnd)
         return improved
 
     def elapsed(self) -> float:
