@@ -108,6 +108,10 @@ CPSAT_MAX_NONZEROS = 300_000
 #: Seconds kept after the work by group ends, to combine its plans with the search's.
 GROUP_MARGIN_S = 1.0
 
+#: With one worker the work by group runs first, alone, on this share of the time
+#: left; with more it runs beside the search all along.
+GROUP_SOLO_SHARE = 0.4
+
 
 @dataclass
 class DemandClasses:
@@ -565,8 +569,9 @@ class _Run:
         if cp["area"] is not None and not plan_violations(self.table, cp["area"]):
             self.offer(cp["area"])
 
-    def group_stage(self) -> GroupWork | None:
-        """Start the work by group beside the search (:class:`GroupWork`).
+    def group_stage(self, share: float = 1.0) -> GroupWork | None:
+        """Start the work by group beside the search (:class:`GroupWork`), on ``share``
+        of the time left.
 
         Only with capacity, and where no demand point is reached from two groups.
         """
@@ -583,7 +588,7 @@ class _Run:
             count_price = lp.price(sol.duals, "count_max")
         return GroupWork(groups, self.table, area_price=area_price, count_price=count_price,
                          start=self.group_plans(groups, self.best_area),
-                         time_limit_s=self.remaining() - GROUP_MARGIN_S,
+                         time_limit_s=share * (self.remaining() - GROUP_MARGIN_S),
                          on_bound=lambda b: self.tracker.update(bound=b), stop=self.settled,
                          info=self.info)
 
@@ -660,12 +665,16 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     if classes.n_classes and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
         run.cpsat_stage()
     if run.flow is not None and run.nnz > CPSAT_MAX_NONZEROS and run.unfinished():
-        work = run.group_stage()
+        solo = int(options.workers or os.cpu_count() or 1) <= 1
+        work = run.group_stage(GROUP_SOLO_SHARE if solo else 1.0)
         if work is None:
             run.search_stage(run.flow)
         else:
+            if solo:  # one thread: the work by group first, then the search alone
+                work.ready.wait()
             try:
-                run.search_stage(run.flow, GROUP_MARGIN_S, handoff=work.ready)
+                if not solo:
+                    run.search_stage(run.flow, GROUP_MARGIN_S, handoff=work.ready)
             finally:
                 plan = work.finish(run.group_plans(work.groups, run.best_area))
             if plan is not None and not plan_violations(run.table, plan):

@@ -134,11 +134,13 @@ def test_best_combination_refuses_a_count_out_of_range():
                             count_max=5) == [0, 0]
 
 
-def test_the_solve_proves_by_group_what_its_lps_cannot(monkeypatch):
-    # the path of models too large for CP-SAT: the local search, with the work by group beside
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_solve_proves_by_group_what_its_lps_cannot(monkeypatch, workers):
+    # the path of models too large for CP-SAT: the local search, and the work by group
+    # first (one worker) or beside it (two)
     monkeypatch.setattr(coverage, "CPSAT_MAX_NONZEROS", 0)
     p = two_single_sites(250.0)
-    r = solve(p, "coverage", SolveOptions(time_limit_s=20, gap=1e-4, workers=1))
+    r = solve(p, "coverage", SolveOptions(time_limit_s=20, gap=1e-4, workers=workers))
     assert r.info["aggregate_lp_bound"] >= 1800.0 - 1e-6
     assert r.objective == pytest.approx(1700.0)
     assert r.bound == pytest.approx(1700.0, abs=0.2)
