@@ -35,6 +35,7 @@ budget.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,8 @@ from hzlogistics.models.coverage_lp import coverage_lp
 from hzlogistics.solvers.capacity import Capacity
 from hzlogistics.solvers.lp import LinearProgram, lp_bound
 from hzlogistics.solvers.sites import SiteTable
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["GroupBound", "GroupLp", "GroupPlan", "GroupWork", "best_combination", "group_bound",
            "group_lps", "group_plan"]
@@ -513,6 +516,17 @@ class GroupWork:
 
     def _run(self, area_price: float, count_price: float, start: list[GroupPlan],
              on_bound: Callable[[float], object], stop: Callable[[], bool]) -> None:
+        """:meth:`_work`; a failure there costs the search nothing but is logged and kept."""
+        try:
+            self._work(area_price, count_price, start, on_bound, stop)
+        except Exception as exc:  # the search's plan must survive any failure here
+            logger.warning("the bound by group failed: %r", exc, exc_info=True)
+            self.info["group_error"] = repr(exc)
+        finally:
+            self.ready.set()
+
+    def _work(self, area_price: float, count_price: float, start: list[GroupPlan],
+              on_bound: Callable[[float], object], stop: Callable[[], bool]) -> None:
         def ended() -> bool:
             return self._done.is_set() or stop()
 
@@ -538,7 +552,6 @@ class GroupWork:
                 self.found[k].append(plan)
                 solved += 1
         self.info["group_plans"] = solved
-        self.ready.set()
 
     def finish(self, mine: list[GroupPlan]) -> np.ndarray | None:
         """End the thread; the best plan made of ``mine`` and the MIPs' plans, group by group.

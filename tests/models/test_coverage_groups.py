@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given
 
-from hzlogistics.models import coverage, solve
+from hzlogistics.models import coverage, coverage_groups, solve
 from hzlogistics.models.coverage import demand_classes
 from hzlogistics.models.coverage_groups import (
     GroupPlan,
@@ -146,3 +146,19 @@ def test_the_solve_proves_by_group_what_its_lps_cannot(monkeypatch, workers):
     assert r.bound == pytest.approx(1700.0, abs=0.2)
     assert r.status == "optimal"
     assert sorted(r.area_m2.tolist()) == [100.0, 150.0]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_bound_by_group_costs_the_plan_nothing(monkeypatch, caplog, workers):
+    monkeypatch.setattr(coverage, "CPSAT_MAX_NONZEROS", 0)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("GLOP is gone")
+
+    monkeypatch.setattr(coverage_groups, "group_bound", broken)
+    r = solve(two_single_sites(250.0), "coverage",
+              SolveOptions(time_limit_s=3, gap=1e-4, workers=workers))
+    assert r.objective == pytest.approx(1700.0)
+    assert r.status == "feasible"  # the LP's 1,800 is all the bound left
+    assert "GLOP is gone" in r.info["group_error"]
+    assert "bound by group failed" in caplog.text
