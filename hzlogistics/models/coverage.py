@@ -670,10 +670,10 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
         if work is None:
             run.search_stage(run.flow)
         else:
-            if solo:  # one thread: the work by group first, then the search alone
-                work.ready.wait()
             try:
-                if not solo:
+                if solo:  # one thread: the work by group first, then the search alone
+                    work.ready.wait()
+                else:
                     run.search_stage(run.flow, GROUP_MARGIN_S, handoff=work.ready)
             finally:
                 plan = work.finish(run.group_plans(work.groups, run.best_area))

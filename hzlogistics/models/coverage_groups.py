@@ -100,18 +100,22 @@ class GroupLp:
         """Number of option columns."""
         return int(self.opt_area.size)
 
+    def _limits(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Entries ``(row in idx, option, min(w_c, cap_k))`` of the pair rows of pairs ``idx``."""
+        opts = self.option_of_site[self.pair_site[idx]].tocoo()
+        return opts.row, opts.col, np.minimum(self.pair_weight[idx][opts.row],
+                                              self.cap_k[opts.col])
+
     def with_cuts(self) -> LinearProgram:
         """The LP with the pair rows of :attr:`cut`."""
         idx = np.flatnonzero(self.cut)
         if idx.size == 0:
             return self.base
-        n_cols = self.base.c.size
-        opts = self.option_of_site[self.pair_site[idx]].tocoo()
-        coef = -np.minimum(self.pair_weight[idx][opts.row], self.cap_k[opts.col])
-        rows = np.concatenate([np.arange(idx.size), opts.row])
-        cols = np.concatenate([self.n_opts + idx, opts.col])
-        vals = np.concatenate([np.ones(idx.size), coef])
-        block = sp.csr_matrix((vals, (rows, cols)), shape=(idx.size, n_cols))
+        row, opt, limit = self._limits(idx)
+        rows = np.concatenate([np.arange(idx.size), row])
+        cols = np.concatenate([self.n_opts + idx, opt])
+        vals = np.concatenate([np.ones(idx.size), -limit])
+        block = sp.csr_matrix((vals, (rows, cols)), shape=(idx.size, self.base.c.size))
         return LinearProgram(c=self.base.c, A=sp.vstack([self.base.A, block]).tocsr(),
                              row_lo=np.concatenate([self.base.row_lo, np.full(idx.size,
                                                                              -np.inf)]),
@@ -120,13 +124,10 @@ class GroupLp:
 
     def add_broken(self, x: np.ndarray) -> int:
         """Add the pair rows that the LP solution ``x`` breaks; how many were added."""
-        y = x[: self.n_opts]
+        row, opt, limit = self._limits(np.arange(self.pair_site.size))
+        allowed = np.bincount(row, weights=limit * x[opt], minlength=self.pair_site.size)
         flow = x[self.n_opts:]
-        opts = self.option_of_site[self.pair_site].tocoo()
-        limit = np.bincount(opts.row, minlength=self.pair_site.size,
-                            weights=np.minimum(self.pair_weight[opts.row], self.cap_k[opts.col])
-                            * y[opts.col])
-        broken = (flow > limit + 1e-7 * np.maximum(1.0, self.pair_weight)) & ~self.cut
+        broken = (flow > allowed + 1e-7 * np.maximum(1.0, self.pair_weight)) & ~self.cut
         self.cut |= broken
         return int(broken.sum())
 
