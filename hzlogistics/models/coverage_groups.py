@@ -115,12 +115,8 @@ class GroupLp:
         rows = np.concatenate([np.arange(idx.size), row])
         cols = np.concatenate([self.n_opts + idx, opt])
         vals = np.concatenate([np.ones(idx.size), -limit])
-        block = sp.csr_matrix((vals, (rows, cols)), shape=(idx.size, self.base.c.size))
-        return LinearProgram(c=self.base.c, A=sp.vstack([self.base.A, block]).tocsr(),
-                             row_lo=np.concatenate([self.base.row_lo, np.full(idx.size,
-                                                                             -np.inf)]),
-                             row_hi=np.concatenate([self.base.row_hi, np.zeros(idx.size)]),
-                             col_lo=self.base.col_lo, col_hi=self.base.col_hi)
+        return _at_most_zero(self.base, sp.csr_matrix((vals, (rows, cols)),
+                                                      shape=(idx.size, self.base.c.size)))
 
     def add_broken(self, x: np.ndarray) -> int:
         """Add the pair rows that the LP solution ``x`` breaks; how many were added."""
@@ -130,6 +126,13 @@ class GroupLp:
         broken = (flow > allowed + 1e-7 * np.maximum(1.0, self.pair_weight)) & ~self.cut
         self.cut |= broken
         return int(broken.sum())
+
+
+def _at_most_zero(lp: LinearProgram, block: sp.csr_matrix) -> LinearProgram:
+    """``lp`` with the rows ``block @ x <= 0`` added."""
+    return dataclasses.replace(lp, A=sp.vstack([lp.A, block]).tocsr(),
+                               row_lo=np.concatenate([lp.row_lo, np.full(block.shape[0], -np.inf)]),
+                               row_hi=np.concatenate([lp.row_hi, np.zeros(block.shape[0])]))
 
 
 def _sub_table(table: SiteTable, sites: np.ndarray, g: int) -> SiteTable:
@@ -210,11 +213,7 @@ def _group_lp(sites: np.ndarray, table: SiteTable, cover: sp.csr_matrix, weight:
     rows = np.concatenate([pair_site, clp.opt_site])
     cols = np.concatenate([n_opts + np.arange(n_pairs), np.arange(n_opts)])
     vals = np.concatenate([np.ones(n_pairs), -np.minimum(cap_k, reach[clp.opt_site])])
-    reach_rows = sp.csr_matrix((vals, (rows, cols)), shape=(n, lp.c.size))
-    base = LinearProgram(c=lp.c, A=sp.vstack([lp.A, reach_rows]).tocsr(),
-                         row_lo=np.concatenate([lp.row_lo, np.full(n, -np.inf)]),
-                         row_hi=np.concatenate([lp.row_hi, np.zeros(n)]),
-                         col_lo=lp.col_lo, col_hi=lp.col_hi)
+    base = _at_most_zero(lp, sp.csr_matrix((vals, (rows, cols)), shape=(n, lp.c.size)))
     option_of_site = sp.csr_matrix((np.ones(n_opts), (clp.opt_site, np.arange(n_opts))),
                                    shape=(n, n_opts))
     return GroupLp(sites=sites, base=base, opt_area=clp.opt_area, pair_site=pair_site,
