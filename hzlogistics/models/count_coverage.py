@@ -58,9 +58,10 @@ The solve runs in stages sharing one time limit:
    fastest (CP-SAT's search, HiGHS's cuts). Where the plan stays far from
    the bound of a core that is mostly one component and the region search
    stops finding better plans, the LP is weak and only branching tightens the
-   bound: HiGHS then solves the whole core on one thread until the end while
-   the search goes on. Small problems go straight to
-   this stage: while HiGHS solves the core, the LP (GLOP) and the dive (5b)
+   bound: SCIP (``WHOLE_CORE_ENGINE``, whose cuts and branching bound such
+   cores far better than HiGHS) then solves the whole core on one thread until
+   the end while the search goes on. Small problems go straight to
+   this stage: while SCIP solves the core, the LP (GLOP) and the dive (5b)
    run first on the other thread, then the region search (5) while the plan
    is further than ``EXACT_GAP`` from the bound, then the exact CP-SAT solve.
 
@@ -73,7 +74,7 @@ the bounds and the exact solves (3, 4, 6),
 :mod:`hzlogistics.models.count_regions` the region search (5) and
 :mod:`hzlogistics.models.count_dive` the LP dive (5b). The LP goes
 through :func:`hzlogistics.solvers.lp.solve_lp`, CP-SAT through
-:mod:`hzlogistics.solvers.cpsat`, HiGHS through
+:mod:`hzlogistics.solvers.cpsat`, HiGHS and SCIP through
 :func:`hzlogistics.solvers.mip.solve_integer_program`, and the best plan and bound are kept by one
 :class:`hzlogistics.solvers.track.Tracker`.
 """
@@ -119,7 +120,7 @@ from hzlogistics.models.count_search import (
     exact_finish,
     fixing,
 )
-from hzlogistics.solvers.mip import MipInterrupter
+from hzlogistics.solvers.mip import Engine, MipInterrupter
 from hzlogistics.solvers.problem import (
     SitingProblem,
     SolveOptions,
@@ -162,12 +163,14 @@ _BATCHES_PER_ROUND = 25
 LAGRANGIAN_DEFER_GAP = 0.005
 LAGRANGIAN_ROUNDS = 4
 #: There the region search runs STALL_CHUNK batches at a time; after STALL_BATCHES
-#: batches in a row without a better plan, HiGHS races on the whole core (see
+#: batches in a row without a better plan, a MIP solver races on the whole core (see
 #: ``_search_and_finish``). On two dense regional cores whose LP opens no site in
 #: full, HiGHS alone had its 60 s bound after 44 s; on one whose plan the search
 #: keeps improving, HiGHS spent 20 s in its root node.
 STALL_CHUNK = 5
 STALL_BATCHES = 10
+#: The MIP engine that races on a whole core (``fix`` None); a fixed core keeps HiGHS.
+WHOLE_CORE_ENGINE: Engine = "scip"
 
 
 # Over 100 lines only for its docstring: the Notes state the model's formulation.
@@ -404,7 +407,7 @@ def _search_and_finish(core: Core, lp: CoreLp | None, late: CoreLp | None,
     at the end should the target be reached first. With ``late`` given the
     search runs ``STALL_CHUNK`` batches at a time, and once ``STALL_BATCHES``
     batches in a row find no better plan while it is still further than
-    ``EXACT_GAP`` off, HiGHS solves the whole core on one thread for the rest
+    ``EXACT_GAP`` off, SCIP solves the whole core on one thread for the rest
     of the solve (:class:`MipRace`), the search on the others.
     """
     chunk = STALL_CHUNK if late is not None else _BATCHES_PER_ROUND
@@ -529,7 +532,10 @@ class _Either:
 
 
 class MipRace:
-    """HiGHS on the core's integer program in a thread, racing the exact CP-SAT solve.
+    """A MIP solver on the core's integer program in a thread, racing the exact CP-SAT solve.
+
+    On the whole core (``fix`` None) the solver is ``WHOLE_CORE_ENGINE`` (SCIP),
+    on a fixed core HiGHS; "HiGHS" below stands for either.
 
     Used as a context manager around the CP-SAT solve, which is given
     ``race.options`` (whose stop event also fires once HiGHS has proven the
@@ -542,13 +548,13 @@ class MipRace:
     target first, each being deterministic. Cores above ``MIP_NONZEROS``
     nonzeros (or with one worker) run without the race.
 
-    On the whole core (``fix`` None) HiGHS runs without its sub-MIP
-    heuristics: the plans come from the search beside it, and its root bound
-    comes sooner. On the small cores of the dense regional family that proved
-    the optimum in 0.8-5.3 s against 1.2-14.1 s with them, and gave a bound
-    0.07 % tighter after 60 s where none was proven. On a fixed core (the
-    exact finish, close to the target) they stay, as HiGHS's own plans may
-    complete its proof there.
+    On the whole core HiGHS used to run without its sub-MIP heuristics (the
+    plans come from the search beside it); SCIP, with its own, gives a far
+    tighter bound there in the same time: on three dense regional cores whose
+    LP opens no site in full, alone on one thread for 60 s, 187,141-187,170
+    against HiGHS's 187,629 (optimum near 186,736) and 383,613-383,884 against
+    385,027. On a fixed core (the exact finish, close to the target) HiGHS
+    keeps its sub-MIPs, as its own plans may complete its proof there.
     """
 
     def __init__(self, core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
@@ -575,7 +581,8 @@ class MipRace:
         try:
             out, bound = core_mip(self.core, plan, self.fix,
                                   max(0.1, self.deadline - time.perf_counter()), gap_target,
-                                  self.interrupter, sub_mips=self.fix is not None)
+                                  self.interrupter, sub_mips=self.fix is not None,
+                                  engine="highs" if self.fix is not None else WHOLE_CORE_ENGINE)
             self.box.update(plan=out, bound=bound)
             if out is not None:
                 value = self.core.constant + max(out.value, self.floor)

@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 from hzlogistics.models.count_core import Core, CountPlan, best_plan, offer, swap_search
 from hzlogistics.solvers.cpsat import solve_cpsat, solve_model
 from hzlogistics.solvers.lp import LinearProgram, solve_lp
-from hzlogistics.solvers.mip import MipInterrupter, solve_integer_program
+from hzlogistics.solvers.mip import Engine, MipInterrupter, solve_integer_program
 from hzlogistics.solvers.problem import SolveOptions
 from hzlogistics.solvers.track import Tracker, stop_requested
 
@@ -188,8 +188,8 @@ def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None,
 
 def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: float,
              gap: float, interrupter: MipInterrupter | None = None, sub_mips: bool = True,
-             ) -> tuple[CountPlan | None, float]:
-    """Solve the core as an integer program with HiGHS, ``plan`` as the hint.
+             engine: Engine = "highs") -> tuple[CountPlan | None, float]:
+    """Solve the core as an integer program with HiGHS or SCIP (``engine``), ``plan`` as the hint.
 
     ``fix`` (-1 free, 0 closed, 1 open) may fix sites that cannot be part of a
     plan better than ``plan``; the bound returned is then valid for plans
@@ -209,7 +209,7 @@ def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: 
         hint = None  # the plan breaks the fixing (it is not the one the fixing used)
     integer = np.r_[np.ones(n, dtype=bool), np.zeros(m, dtype=bool), np.ones(ng, dtype=bool)]
     sol = solve_integer_program(lp, integer, time_limit_s=time_limit_s, gap=gap, hint=hint,
-                                interrupter=interrupter, sub_mips=sub_mips)
+                                interrupter=interrupter, sub_mips=sub_mips, engine=engine)
     if sol.status == "infeasible":
         return None, -math.inf
     if sol.values is None:

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hzlogistics._errors import ValidationError
 from hzlogistics.solvers.lp import LinearProgram
 from hzlogistics.solvers.mip import Mip, MipInterrupter, parse_progress, solve_integer_program
 from hzlogistics.solvers.problem import SolveOptions
@@ -130,13 +131,14 @@ def enumerate_best(lp: LinearProgram) -> float | None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(binary_programs(), st.booleans(), st.booleans())
-def test_solve_mip_equals_enumeration(lp, with_hint, sub_mips):
+@given(binary_programs(), st.booleans(), st.booleans(), st.sampled_from(["highs", "scip"]))
+def test_solve_mip_equals_enumeration(lp, with_hint, sub_mips, engine):
     n = lp.shape[1]
     best = enumerate_best(lp)
     hint = np.zeros(n) if with_hint else None
     sol = solve_integer_program(lp, np.ones(n, dtype=bool), time_limit_s=10, hint=hint,
-                                sub_mips=sub_mips)
+                                sub_mips=sub_mips, engine=engine)
+    assert sol.engine == engine
     if best is None:
         assert sol.status == "infeasible"
         assert sol.values is None
@@ -150,9 +152,10 @@ def test_solve_mip_equals_enumeration(lp, with_hint, sub_mips):
     assert sol.bound >= best - 1e-6
 
 
-def test_solve_mip_keeps_continuous_columns_continuous():
+@pytest.mark.parametrize("engine", ["highs", "scip"])
+def test_solve_mip_keeps_continuous_columns_continuous(engine):
     lp = small_lp()
-    sol = solve_integer_program(lp, np.array([False, True]), time_limit_s=10)
+    sol = solve_integer_program(lp, np.array([False, True]), time_limit_s=10, engine=engine)
     # y integral at 1, x continuous at 0.5
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(2.5, abs=1e-6)
@@ -173,14 +176,16 @@ def market_split(seed: int, rows: int = 4, cols: int = 40) -> LinearProgram:
                          col_lo=np.zeros(cols), col_hi=np.ones(cols))
 
 
-def test_interrupter_stops_a_running_solve_from_another_thread():
+@pytest.mark.parametrize("engine", ["highs", "scip"])
+def test_interrupter_stops_a_running_solve_from_another_thread(engine):
     lp = market_split(1)
     stopper = MipInterrupter()
     box = {}
 
     def run():
         box["out"] = solve_integer_program(lp, np.ones(lp.shape[1], dtype=bool),
-                                           time_limit_s=600, interrupter=stopper)
+                                           time_limit_s=600, interrupter=stopper,
+                                           engine=engine)
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
@@ -192,13 +197,48 @@ def test_interrupter_stops_a_running_solve_from_another_thread():
     out = box["out"]
     assert out.status == "interrupted"
     assert stopper.fired
-    assert out.detail  # HiGHS's own words
+    assert out.detail  # the engine's own words
+    assert out.engine == engine
 
 
-def test_interrupter_fired_before_the_start_returns_at_once():
+@pytest.mark.parametrize("engine", ["highs", "scip"])
+def test_interrupter_fired_before_the_start_returns_at_once(engine):
     stopper = MipInterrupter()
     stopper.interrupt()
     lp = small_lp()
     out = solve_integer_program(lp, np.array([False, True]), time_limit_s=600,
-                                interrupter=stopper)
+                                interrupter=stopper, engine=engine)
     assert out.status == "interrupted" and out.values is None
+
+
+def test_scip_proves_a_covering_optimum_in_a_thread():
+    """A small maximal covering program, solved by SCIP in a worker thread."""
+    rng = np.random.default_rng(3)
+    n_sites, n_points = 30, 120
+    cover = (rng.random((n_points, n_sites)) < 0.12).astype(float)
+    # max w.z  s.t.  z_j - sum_i cover_ji y_i <= 0,  sum y = 4;  y binary, z in [0, 1]
+    a = sp.vstack([sp.hstack([-sp.csr_matrix(cover), sp.identity(n_points)]),
+                   sp.hstack([sp.csr_matrix(np.ones((1, n_sites))),
+                              sp.csr_matrix((1, n_points))])]).tocsr()
+    w = rng.integers(1, 20, size=n_points).astype(float)
+    lp = LinearProgram(c=np.r_[np.zeros(n_sites), w], A=a,
+                       row_lo=np.r_[np.full(n_points, -np.inf), 4.0],
+                       row_hi=np.r_[np.zeros(n_points), 4.0],
+                       col_lo=np.zeros(n_sites + n_points), col_hi=np.ones(n_sites + n_points))
+    integer = np.r_[np.ones(n_sites, dtype=bool), np.zeros(n_points, dtype=bool)]
+    box = {}
+    worker = threading.Thread(target=lambda: box.update(out=solve_integer_program(
+        lp, integer, time_limit_s=60, engine="scip")))
+    worker.start()
+    worker.join()
+    out = box["out"]
+    best = max(float(w[(cover[:, list(s)].sum(axis=1) > 0)].sum())
+               for s in itertools.combinations(range(n_sites), 4))
+    assert out.status == "optimal" and out.engine == "scip"
+    assert out.objective == pytest.approx(best) and out.bound == pytest.approx(best)
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ValidationError, match="engine must be"):
+        solve_integer_program(small_lp(), np.array([False, True]), time_limit_s=5,
+                              engine="gurobi")  # type: ignore[arg-type]
