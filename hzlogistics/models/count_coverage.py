@@ -548,13 +548,14 @@ class MipRace:
     target first, each being deterministic. Cores above ``MIP_NONZEROS``
     nonzeros (or with one worker) run without the race.
 
-    On the whole core HiGHS used to run without its sub-MIP heuristics (the
-    plans come from the search beside it); SCIP, with its own, gives a far
-    tighter bound there in the same time: on three dense regional cores whose
-    LP opens no site in full, alone on one thread for 60 s, 187,141-187,170
-    against HiGHS's 187,629 (optimum near 186,736) and 383,613-383,884 against
-    385,027. On a fixed core (the exact finish, close to the target) HiGHS
-    keeps its sub-MIPs, as its own plans may complete its proof there.
+    On the whole core the solver runs without its primal heuristics (HiGHS
+    without its sub-MIPs), as the plans come from the search beside it. There
+    SCIP gives a far tighter bound than HiGHS in the same time: on two dense
+    regional cores whose LP opens no site in full, alone on one thread for
+    60 s, 187,090 and 383,206 (187,141 and 383,884 with its heuristics) where
+    the whole solve with HiGHS had reached 187,286 and 384,591. On a fixed
+    core (the exact finish, close to the target) HiGHS keeps its sub-MIPs, as
+    its own plans may complete its proof there.
     """
 
     def __init__(self, core: Core, tracker: Tracker, options: SolveOptions, deadline: float,

@@ -553,7 +553,8 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
         Whether HiGHS runs its sub-MIP heuristics (RINS, RENS, root reduced
         cost). Off, a solve whose plans come from elsewhere spends its time on
         the bound: they took 15 of the first 24 s of a 441-site covering core,
-        and HiGHS does not heed an interrupt inside them. SCIP keeps its own.
+        and HiGHS does not heed an interrupt inside them. Off, SCIP runs without
+        its primal heuristics.
     engine
         ``"highs"`` or ``"scip"``. On covering cores whose LP is far from
         integral SCIP's cuts and branching give a much tighter bound in the
@@ -584,7 +585,7 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
     """
     if engine == "scip":
         return _solve_scip(lp, integer, time_limit_s=time_limit_s, gap=gap, seed=seed,
-                           hint=hint, interrupter=interrupter)
+                           hint=hint, interrupter=interrupter, heuristics=sub_mips)
     if engine != "highs":
         raise ValidationError(f"engine must be 'highs' or 'scip', not {engine!r}")
     import highspy
@@ -663,8 +664,8 @@ _SCIP_LIMITS = frozenset({"timelimit", "nodelimit", "totalnodelimit", "stallnode
 
 
 def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, gap: float,
-                seed: int, hint: np.ndarray | None,
-                interrupter: MipInterrupter | None) -> MipOutcome:
+                seed: int, hint: np.ndarray | None, interrupter: MipInterrupter | None,
+                heuristics: bool) -> MipOutcome:
     """:func:`solve_integer_program` by SCIP (PySCIPOpt), one thread, its output hidden."""
     import pyscipopt as ps
 
@@ -705,6 +706,8 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
     model.setParam("limits/time", max(0.05, float(time_limit_s) - (time.perf_counter() - t0)))
     model.setParam("limits/gap", float(gap))
     model.setParam("randomization/randomseedshift", int(seed) % 2_147_483_647)
+    if not heuristics:
+        model.setHeuristics(ps.SCIP_PARAMSETTING.OFF)
     if hint is not None:
         start = model.createSol()
         for var, value in zip(xs, np.asarray(hint, dtype=float).tolist(), strict=True):
