@@ -555,7 +555,14 @@ class MipRace:
     60 s, 187,090 and 383,206 (187,141 and 383,884 with its heuristics) where
     the whole solve with HiGHS had reached 187,286 and 384,591. On a fixed
     core (the exact finish, close to the target) HiGHS keeps its sub-MIPs, as
-    its own plans may complete its proof there.
+    its own plans may complete its proof there. SCIP also gets a cutoff: the
+    value of the plan it starts from, raised by the gap target. It explores
+    no node that could only close the gap by less than the target, and when
+    nothing lies above the cutoff its proof is the cutoff itself and the plan
+    the search's: on the same two cores, SCIP alone proved a 0.1 % gap in 59 s
+    and 56 s this way against 70 s and 76 s from the plan with a 0.1 % gap
+    limit. With a gap target of 0 it starts from the plan instead, without a
+    cutoff.
     """
 
     def __init__(self, core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
@@ -579,17 +586,25 @@ class MipRace:
 
     def _run(self, plan: CountPlan, gap_target: float) -> None:
         t = time.perf_counter()
+        whole = self.fix is None
+        engine = WHOLE_CORE_ENGINE if whole else "highs"
+        const = self.core.constant
+        # SCIP prunes what could only close the gap by less than the target. With no
+        # target it is given the plan instead: a cutoff at the plan's own value and no
+        # plan took seed 8 of family 1 to its proof in 111 s, the plan alone in 75 s.
+        cutoff = plan.value + gap_target * (const + plan.value) \
+            if whole and engine == "scip" and gap_target > 0 else None
         try:
             out, bound = core_mip(self.core, plan, self.fix,
                                   max(0.1, self.deadline - time.perf_counter()), gap_target,
-                                  self.interrupter, sub_mips=self.fix is not None,
-                                  engine="highs" if self.fix is not None else WHOLE_CORE_ENGINE)
+                                  self.interrupter, sub_mips=not whole, engine=engine,
+                                  cutoff=cutoff)
             self.box.update(plan=out, bound=bound)
-            if out is not None:
-                value = self.core.constant + max(out.value, self.floor)
-                top = self.core.constant + max(bound, self.floor, out.value)
-                if relative_gap(value, top) <= gap_target + GAP_TOL:
-                    self.done.set()
+            have = max(self.floor, plan.value, out.value if out is not None else -math.inf)
+            if (out is not None or cutoff is not None) and math.isfinite(bound) \
+                    and relative_gap(const + have, const + max(bound, have)) \
+                    <= gap_target + GAP_TOL:
+                self.done.set()
         except Exception as exc:  # pragma: no cover - reported, the solve goes on
             self.box["error"] = exc
         self.box["wall_s"] = round(time.perf_counter() - t, 3)

@@ -340,6 +340,22 @@ def test_whole_core_race_when_the_search_stalls_far_from_the_bound(monkeypatch, 
     check_served(problem, result)
 
 
+def test_whole_core_mip_proves_the_search_plan_by_its_cutoff(highs_only, monkeypatch):
+    """Started from the optimum, SCIP finds nothing above its cutoff (the plan raised by the
+    gap target): the proof is the cutoff and the plan the search's."""
+    monkeypatch.setattr(count_coverage, "_dive", lambda *args, **kw: None)
+    problem = regional(3, n_demand=400, n_sites=60)
+    first = solve_count_only(problem, SolveOptions(time_limit_s=60, gap=0.0, workers=2))
+    assert first.status == "optimal"
+    again = solve_count_only(problem, SolveOptions(time_limit_s=60, gap=1e-3, workers=2,
+                                                   hint=first.area_m2))
+    assert again.status == "optimal"
+    assert again.objective == pytest.approx(first.objective)
+    assert again.info["mip"]["value"] is None  # nothing above the cutoff
+    assert again.info["mip"]["bound"] == pytest.approx(first.objective * (1 + 1e-3))
+    assert again.objective <= again.bound <= again.info["mip"]["bound"] + 1e-6
+
+
 @pytest.fixture
 def highs_only(monkeypatch):
     """The exact CP-SAT solve only waits: HiGHS on the core must prove the optimum alone."""

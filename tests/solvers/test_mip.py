@@ -3,6 +3,7 @@ the HiGHS log."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import threading
@@ -236,6 +237,58 @@ def test_scip_proves_a_covering_optimum_in_a_thread():
                for s in itertools.combinations(range(n_sites), 4))
     assert out.status == "optimal" and out.engine == "scip"
     assert out.objective == pytest.approx(best) and out.bound == pytest.approx(best)
+
+
+def covering_program(seed: int, n_sites: int = 14, n_points: int = 60, count: int = 3):
+    """A small maximal covering program and its optimum, by enumeration."""
+    rng = np.random.default_rng(seed)
+    cover = (rng.random((n_points, n_sites)) < 0.15).astype(float)
+    a = sp.vstack([sp.hstack([-sp.csr_matrix(cover), sp.identity(n_points)]),
+                   sp.hstack([sp.csr_matrix(np.ones((1, n_sites))),
+                              sp.csr_matrix((1, n_points))])]).tocsr()
+    w = rng.integers(1, 20, size=n_points).astype(float)
+    lp = LinearProgram(c=np.r_[np.zeros(n_sites), w], A=a,
+                       row_lo=np.r_[np.full(n_points, -np.inf), float(count)],
+                       row_hi=np.r_[np.zeros(n_points), float(count)],
+                       col_lo=np.zeros(n_sites + n_points), col_hi=np.ones(n_sites + n_points))
+    integer = np.r_[np.ones(n_sites, dtype=bool), np.zeros(n_points, dtype=bool)]
+    best = max(float(w[(cover[:, list(s)].sum(axis=1) > 0)].sum())
+               for s in itertools.combinations(range(n_sites), count))
+    return lp, integer, best
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("offset", [-7.0, -0.5, 0.0, 0.5, 25.0])
+def test_scip_cutoff_keeps_what_is_above_it_and_bounds_by_it(seed, offset):
+    lp, integer, best = covering_program(seed)
+    cutoff = best + offset
+    out = solve_integer_program(lp, integer, time_limit_s=30, engine="scip", cutoff=cutoff,
+                                sub_mips=False)
+    assert out.status == "optimal"
+    assert out.bound >= best - 1e-6 and out.bound >= cutoff - 1e-9
+    if best > cutoff + 1e-6:  # the optimum lies above the cutoff: SCIP finds it
+        assert out.values is not None
+        assert out.objective == pytest.approx(best)
+        assert out.bound == pytest.approx(best)
+    else:  # nothing above it: no plan, and the cutoff is the bound
+        assert out.values is None
+        assert out.bound == pytest.approx(cutoff)
+
+
+def test_scip_cutoff_on_an_infeasible_program_claims_nothing_above_it():
+    lp = small_lp()  # x + y >= 2.5 with x, y <= 1: no solution at all
+    lp = dataclasses.replace(lp, row_lo=np.array([2.5, -0.5]), row_hi=np.array([np.inf, np.inf]))
+    out = solve_integer_program(lp, np.array([False, True]), time_limit_s=5, engine="scip",
+                                cutoff=-3.0)
+    assert out.values is None and out.bound == -3.0
+
+
+@pytest.mark.parametrize("engine, cutoff", [("highs", 1.0), ("scip", math.nan),
+                                             ("scip", math.inf)])
+def test_cutoff_only_for_scip_and_finite(engine, cutoff):
+    with pytest.raises(ValidationError, match="cutoff must be"):
+        solve_integer_program(small_lp(), np.array([False, True]), time_limit_s=5,
+                              engine=engine, cutoff=cutoff)
 
 
 def test_unknown_engine_is_refused():
