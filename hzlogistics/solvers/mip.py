@@ -570,7 +570,7 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
         close the gap by less than the target are not explored: on two dense
         covering cores (441 and 463 sites) SCIP proved a 0.1 % gap in 59 s and
         56 s this way against 70 s and 76 s with the plan as a start and
-        ``gap=1e-3``.
+        ``gap=1e-3``. With a cutoff SCIP also runs without conflict analysis.
 
     Returns
     -------
@@ -727,6 +727,9 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
         model.setHeuristics(ps.SCIP_PARAMSETTING.OFF)
     if cutoff is not None:
         model.setObjlimit(float(cutoff))
+        # Without conflict analysis: on three covering cores and three random seeds,
+        # five proofs of 0.1 % by the cutoff out of five took less time (5-26 %).
+        model.setParam("conflict/enable", False)
     if hint is not None and (cutoff is None or float(np.dot(lp.c, hint)) > cutoff):
         start = model.createSol()
         for var, value in zip(xs, np.asarray(hint, dtype=float).tolist(), strict=True):
