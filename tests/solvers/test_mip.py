@@ -212,37 +212,14 @@ def test_interrupter_fired_before_the_start_returns_at_once(engine):
     assert out.status == "interrupted" and out.values is None
 
 
-def test_scip_proves_a_covering_optimum_in_a_thread():
-    """A small maximal covering program, solved by SCIP in a worker thread."""
-    rng = np.random.default_rng(3)
-    n_sites, n_points = 30, 120
-    cover = (rng.random((n_points, n_sites)) < 0.12).astype(float)
-    # max w.z  s.t.  z_j - sum_i cover_ji y_i <= 0,  sum y = 4;  y binary, z in [0, 1]
-    a = sp.vstack([sp.hstack([-sp.csr_matrix(cover), sp.identity(n_points)]),
-                   sp.hstack([sp.csr_matrix(np.ones((1, n_sites))),
-                              sp.csr_matrix((1, n_points))])]).tocsr()
-    w = rng.integers(1, 20, size=n_points).astype(float)
-    lp = LinearProgram(c=np.r_[np.zeros(n_sites), w], A=a,
-                       row_lo=np.r_[np.full(n_points, -np.inf), 4.0],
-                       row_hi=np.r_[np.zeros(n_points), 4.0],
-                       col_lo=np.zeros(n_sites + n_points), col_hi=np.ones(n_sites + n_points))
-    integer = np.r_[np.ones(n_sites, dtype=bool), np.zeros(n_points, dtype=bool)]
-    box = {}
-    worker = threading.Thread(target=lambda: box.update(out=solve_integer_program(
-        lp, integer, time_limit_s=60, engine="scip")))
-    worker.start()
-    worker.join()
-    out = box["out"]
-    best = max(float(w[(cover[:, list(s)].sum(axis=1) > 0)].sum())
-               for s in itertools.combinations(range(n_sites), 4))
-    assert out.status == "optimal" and out.engine == "scip"
-    assert out.objective == pytest.approx(best) and out.bound == pytest.approx(best)
+def covering_program(seed: int, n_sites: int = 14, n_points: int = 60, count: int = 3,
+                     density: float = 0.15):
+    """A small maximal covering program and its optimum, by enumeration.
 
-
-def covering_program(seed: int, n_sites: int = 14, n_points: int = 60, count: int = 3):
-    """A small maximal covering program and its optimum, by enumeration."""
+    max w.z  s.t.  z_j - sum_i cover_ji y_i <= 0,  sum y = count;  y binary, z in [0, 1].
+    """
     rng = np.random.default_rng(seed)
-    cover = (rng.random((n_points, n_sites)) < 0.15).astype(float)
+    cover = (rng.random((n_points, n_sites)) < density).astype(float)
     a = sp.vstack([sp.hstack([-sp.csr_matrix(cover), sp.identity(n_points)]),
                    sp.hstack([sp.csr_matrix(np.ones((1, n_sites))),
                               sp.csr_matrix((1, n_points))])]).tocsr()
@@ -255,6 +232,19 @@ def covering_program(seed: int, n_sites: int = 14, n_points: int = 60, count: in
     best = max(float(w[(cover[:, list(s)].sum(axis=1) > 0)].sum())
                for s in itertools.combinations(range(n_sites), count))
     return lp, integer, best
+
+
+def test_scip_proves_a_covering_optimum_in_a_thread():
+    """A small maximal covering program, solved by SCIP in a worker thread."""
+    lp, integer, best = covering_program(3, n_sites=30, n_points=120, count=4, density=0.12)
+    box = {}
+    worker = threading.Thread(target=lambda: box.update(out=solve_integer_program(
+        lp, integer, time_limit_s=60, engine="scip")))
+    worker.start()
+    worker.join()
+    out = box["out"]
+    assert out.status == "optimal" and out.engine == "scip"
+    assert out.objective == pytest.approx(best) and out.bound == pytest.approx(best)
 
 
 @pytest.mark.parametrize("seed", range(3))
