@@ -600,7 +600,7 @@ class MipRace:
                                   self.interrupter, sub_mips=not whole, engine=engine,
                                   cutoff=cutoff)
             self.box.update(plan=out, bound=bound)
-            have = max(self.floor, plan.value, out.value if out is not None else -math.inf)
+            have = max(self.floor, out.value if out is not None else -math.inf)
             if (out is not None or cutoff is not None) and math.isfinite(bound) \
                     and relative_gap(const + have, const + max(bound, have)) \
                     <= gap_target + GAP_TOL:

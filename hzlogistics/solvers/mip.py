@@ -773,14 +773,13 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
         status = "error"
     objective = float(model.getObjVal()) if values is not None else math.nan
     bound = float(model.getDualbound())
-    if cutoff is not None and status == "infeasible":
-        # Nothing above the cutoff: the tree emptied under it.
-        status, bound = "optimal", float(cutoff)
+    if status == "infeasible" and cutoff is not None:
+        status, bound = "optimal", float(cutoff)  # nothing above the cutoff
     elif status == "infeasible":
         bound = -math.inf
-    elif not math.isfinite(bound):
-        bound = math.inf
-    if cutoff is not None and status != "infeasible":
+    elif bound >= model.infinity():
+        bound = math.inf  # SCIP's "no bound yet"
+    elif cutoff is not None:
         bound = max(bound, float(cutoff))  # the nodes pruned at the cutoff held no more
     return MipOutcome(status=status, objective=objective, bound=bound, values=values,
                       wall_s=time.perf_counter() - t0, engine="scip", detail=scip_status)
