@@ -188,7 +188,7 @@ def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None,
 
 def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: float,
              gap: float, interrupter: MipInterrupter | None = None, sub_mips: bool = True,
-             engine: Engine = "highs", cutoff: float | None = None,
+             engine: Engine = "highs", cutoff: float | Callable[[float], float] | None = None,
              ) -> tuple[CountPlan | None, float]:
     """Solve the core as an integer program with HiGHS or SCIP (``engine``), ``plan`` as the hint.
 
@@ -197,8 +197,9 @@ def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: 
     better than ``plan`` only (the caller keeps the larger of the two).
     Returns the best plan found (``None`` if none) and the solver's bound
     (``inf`` without one; ``-inf`` when nothing beats the fixing). ``sub_mips``
-    and ``cutoff`` (a core value, SCIP only; the bound is then at least
-    ``cutoff``, and ``None`` comes back with it when nothing is above it): see
+    and ``cutoff`` (a core value, or a function of SCIP's best value giving
+    it as it rises; SCIP only; the bound is then at least ``cutoff``, and ``None`` comes back with
+    it when nothing is above it): see
     :func:`~hzlogistics.solvers.mip.solve_integer_program`.
     """
     n, m, ng = core.n, core.m, core.n_groups

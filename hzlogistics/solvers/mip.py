@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import numpy as np
 import scipy.sparse as sp
@@ -525,7 +525,7 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
                           gap: float = 0.0, seed: int = 0, hint: np.ndarray | None = None,
                           interrupter: MipInterrupter | None = None,
                           sub_mips: bool = True, engine: Engine = "highs",
-                          cutoff: float | None = None) -> MipOutcome:
+                          cutoff: float | Callable[[float], float] | None = None) -> MipOutcome:
     """Maximize ``lp.c @ x`` over ``lp`` with the columns ``integer`` integral, by HiGHS or SCIP.
 
     HiGHS runs through its own Python interface (``highspy``), SCIP through
@@ -571,6 +571,15 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
         covering cores (441 and 463 sites) SCIP proved a 0.1 % gap in 59 s and
         56 s this way against 70 s and 76 s with the plan as a start and
         ``gap=1e-3``. With a cutoff SCIP also runs without conflict analysis.
+        A function instead of a number gives the cutoff as it rises (a plan
+        improved elsewhere while SCIP runs, or SCIP's own): after every LP
+        and every node SCIP calls it with the best objective it has found itself (``-inf``
+        before one) and raises its limit to the value returned when that is
+        higher (it is never lowered); the bound returned is then at least the
+        last value taken, and SCIP's best solution is returned even when below it.
+        Raising it during the solve cost nothing measurable: a 463-site core
+        started at a cutoff 0.4 % lower and raised after its root node took
+        46.1 s to prove, against 46.8 s from the final cutoff.
 
     Returns
     -------
@@ -584,7 +593,7 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
         When HiGHS rejects the model.
     ValidationError
         When ``engine`` is neither ``"highs"`` nor ``"scip"``, or a ``cutoff``
-        is given to HiGHS or is not finite.
+        is given to HiGHS or is not finite (a function: its first value).
 
     Examples
     --------
@@ -598,13 +607,17 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
     """
     if engine not in ("highs", "scip"):
         raise ValidationError(f"engine must be 'highs' or 'scip', not {engine!r}")
-    if cutoff is not None and (engine != "scip" or not math.isfinite(cutoff)):
-        raise ValidationError(f"cutoff must be a finite number given to SCIP, not {cutoff!r} "
+    rising = cutoff if callable(cutoff) else None
+    first: object = cutoff
+    if rising is not None and engine == "scip":
+        first = rising(-math.inf)
+    if first is not None and (engine != "scip" or not _finite_number(first)):
+        raise ValidationError(f"cutoff must be a finite number given to SCIP, not {first!r} "
                               f"with engine {engine!r}")
     if engine == "scip":
         return _solve_scip(lp, integer, time_limit_s=time_limit_s, gap=gap, seed=seed,
                            hint=hint, interrupter=interrupter, heuristics=sub_mips,
-                           cutoff=cutoff)
+                           cutoff=None if first is None else float(first), rising=rising)
     import highspy
 
     t0 = time.perf_counter()
@@ -675,6 +688,12 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
                       detail=highs.modelStatusToString(model_status))
 
 
+def _finite_number(x: object) -> TypeGuard[float]:
+    """Whether ``x`` is a real number (not a bool) and finite."""
+    return isinstance(x, (int, float, np.floating, np.integer)) and not isinstance(x, bool) \
+        and math.isfinite(float(x))
+
+
 #: SCIP's statuses that end a solve on a limit, with or without a plan.
 _SCIP_LIMITS = frozenset({"timelimit", "nodelimit", "totalnodelimit", "stallnodelimit",
                           "memlimit", "sollimit", "bestsollimit", "restartlimit"})
@@ -682,8 +701,13 @@ _SCIP_LIMITS = frozenset({"timelimit", "nodelimit", "totalnodelimit", "stallnode
 
 def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, gap: float,
                 seed: int, hint: np.ndarray | None, interrupter: MipInterrupter | None,
-                heuristics: bool, cutoff: float | None = None) -> MipOutcome:
-    """:func:`solve_integer_program` by SCIP (PySCIPOpt), one thread, its output hidden."""
+                heuristics: bool, cutoff: float | None = None,
+                rising: Callable[[float], float] | None = None) -> MipOutcome:
+    """:func:`solve_integer_program` by SCIP (PySCIPOpt), one thread, its output hidden.
+
+    ``cutoff`` is the first objective limit; ``rising``, when given, is asked
+    for a higher one after every LP and every node.
+    """
     import pyscipopt as ps
 
     t0 = time.perf_counter()
@@ -735,10 +759,11 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
         for var, value in zip(xs, np.asarray(hint, dtype=float).tolist(), strict=True):
             model.setSolVal(start, var, value)
         model.addSol(start)
-    if interrupter is not None:
+    limit = [-math.inf if cutoff is None else cutoff]  # the limit in force, raised by ``rising``
+    if interrupter is not None or rising is not None:
         watch = interrupter
 
-        class _Stop(ps.Eventhdlr):  # type: ignore[misc]
+        class _Watch(ps.Eventhdlr):  # type: ignore[misc]
             events = ps.SCIP_EVENTTYPE.NODESOLVED | ps.SCIP_EVENTTYPE.LPSOLVED
 
             def eventinit(self) -> None:
@@ -747,14 +772,24 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
             def eventexit(self) -> None:
                 self.model.dropEvent(self.events, self)
 
-            def eventexec(self, event: object) -> None:
-                if watch.fired:
+            def eventexec(self, event: Any) -> None:
+                if watch is not None and watch.fired:
                     self.model.interruptSolve()
+                elif rising is not None:
+                    own = float(self.model.getPrimalbound()) if self.model.getNSols() \
+                        else -math.inf
+                    now = rising(own)
+                    if _finite_number(now) and float(now) > limit[0]:
+                        self.model.setObjlimit(float(now))
+                        limit[0] = float(now)
 
-        model.includeEventhdlr(_Stop(), "hzlogistics-stop", "stops the solve on request")
-        if interrupter.fired:
+        model.includeEventhdlr(_Watch(), "hzlogistics-watch",
+                               "stops the solve on request and raises the cutoff")
+        if interrupter is not None and interrupter.fired:
             return stopped_early()
     model.optimizeNogil()
+    if cutoff is not None:
+        cutoff = limit[0]
     scip_status = str(model.getStatus())
     values = None
     if model.getNSols() > 0:

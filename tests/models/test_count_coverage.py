@@ -19,6 +19,7 @@ from hzlogistics.models import count_core, count_coverage, count_regions, count_
 from hzlogistics.models.count_core import dominated
 from hzlogistics.models.count_coverage import solve_count_only
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions
+from hzlogistics.solvers.track import Tracker
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 SF = SHARED / "benchmarks" / "mclp" / "spopt_sf"
@@ -354,6 +355,33 @@ def test_whole_core_mip_proves_the_search_plan_by_its_cutoff(highs_only, monkeyp
     assert again.info["mip"]["value"] is None  # nothing above the cutoff
     assert again.info["mip"]["bound"] == pytest.approx(first.objective * (1 + 1e-3))
     assert again.objective <= again.bound <= again.info["mip"]["bound"] + 1e-6
+
+
+def test_whole_core_mip_cutoff_follows_the_search_beside_it():
+    """The race is given the greedy plan; the search then finds the optimum: SCIP's cutoff
+    is the search's plan raised by the gap target, so it finds nothing above it."""
+    problem = regional(3, n_demand=400, n_sites=60)
+    first = solve_count_only(problem, SolveOptions(time_limit_s=60, gap=0.0, workers=2))
+    assert first.status == "optimal"
+    prep, _ = count_core.prepare(problem)
+    core = count_core.reduce_core(prep)
+    tracker = Tracker(None, time.perf_counter(), sense="max", offset=core.constant)
+    start = count_core.greedy(core)
+    count_core.offer(tracker, start)
+    assert core.constant + start.value < first.objective / (1 + 1e-3)  # SCIP could beat it
+    info: dict[str, object] = {}
+    race = count_coverage.MipRace(core, tracker, SolveOptions(time_limit_s=60, gap=1e-3,
+                                                              workers=2),
+                                  time.perf_counter() + 60, fix=None, info=info)
+    best = count_core.greedy(core, start=first.area_m2[core.sites] > 0)
+    assert core.constant + best.value == pytest.approx(first.objective)
+    count_core.offer(tracker, best)  # the search's plan, after the race took the greedy one
+    with race:
+        assert race.thread is not None
+        race.done.wait(60)
+    assert info["mip"]["value"] is None  # nothing above the cutoff
+    assert info["mip"]["bound"] == pytest.approx(first.objective * (1 + 1e-3))
+    assert tracker.payload.value == pytest.approx(best.value)
 
 
 @pytest.fixture

@@ -273,8 +273,62 @@ def test_scip_cutoff_on_an_infeasible_program_claims_nothing_above_it():
     assert out.values is None and out.bound == -3.0
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_scip_rising_cutoff_follows_its_own_best(seed):
+    """The cutoff given as a function of SCIP's best: it rises with each solution SCIP finds."""
+    lp, integer, best = covering_program(seed)
+    seen = []
+
+    def cutoff(own):
+        seen.append(own)
+        return max(best - 7.0, own + 0.5)
+
+    out = solve_integer_program(lp, integer, time_limit_s=30, engine="scip", cutoff=cutoff,
+                                sub_mips=False)
+    assert seen[0] == -math.inf and all(v <= best + 1e-6 for v in seen)
+    assert out.status == "optimal" and out.values is not None
+    # It stops once nothing lies 0.5 above its best: that best is within 0.5 of the optimum.
+    assert best - 0.5 - 1e-6 <= out.objective <= best + 1e-6
+    assert best - 1e-6 <= out.bound <= out.objective + 0.5 + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_scip_rising_cutoff_is_never_lowered(seed):
+    lp, integer, best = covering_program(seed)
+    values = iter([best + 25.0, best - 7.0])
+
+    def cutoff(own):
+        return next(values, best - 7.0)
+
+    out = solve_integer_program(lp, integer, time_limit_s=30, engine="scip", cutoff=cutoff,
+                                sub_mips=False)
+    assert out.status == "optimal" and out.values is None
+    assert out.bound == pytest.approx(best + 25.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_scip_cutoff_raised_after_the_start_bounds_by_the_last_value(seed):
+    """Raised above the optimum once SCIP is under way: whatever SCIP found before, the
+    bound returned is the raised cutoff."""
+    lp, integer, best = covering_program(seed, n_sites=30, n_points=120, count=4, density=0.12)
+    calls = []
+
+    def cutoff(own):
+        calls.append(own)
+        return best - 7.0 if len(calls) == 1 else best + 3.0
+
+    out = solve_integer_program(lp, integer, time_limit_s=30, engine="scip", cutoff=cutoff,
+                                sub_mips=False)
+    assert len(calls) >= 2
+    assert out.status == "optimal" and out.bound == pytest.approx(best + 3.0)
+    if out.values is not None:  # a plan found before the raise: feasible, not above the optimum
+        assert out.objective <= best + 1e-6
+
+
 @pytest.mark.parametrize("engine, cutoff", [("highs", 1.0), ("scip", math.nan),
-                                             ("scip", math.inf)])
+                                             ("scip", math.inf), ("highs", lambda own: 1.0),
+                                             ("scip", lambda own: math.nan),
+                                             ("scip", lambda own: "1.0")])
 def test_cutoff_only_for_scip_and_finite(engine, cutoff):
     with pytest.raises(ValidationError, match="cutoff must be"):
         solve_integer_program(small_lp(), np.array([False, True]), time_limit_s=5,
