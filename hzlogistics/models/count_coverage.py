@@ -171,6 +171,9 @@ STALL_CHUNK = 5
 STALL_BATCHES = 10
 #: The MIP engine that races on a whole core (``fix`` None); a fixed core keeps HiGHS.
 WHOLE_CORE_ENGINE: Engine = "scip"
+#: Copies of SCIP (random seeds ``seed``, ``seed + 1``, ...) that race on the whole core
+#: once the search has stalled, up to the number of workers; the search stops meanwhile.
+WHOLE_CORE_COPIES = 2
 
 
 # Over 100 lines only for its docstring: the Notes state the model's formulation.
@@ -407,14 +410,16 @@ def _search_and_finish(core: Core, lp: CoreLp | None, late: CoreLp | None,
     at the end should the target be reached first. With ``late`` given the
     search runs ``STALL_CHUNK`` batches at a time, and once ``STALL_BATCHES``
     batches in a row find no better plan while it is still further than
-    ``EXACT_GAP`` off, SCIP solves the whole core on one thread for the rest
-    of the solve (:class:`MipRace`), the search on the others.
+    ``EXACT_GAP`` off, ``WHOLE_CORE_COPIES`` copies of SCIP solve the whole
+    core for the rest of the solve (:class:`MipRace`), the search on the
+    threads left, if any (with two workers the search waits for the proof).
     """
     chunk = STALL_CHUNK if late is not None else _BATCHES_PER_ROUND
     race_due = late is not None and workers > 1
     converged = False
     batches = stall = 0
     threads = workers
+    proof: _Either | None = None  # the whole-core race's end (or the caller's stop)
     with contextlib.ExitStack() as stack:
         while not reached(tracker, options.gap) and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
@@ -438,10 +443,15 @@ def _search_and_finish(core: Core, lp: CoreLp | None, late: CoreLp | None,
             if race_due and stall >= STALL_BATCHES and not close:
                 race_due = False
                 whole = stack.enter_context(MipRace(core, tracker, options, deadline,
-                                                    fix=None, info=info))
+                                                    fix=None, info=info,
+                                                    copies=WHOLE_CORE_COPIES))
                 if whole.thread is not None:
                     info["mip_from_s"] = round(tracker.elapsed(), 3)
-                    options, threads = whole.options, workers - 1
+                    proof = _Either(options.stop, whole.done)
+                    options, threads = whole.options, workers - len(whole.threads)
+            if threads <= 0 and proof is not None:  # every thread proves: wait for the proof
+                proof.wait(max(0.0, deadline - time.perf_counter()))
+                continue
             before = tracker.best
             converged = region_search(core, tracker, options, deadline, threads, state, chunk)
             batches += chunk
@@ -449,7 +459,8 @@ def _search_and_finish(core: Core, lp: CoreLp | None, late: CoreLp | None,
             t = _timed(stages, "regions", t)
         if late is not None and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
-            _lagrangian(core, late, tracker, options, deadline, threads, info, stages, t)
+            _lagrangian(core, late, tracker, options, deadline, max(1, threads), info, stages,
+                        t)
 
 
 def _lagrangian(core: Core, lp: CoreLp, tracker: Tracker, options: SolveOptions,
@@ -569,28 +580,50 @@ class MipRace:
     7.2 s, so the race still waits for the search to stall
     (``STALL_BATCHES``). With a gap target of 0 it starts from the plan
     instead, without a cutoff.
+
+    ``copies`` SCIPs (at most one per worker; a fixed core always runs one
+    HiGHS) race each other with random seeds ``seed``, ``seed + 1``, ...: the
+    time SCIP takes to prove a core varies with its seed (alone, seed 14's
+    core at the cutoff of its 60 s plan: 60.7, 42.1, 60.9 and 70.3 s with
+    seeds 0-3), and the first proof ends the race. Every copy's bound holds;
+    the plan is the best of those that finished.
     """
 
     def __init__(self, core: Core, tracker: Tracker, options: SolveOptions, deadline: float,
-                 fix: np.ndarray | None, info: dict[str, object]) -> None:
+                 fix: np.ndarray | None, info: dict[str, object], copies: int = 1) -> None:
         self.core, self.tracker, self.deadline, self.fix, self.info = (core, tracker, deadline,
                                                                        fix, info)
         self.done = threading.Event()
         self.options = dataclasses.replace(options, stop=_Either(options.stop, self.done))
-        self.interrupter = MipInterrupter()
-        self.box: dict[str, object] = {}
         self.floor = tracker.best  # a fixed core's bound holds for better plans only
-        self.thread: threading.Thread | None = None
+        self.threads: list[threading.Thread] = []
+        self.interrupters: list[MipInterrupter] = []
+        self.boxes: list[dict[str, object]] = []
         self.stopped = False
         workers = int(options.workers or max(1, os.cpu_count() or 1))
         # Should an interrupted HiGHS outlive its join, no second one starts meanwhile.
         busy = any(t.name == _MIP_THREAD and t.is_alive() for t in threading.enumerate())
         if core.cover.nnz <= MIP_NONZEROS and workers > 1 and core.n and not busy:
-            self.thread = threading.Thread(target=self._run, args=(best_plan(tracker),
-                                                                    float(options.gap)),
-                                           name=_MIP_THREAD, daemon=True)
+            # Copies of SCIP differ by their random seed only (HiGHS runs alone).
+            n_copies = max(1, min(int(copies), workers)) if fix is None \
+                and WHOLE_CORE_ENGINE == "scip" else 1
+            for k in range(n_copies):
+                box: dict[str, object] = {}
+                stopper = MipInterrupter()
+                self.boxes.append(box)
+                self.interrupters.append(stopper)
+                self.threads.append(threading.Thread(
+                    target=self._run, args=(best_plan(tracker), float(options.gap),
+                                            int(options.seed) + k, box, stopper),
+                    name=_MIP_THREAD, daemon=True))
 
-    def _run(self, plan: CountPlan, gap_target: float) -> None:
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The first solver's thread (``None`` when the race does not run)."""
+        return self.threads[0] if self.threads else None
+
+    def _run(self, plan: CountPlan, gap_target: float, seed: int, box: dict[str, object],
+             stopper: MipInterrupter) -> None:
         t = time.perf_counter()
         whole = self.fix is None
         engine = WHOLE_CORE_ENGINE if whole else "highs"
@@ -609,9 +642,9 @@ class MipRace:
         try:
             out, bound = core_mip(self.core, plan, self.fix,
                                   max(0.1, self.deadline - time.perf_counter()), gap_target,
-                                  self.interrupter, sub_mips=not whole, engine=engine,
-                                  cutoff=cutoff if with_cutoff else None)
-            self.box.update(plan=out, bound=bound)
+                                  stopper, sub_mips=not whole, engine=engine,
+                                  cutoff=cutoff if with_cutoff else None, seed=seed)
+            box.update(plan=out, bound=bound)
             # A fixed core's bound holds for plans better than the one fixed from, which
             # the best plan now is at least; a cutoff's, with the best plan it came from.
             have = max(self.floor, tracker.best, out.value if out is not None else -math.inf)
@@ -620,46 +653,61 @@ class MipRace:
                     <= gap_target + GAP_TOL:
                 self.done.set()
         except Exception as exc:  # pragma: no cover - reported, the solve goes on
-            self.box["error"] = exc
-        self.box["wall_s"] = round(time.perf_counter() - t, 3)
+            box["error"] = exc
+        box["wall_s"] = round(time.perf_counter() - t, 3)
 
     def __enter__(self) -> MipRace:
-        if self.thread is not None:
-            self.thread.start()
+        for thread in self.threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.thread is None:
+        if not self.threads:
             return
-        if self.thread.is_alive() and not stop_requested(self.options.stop) \
+        if any(t.is_alive() for t in self.threads) and not stop_requested(self.options.stop) \
                 and time.perf_counter() >= self.deadline - _MIP_GRACE_S:
             # HiGHS stops at the same deadline, its best plan in hand: a moment to take it.
-            self.thread.join(_MIP_GRACE_S)
-        if self.thread.is_alive():
+            end = time.perf_counter() + _MIP_GRACE_S
+            for thread in self.threads:
+                thread.join(max(0.0, end - time.perf_counter()))
+        finished = [not t.is_alive() for t in self.threads]
+        if not all(finished):
             self.stopped = True
-            self.interrupter.interrupt()
-            self.thread.join(_MIP_STOP_S)
-            if self.thread.is_alive():  # pragma: no cover - HiGHS inside a long step
-                logger.debug("HiGHS still stopping; its thread ends in the background")
-        if "error" in self.box:
-            logger.warning("HiGHS on the core failed: %s", self.box["error"])
-        out = self.box.get("plan")
-        if isinstance(out, CountPlan) and not self.stopped:
-            if fits(self.core, out):
-                out = filled(self.core, out)
-                offer(self.tracker, out)
+            for stopper in self.interrupters:
+                stopper.interrupt()
+            end = time.perf_counter() + _MIP_STOP_S
+            for thread in self.threads:
+                thread.join(max(0.0, end - time.perf_counter()))
+                if thread.is_alive():  # pragma: no cover - HiGHS inside a long step
+                    logger.debug("HiGHS still stopping; its thread ends in the background")
+        plans: list[CountPlan] = []
+        bounds: list[float] = []
+        for box, own in zip(self.boxes, finished, strict=True):
+            if "error" in box:
+                logger.warning("HiGHS on the core failed: %s", box["error"])
+            out = box.get("plan")
+            if isinstance(out, CountPlan) and own:  # a plan only from a solve that ended
+                plans.append(out)
+            bound = box.get("bound")
+            if isinstance(bound, float) and not math.isnan(bound):
+                bounds.append(bound)  # each copy's bound holds, even when stopped
+        best = max(plans, key=lambda p: p.value, default=None)
+        if best is not None:
+            if fits(self.core, best):
+                best = filled(self.core, best)
+                offer(self.tracker, best)
                 if self.done.is_set():  # the prover's plan, whatever else found its value
-                    prefer(self.tracker, out)
+                    prefer(self.tracker, best)
             else:  # pragma: no cover - a solver tolerance; the plan is not used
                 logger.warning("HiGHS returned a plan outside the count bounds; not used")
-        bound = self.box.get("bound")
-        if isinstance(bound, float) and not math.isnan(bound):
+        bound = min(bounds, default=None)
+        if bound is not None:
             offer(self.tracker, bound=max(bound, self.floor) if self.fix is not None else bound)
-        self.info["mip"] = {"wall_s": self.box.get("wall_s"),
-                            "value": None if not isinstance(out, CountPlan) else
-                            self.core.constant + out.value,
-                            "bound": None if not isinstance(bound, float) else
-                            self.core.constant + bound}
+        walls = [box.get("wall_s") for box in self.boxes if box.get("wall_s") is not None]
+        self.info["mip"] = {"wall_s": min(walls, default=None),  # type: ignore[type-var]
+                            "copies": len(self.threads),
+                            "value": None if best is None else self.core.constant + best.value,
+                            "bound": None if bound is None else self.core.constant + bound}
 
 
 def _result(problem: SitingProblem, prep: Prepared, core: Core, tracker: Tracker,

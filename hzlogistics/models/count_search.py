@@ -189,18 +189,18 @@ def core_lp(core: Core, time_limit_s: float, interrupter: object | None = None,
 def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: float,
              gap: float, interrupter: MipInterrupter | None = None, sub_mips: bool = True,
              engine: Engine = "highs", cutoff: float | Callable[[float], float] | None = None,
-             ) -> tuple[CountPlan | None, float]:
+             seed: int = 0) -> tuple[CountPlan | None, float]:
     """Solve the core as an integer program with HiGHS or SCIP (``engine``), ``plan`` as the hint.
 
     ``fix`` (-1 free, 0 closed, 1 open) may fix sites that cannot be part of a
     plan better than ``plan``; the bound returned is then valid for plans
     better than ``plan`` only (the caller keeps the larger of the two).
     Returns the best plan found (``None`` if none) and the solver's bound
-    (``inf`` without one; ``-inf`` when nothing beats the fixing). ``sub_mips``
-    and ``cutoff`` (a core value, or a function of SCIP's best value giving
-    it as it rises; SCIP only; the bound is then at least ``cutoff``, and ``None`` comes back with
-    it when nothing is above it): see
-    :func:`~hzlogistics.solvers.mip.solve_integer_program`.
+    (``inf`` without one; ``-inf`` when nothing beats the fixing). ``sub_mips``,
+    ``cutoff`` (a core value, or a function of SCIP's best value giving it as
+    it rises; SCIP only; the bound is then at least ``cutoff``, and ``None``
+    comes back with it when nothing is above it) and ``seed`` (the solver's
+    random seed): see :func:`~hzlogistics.solvers.mip.solve_integer_program`.
     """
     n, m, ng = core.n, core.m, core.n_groups
     lp = core_program(core)
@@ -214,7 +214,7 @@ def core_mip(core: Core, plan: CountPlan, fix: np.ndarray | None, time_limit_s: 
     integer = np.r_[np.ones(n, dtype=bool), np.zeros(m, dtype=bool), np.ones(ng, dtype=bool)]
     sol = solve_integer_program(lp, integer, time_limit_s=time_limit_s, gap=gap, hint=hint,
                                 interrupter=interrupter, sub_mips=sub_mips, engine=engine,
-                                cutoff=cutoff)
+                                cutoff=cutoff, seed=seed)
     if sol.status == "infeasible":
         return None, -math.inf
     if sol.values is None:

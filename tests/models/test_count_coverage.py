@@ -357,9 +357,10 @@ def test_whole_core_mip_proves_the_search_plan_by_its_cutoff(highs_only, monkeyp
     assert again.objective <= again.bound <= again.info["mip"]["bound"] + 1e-6
 
 
-def test_whole_core_mip_cutoff_follows_the_search_beside_it():
+@pytest.mark.parametrize("copies", [1, 2])
+def test_whole_core_mip_cutoff_follows_the_search_beside_it(copies):
     """The race is given the greedy plan; the search then finds the optimum: SCIP's cutoff
-    is the search's plan raised by the gap target, so it finds nothing above it."""
+    (in each copy) is the search's plan raised by the gap target, so it finds nothing above it."""
     problem = regional(3, n_demand=400, n_sites=60)
     first = solve_count_only(problem, SolveOptions(time_limit_s=60, gap=0.0, workers=2))
     assert first.status == "optimal"
@@ -372,7 +373,9 @@ def test_whole_core_mip_cutoff_follows_the_search_beside_it():
     info: dict[str, object] = {}
     race = count_coverage.MipRace(core, tracker, SolveOptions(time_limit_s=60, gap=1e-3,
                                                               workers=2),
-                                  time.perf_counter() + 60, fix=None, info=info)
+                                  time.perf_counter() + 60, fix=None, info=info,
+                                  copies=copies)
+    assert len(race.threads) == copies
     best = count_core.greedy(core, start=first.area_m2[core.sites] > 0)
     assert core.constant + best.value == pytest.approx(first.objective)
     count_core.offer(tracker, best)  # the search's plan, after the race took the greedy one
@@ -381,7 +384,23 @@ def test_whole_core_mip_cutoff_follows_the_search_beside_it():
         race.done.wait(60)
     assert info["mip"]["value"] is None  # nothing above the cutoff
     assert info["mip"]["bound"] == pytest.approx(first.objective * (1 + 1e-3))
+    assert info["mip"]["copies"] == copies
     assert tracker.payload.value == pytest.approx(best.value)
+
+
+def test_fixed_core_race_runs_one_highs_whatever_the_copies():
+    problem = regional(3, n_demand=400, n_sites=60)
+    prep, _ = count_core.prepare(problem)
+    core = count_core.reduce_core(prep)
+    tracker = Tracker(None, time.perf_counter(), sense="max", offset=core.constant)
+    count_core.offer(tracker, count_core.greedy(core))
+    race = count_coverage.MipRace(core, tracker, SolveOptions(time_limit_s=10, workers=2),
+                                  time.perf_counter() + 10, fix=np.full(core.n, -1), info={},
+                                  copies=2)
+    assert len(race.threads) == 1
+    one = count_coverage.MipRace(core, tracker, SolveOptions(time_limit_s=10, workers=1),
+                                 time.perf_counter() + 10, fix=None, info={}, copies=2)
+    assert one.thread is None  # one worker: no race at all
 
 
 @pytest.fixture
