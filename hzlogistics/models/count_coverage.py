@@ -174,6 +174,8 @@ WHOLE_CORE_ENGINE: Engine = "scip"
 #: Copies of SCIP (random seeds ``seed``, ``seed + 1``, ...) that race on the whole core
 #: once the search has stalled, up to the number of workers; the search stops meanwhile.
 WHOLE_CORE_COPIES = 2
+#: Seconds between two looks at the whole-core race while every thread is in it.
+_RACE_POLL_S = 0.1
 
 
 # Over 100 lines only for its docstring: the Notes state the model's formulation.
@@ -419,7 +421,7 @@ def _search_and_finish(core: Core, lp: CoreLp | None, late: CoreLp | None,
     converged = False
     batches = stall = 0
     threads = workers
-    proof: _Either | None = None  # the whole-core race's end (or the caller's stop)
+    race: MipRace | None = None  # the whole-core race, once it runs
     with contextlib.ExitStack() as stack:
         while not reached(tracker, options.gap) and not stop_requested(options.stop) \
                 and time.perf_counter() < deadline:
@@ -447,11 +449,13 @@ def _search_and_finish(core: Core, lp: CoreLp | None, late: CoreLp | None,
                                                     copies=WHOLE_CORE_COPIES))
                 if whole.thread is not None:
                     info["mip_from_s"] = round(tracker.elapsed(), 3)
-                    proof = _Either(options.stop, whole.done)
+                    race = whole
                     options, threads = whole.options, workers - len(whole.threads)
-            if threads <= 0 and proof is not None:  # every thread proves: wait for the proof
-                proof.wait(max(0.0, deadline - time.perf_counter()))
-                continue
+            if threads <= 0 and race is not None:  # every thread proves: wait for the proof
+                if any(thread.is_alive() for thread in race.threads):
+                    race.done.wait(_RACE_POLL_S)
+                    continue
+                threads = workers  # the copies ended without the proof: search again
             before = tracker.best
             converged = region_search(core, tracker, options, deadline, threads, state, chunk)
             batches += chunk

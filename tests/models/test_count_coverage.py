@@ -341,6 +341,32 @@ def test_whole_core_race_when_the_search_stalls_far_from_the_bound(monkeypatch, 
     check_served(problem, result)
 
 
+def test_search_resumes_when_the_whole_core_race_ends_without_a_proof(monkeypatch):
+    """SCIP fails on the whole core while the search waits for it: the search goes on."""
+    monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
+    monkeypatch.setattr(count_coverage, "LAGRANGIAN_DEFER_GAP", -1.0)
+    monkeypatch.setattr(count_coverage, "STALL_BATCHES", 0)
+    real = count_coverage.core_mip
+
+    def failing(core, plan, fix, *args, **kw):
+        if fix is None:
+            raise RuntimeError("no MIP on the whole core")
+        return real(core, plan, fix, *args, **kw)
+
+    monkeypatch.setattr(count_coverage, "core_mip", failing)
+    rng = np.random.default_rng(7)
+    n, m = 20, 80
+    rows = np.concatenate([rng.choice(n, 3, replace=False) for _ in range(m)])
+    cover = sp.csr_matrix((np.ones(3 * m, dtype=bool), (rows, np.repeat(np.arange(m), 3))),
+                          shape=(n, m))
+    problem = SitingProblem(weight=rng.integers(1, 100, m).astype(float), cover=cover,
+                            tiers_m2=np.array([100.0]), area_budget_m2=None, count_max=5)
+    result = solve_count_only(problem, SolveOptions(time_limit_s=20, gap=0.0, workers=2))
+    assert "mip_from_s" in result.info and result.info["mip"]["copies"] == 2
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(best_of_exactly(problem, 5))
+
+
 def test_whole_core_mip_proves_the_search_plan_by_its_cutoff(highs_only, monkeypatch):
     """Started from the optimum, SCIP finds nothing above its cutoff (the plan raised by the
     gap target): the proof is the cutoff and the plan the search's."""
