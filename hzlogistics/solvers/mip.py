@@ -788,8 +788,11 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
         if interrupter is not None and interrupter.fired:
             return stopped_early()
     model.optimizeNogil()
-    if cutoff is not None:
-        cutoff = limit[0]
+    return _scip_outcome(model, xs, None if cutoff is None else limit[0], t0)
+
+
+def _scip_outcome(model: Any, xs: list[Any], cutoff: float | None, t0: float) -> MipOutcome:
+    """The outcome of a SCIP solve; ``cutoff``: the objective limit in force at its end."""
     scip_status = str(model.getStatus())
     values = None
     if model.getNSols() > 0:
@@ -818,7 +821,6 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
         bound = max(bound, float(cutoff))  # the nodes pruned at the cutoff held no more
     return MipOutcome(status=status, objective=objective, bound=bound, values=values,
                       wall_s=time.perf_counter() - t0, engine="scip", detail=scip_status)
-
 
 __all__ = ["Engine", "Mip", "MipInterrupter", "MipOutcome", "MipStatus", "parse_progress",
            "solve_integer_program"]
