@@ -603,7 +603,6 @@ class MipRace:
         self.threads: list[threading.Thread] = []
         self.interrupters: list[MipInterrupter] = []
         self.boxes: list[dict[str, object]] = []
-        self.stopped = False
         workers = int(options.workers or max(1, os.cpu_count() or 1))
         # Should an interrupted HiGHS outlive its join, no second one starts meanwhile.
         busy = any(t.name == _MIP_THREAD and t.is_alive() for t in threading.enumerate())
@@ -676,7 +675,6 @@ class MipRace:
                 thread.join(max(0.0, end - time.perf_counter()))
         finished = [not t.is_alive() for t in self.threads]
         if not all(finished):
-            self.stopped = True
             for stopper in self.interrupters:
                 stopper.interrupt()
             end = time.perf_counter() + _MIP_STOP_S
@@ -707,8 +705,8 @@ class MipRace:
         bound = min(bounds, default=None)
         if bound is not None:
             offer(self.tracker, bound=max(bound, self.floor) if self.fix is not None else bound)
-        walls = [box.get("wall_s") for box in self.boxes if box.get("wall_s") is not None]
-        self.info["mip"] = {"wall_s": min(walls, default=None),  # type: ignore[type-var]
+        walls = [w for box in self.boxes if isinstance(w := box.get("wall_s"), float)]
+        self.info["mip"] = {"wall_s": min(walls, default=None),
                             "copies": len(self.threads),
                             "value": None if best is None else self.core.constant + best.value,
                             "bound": None if bound is None else self.core.constant + bound}

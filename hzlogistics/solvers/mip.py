@@ -573,10 +573,11 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
         ``gap=1e-3``. With a cutoff SCIP also runs without conflict analysis.
         A function instead of a number gives the cutoff as it rises (a plan
         improved elsewhere while SCIP runs, or SCIP's own): after every LP
-        and every node SCIP calls it with the best objective it has found itself (``-inf``
-        before one) and raises its limit to the value returned when that is
-        higher (it is never lowered); the bound returned is then at least the
-        last value taken, and SCIP's best solution is returned even when below it.
+        and every node SCIP calls it with the best objective it has found
+        itself (``-inf`` before one) and raises its limit to the value
+        returned when that is higher (it is never lowered); the bound returned
+        is then at least the last value taken, and SCIP's best solution is
+        returned even when below it.
         Raising it during the solve cost nothing measurable: a 463-site core
         started at a cutoff 0.4 % lower and raised after its root node took
         46.1 s to prove, against 46.8 s from the final cutoff.
@@ -821,6 +822,7 @@ def _scip_outcome(model: Any, xs: list[Any], cutoff: float | None, t0: float) ->
         bound = max(bound, float(cutoff))  # the nodes pruned at the cutoff held no more
     return MipOutcome(status=status, objective=objective, bound=bound, values=values,
                       wall_s=time.perf_counter() - t0, engine="scip", detail=scip_status)
+
 
 __all__ = ["Engine", "Mip", "MipInterrupter", "MipOutcome", "MipStatus", "parse_progress",
            "solve_integer_program"]

@@ -320,19 +320,24 @@ def best_of_exactly(problem: SitingProblem, p: int) -> float:
                for c in itertools.combinations(range(problem.n_sites), p))
 
 
+def fractional_instance(seed: int) -> SitingProblem:
+    """20 sites, 80 points each reached by 3 sites drawn at random (a fractional LP), 5 to open."""
+    rng = np.random.default_rng(seed)
+    n, m = 20, 80
+    rows = np.concatenate([rng.choice(n, 3, replace=False) for _ in range(m)])
+    cover = sp.csr_matrix((np.ones(3 * m, dtype=bool), (rows, np.repeat(np.arange(m), 3))),
+                          shape=(n, m))
+    return SitingProblem(weight=rng.integers(1, 100, m).astype(float), cover=cover,
+                         tiers_m2=np.array([100.0]), area_budget_m2=None, count_max=5)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_whole_core_race_when_the_search_stalls_far_from_the_bound(monkeypatch, seed):
     """One component, the plan far from the LP bound, no better plan: HiGHS on the whole core."""
     monkeypatch.setattr(count_coverage, "SMALL_SITES", 0)
     monkeypatch.setattr(count_coverage, "LAGRANGIAN_DEFER_GAP", -1.0)
     monkeypatch.setattr(count_coverage, "STALL_BATCHES", 0)
-    rng = np.random.default_rng(seed)
-    n, m = 20, 80  # each point reached by 3 sites drawn at random: a fractional LP
-    rows = np.concatenate([rng.choice(n, 3, replace=False) for _ in range(m)])
-    cover = sp.csr_matrix((np.ones(3 * m, dtype=bool), (rows, np.repeat(np.arange(m), 3))),
-                          shape=(n, m))
-    problem = SitingProblem(weight=rng.integers(1, 100, m).astype(float), cover=cover,
-                            tiers_m2=np.array([100.0]), area_budget_m2=None, count_max=5)
+    problem = fractional_instance(seed)
     result = solve_count_only(problem, EXACT)
     assert "mip_from_s" in result.info, result.info
     assert result.status == "optimal"
@@ -354,13 +359,7 @@ def test_search_resumes_when_the_whole_core_race_ends_without_a_proof(monkeypatc
         return real(core, plan, fix, *args, **kw)
 
     monkeypatch.setattr(count_coverage, "core_mip", failing)
-    rng = np.random.default_rng(7)
-    n, m = 20, 80
-    rows = np.concatenate([rng.choice(n, 3, replace=False) for _ in range(m)])
-    cover = sp.csr_matrix((np.ones(3 * m, dtype=bool), (rows, np.repeat(np.arange(m), 3))),
-                          shape=(n, m))
-    problem = SitingProblem(weight=rng.integers(1, 100, m).astype(float), cover=cover,
-                            tiers_m2=np.array([100.0]), area_budget_m2=None, count_max=5)
+    problem = fractional_instance(7)
     result = solve_count_only(problem, SolveOptions(time_limit_s=20, gap=0.0, workers=2))
     assert "mip_from_s" in result.info and result.info["mip"]["copies"] == 2
     assert result.status == "optimal"
