@@ -18,6 +18,7 @@ This module sees only arrays and :class:`~hzlogistics.solvers.problem.SolveOptio
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -492,14 +493,16 @@ def _new_highs() -> Any:
 class MipInterrupter:
     """Stops a :func:`solve_integer_program` run from another thread.
 
-    :meth:`interrupt` cancels the HiGHS solve running under it (HiGHS stops
-    within its next node or simplex iterations), or the next one before it
-    starts. Safe to call from any thread, any number of times.
+    :meth:`interrupt` cancels the HiGHS or SCIP solve running under it (HiGHS
+    stops within its next node or simplex iterations, SCIP at its next check
+    for a limit, within a strong branching or separation round too), or the
+    next one before it starts. Safe to call from any thread, any number of
+    times.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._highs: Any | None = None
+        self._cancel: Callable[[], object] | None = None
         self._fired = False
 
     @property
@@ -511,13 +514,16 @@ class MipInterrupter:
         """Cancel the solve (now, or as soon as it starts)."""
         with self._lock:
             self._fired = True
-            if self._highs is not None:
-                self._highs.cancelSolve()
+            if self._cancel is not None:
+                self._cancel()
 
-    def _attach(self, highs: Any | None) -> bool:
-        """Watch ``highs`` (``None``: stop watching); False when already fired."""
+    def _attach(self, cancel: Callable[[], object] | None) -> bool:
+        """Cancel a running solve by ``cancel`` (``None``: none runs); False when already fired.
+
+        Until it is detached, the solver ``cancel`` acts on must stay alive.
+        """
         with self._lock:
-            self._highs = highs
+            self._cancel = cancel
             return not self._fired
 
 
@@ -655,7 +661,7 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
         start.col_value = np.asarray(hint, dtype=float).tolist()
         highs.setSolution(start)
     highs.HandleUserInterrupt = True
-    if interrupter is not None and not interrupter._attach(highs):
+    if interrupter is not None and not interrupter._attach(highs.cancelSolve):
         return MipOutcome(status="interrupted", objective=math.nan, bound=math.inf,
                           values=None, wall_s=time.perf_counter() - t0, engine="highs")
     try:
@@ -732,6 +738,8 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
     a = sp.csr_matrix(lp.A)
     a.sum_duplicates()
     for r in range(n_rows):
+        if r % 512 == 0 and interrupter is not None and interrupter.fired:
+            return stopped_early()  # building a large model takes a second or two
         lo, hi = float(lp.row_lo[r]), float(lp.row_hi[r])
         cols = a.indices[a.indptr[r]:a.indptr[r + 1]]
         if cols.size == 0:
@@ -786,9 +794,20 @@ def _solve_scip(lp: LinearProgram, integer: np.ndarray, *, time_limit_s: float, 
 
         model.includeEventhdlr(_Watch(), "hzlogistics-watch",
                                "stops the solve on request and raises the cutoff")
-        if interrupter is not None and interrupter.fired:
-            return stopped_early()
-    model.optimizeNogil()
+
+    def cancel() -> None:
+        # Sets SCIP's interrupt flag, which it checks wherever it checks its limits; the
+        # event handler above catches a request made before the solve could take it.
+        with contextlib.suppress(Exception):  # a stage where SCIP takes no interrupt
+            model.interruptSolve()
+
+    if interrupter is not None and not interrupter._attach(cancel):
+        return stopped_early()
+    try:
+        model.optimizeNogil()
+    finally:
+        if interrupter is not None:
+            interrupter._attach(None)
     return _scip_outcome(model, xs, None if cutoff is None else limit[0], t0)
 
 

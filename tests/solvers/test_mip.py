@@ -203,6 +203,34 @@ def test_interrupter_stops_a_running_solve_from_another_thread(engine):
 
 
 @pytest.mark.parametrize("engine", ["highs", "scip"])
+def test_a_running_solve_is_cancelled_through_the_interrupter_and_detached_after(engine):
+    # SCIP, like HiGHS, hands the interrupter a way to cancel it while it runs (not
+    # only its event handler's check after an LP or a node), and takes it back after
+    lp = market_split(2)
+    stopper = MipInterrupter()
+    box = {}
+
+    def run():
+        box["out"] = solve_integer_program(lp, np.ones(lp.shape[1], dtype=bool),
+                                           time_limit_s=600, interrupter=stopper,
+                                           engine=engine)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    for _ in range(600):  # the model is built, then the solver attached
+        if stopper._cancel is not None or not worker.is_alive():
+            break
+        worker.join(0.1)
+    assert stopper._cancel is not None, "the running solve gave the interrupter no cancel"
+    stopper.interrupt()
+    worker.join(60)
+    assert not worker.is_alive()
+    assert box["out"].status == "interrupted"
+    assert stopper._cancel is None  # detached: nothing left to cancel on a finished solver
+    stopper.interrupt()  # and a late request harms nothing
+
+
+@pytest.mark.parametrize("engine", ["highs", "scip"])
 def test_interrupter_fired_before_the_start_returns_at_once(engine):
     stopper = MipInterrupter()
     stopper.interrupt()
