@@ -35,7 +35,8 @@ Each instance prints one row::
 
 ``ok`` is ``yes`` when ours is at least as good as both baselines on the
 incumbent and on the bound (relative tolerance 1e-7), ``gap`` when it is so
-within the gap target only, ``no`` otherwise. The last line counts them.
+within the gap target only, ``no`` otherwise. The last line counts them, and
+the instances where ours proved the gap target.
 
 Run::
 
@@ -542,9 +543,11 @@ def main(argv: list[str] | None = None) -> int:
     loose = sum(r.verdict(gap) in ("yes", "gap") for r in rows)
     contested = sum(any(b is not None and math.isfinite(b.objective)
                         for b in (r.highs, r.cpsat)) for r in rows)
+    reached = sum(float(r.ours.gap) <= gap * (1 + 1e-9) for r in rows)
     print(f"ours at least as good as plain HiGHS and CP-SAT on incumbent and bound: "
-          f"{strict} of {len(rows)} instances ({loose} of {len(rows)} within the "
-          f"{100 * gap:g} % gap target; a baseline found a plan on {contested})", flush=True)
+          f"{strict} of {len(rows)} instances ({loose} of {len(rows)} allowing a difference "
+          f"up to the {100 * gap:g} % gap target; a baseline found a plan on {contested}); "
+          f"ours proved the gap target on {reached} of {len(rows)}", flush=True)
     return 0
 
 

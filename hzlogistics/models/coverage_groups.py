@@ -27,9 +27,10 @@ whole LP has a million, and each new price or new row re-solves only them
 LP's 2,546,619 (:func:`~hzlogistics.models.coverage_lp.aggregate_lp`).
 
 The same LPs, with the pair rows found, give plans: :func:`group_plan` solves
-one group as a MIP at the bound's prices, and :func:`best_combination` picks
-one plan per group (the search's or a MIP's) of the most value within the
-budget.
+one group as a MIP at the bound's prices (the area a little cheaper where the
+bound's price leaves no plan worth more than none, :func:`mip_area_price`), and
+:func:`best_combination` picks one plan per group (the search's or a MIP's) of
+the most value within the budget.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from hzlogistics.solvers.sites import SiteTable
 logger = logging.getLogger(__name__)
 
 __all__ = ["GroupBound", "GroupLp", "GroupPlan", "GroupWork", "best_combination", "group_bound",
-           "group_lps", "group_plan"]
+           "group_lps", "group_plan", "mip_area_price"]
 
 #: Share of its time that :class:`GroupWork` gives the bound; the MIPs of single
 #: groups get the rest, at most ``GROUP_MIP_S`` each.
@@ -62,6 +63,13 @@ GROUP_MIP_S = 2.0
 #: Largest group LP (columns) whose MIP :class:`GroupWork` tries: HiGHS finds no
 #: useful plan of a larger one in ``GROUP_MIP_S``.
 GROUP_MIP_MAX_COLUMNS = 20_000
+
+#: Where the bound prices a m² at all it can handle (the area budget binds and
+#: every fully used m² is worth nothing at that price), every group's MIP ties
+#: with the empty plan. The MIPs then price the area this share lower, so that
+#: a fully used m² is worth a little and they fill area with the least idle
+#: capacity.
+GROUP_MIP_PRICE_CUT = 0.025
 
 
 @dataclass
@@ -412,6 +420,31 @@ def group_plan(group: GroupLp, *, area_price: float, count_price: float,
     return GroupPlan(area_m2=area, value=value)
 
 
+def mip_area_price(group: GroupLp, area_price: float) -> float:
+    """The area price at which :class:`GroupWork` solves a group's MIP.
+
+    The bound's price, but at most ``1 - GROUP_MIP_PRICE_CUT`` times the most
+    parcels/day a m² of the group's sizes handles: at that price or above, no
+    plan is worth more than the empty one.
+
+    Parameters
+    ----------
+    group
+        The group's LP.
+    area_price
+        The bound's price per m².
+
+    Returns
+    -------
+    float
+    """
+    sized = (group.opt_area > 0) & np.isfinite(group.cap_k)
+    if not sized.any():
+        return area_price
+    top = float(np.max(group.cap_k[sized] / group.opt_area[sized]))
+    return min(area_price, (1.0 - GROUP_MIP_PRICE_CUT) * top)
+
+
 def best_combination(choices: list[list[GroupPlan]], *, area_budget_m2: float, count_min: int,
                      count_max: int) -> list[int] | None:
     """One plan per group, of the most value within the area budget (a multiple-choice knapsack).
@@ -474,7 +507,7 @@ class GroupWork:
 
     The thread first tightens the bound (:func:`group_bound`), then solves
     the groups whose plan falls furthest below their share of the bound, each
-    as a MIP at the bound's prices (:func:`group_plan`). GLOP and HiGHS
+    as a MIP at the bound's prices (:func:`group_plan`, :func:`mip_area_price`). GLOP and HiGHS
     release the interpreter, so on two cores it runs while the search does.
     :attr:`ready` is set once the MIPs are done; :meth:`finish` ends the
     thread and combines a plan of the search's with the MIPs' plans.
@@ -546,7 +579,8 @@ class GroupWork:
             left = self._deadline - time.perf_counter()
             if ended() or left <= 0.1 or not short[k] > 0:
                 break
-            plan = group_plan(self.groups[k], area_price=res.area_price,
+            plan = group_plan(self.groups[k],
+                              area_price=mip_area_price(self.groups[k], res.area_price),
                               count_price=res.count_price, time_limit_s=min(GROUP_MIP_S, left))
             if plan is not None:
                 self.found[k].append(plan)

@@ -17,6 +17,7 @@ from hzlogistics.models.coverage_groups import (
     group_bound,
     group_lps,
     group_plan,
+    mip_area_price,
 )
 from hzlogistics.models.coverage_lp import coverage_lp
 from hzlogistics.solvers.capacity import Capacity, CapacityFlow
@@ -100,6 +101,28 @@ def test_a_group_plan_serves_what_it_claims(seed: int) -> None:
         assert plan.count >= table.group_count_min[group]
         served = np.asarray(flow.solve(area)[1].sum(axis=1)).ravel()
         assert plan.value == pytest.approx(float(served[g.sites].sum()), rel=1e-6, abs=1e-3)
+
+
+def test_the_mips_price_the_area_below_what_a_m2_handles():
+    # towns of 2,000 parcels/day fill every size; 250 m² for two: the bound prices a m² at 8
+    p = two_single_sites(250.0)
+    p.weight = np.array([2000.0, 2000.0])
+    table, _, groups = _groups(p)
+    res = group_bound(groups, area_budget_m2=250.0, count_max=2, area_price=0.0,
+                      count_price=0.0, time_limit_s=30.0)
+    assert res.area_price == pytest.approx(8.0, abs=0.01)
+    assert res.bound == pytest.approx(2000.0, abs=1.0)
+    g = groups[0]
+    at_bound = group_plan(g, area_price=res.area_price, count_price=0.0, time_limit_s=10.0)
+    assert at_bound is not None
+    assert at_bound.value - res.area_price * at_bound.area <= 1e-6  # nothing beats no site
+    price = mip_area_price(g, res.area_price)
+    assert price == pytest.approx(8.0 * (1 - coverage_groups.GROUP_MIP_PRICE_CUT))
+    plan = group_plan(g, area_price=price, count_price=0.0, time_limit_s=10.0)
+    assert plan is not None
+    assert plan.area == pytest.approx(200.0)  # the largest size, used in full
+    assert plan.value == pytest.approx(1600.0)
+    assert mip_area_price(g, 2.0) == 2.0  # below what a m² handles: the bound's price
 
 
 def _plans(rng: np.random.Generator, k: int) -> list[GroupPlan]:
