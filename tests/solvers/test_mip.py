@@ -177,11 +177,10 @@ def market_split(seed: int, rows: int = 4, cols: int = 40) -> LinearProgram:
                          col_lo=np.zeros(cols), col_hi=np.ones(cols))
 
 
-@pytest.mark.parametrize("engine", ["highs", "scip"])
-def test_interrupter_stops_a_running_solve_from_another_thread(engine):
-    lp = market_split(1)
-    stopper = MipInterrupter()
-    box = {}
+def _solve_in_thread(lp: LinearProgram, stopper: MipInterrupter, engine: str
+                     ) -> tuple[threading.Thread, dict]:
+    """Start a 600 s solve of ``lp`` (all columns integer) in a thread; the outcome: box["out"]."""
+    box: dict = {}
 
     def run():
         box["out"] = solve_integer_program(lp, np.ones(lp.shape[1], dtype=bool),
@@ -190,6 +189,14 @@ def test_interrupter_stops_a_running_solve_from_another_thread(engine):
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
+    return worker, box
+
+
+@pytest.mark.parametrize("engine", ["highs", "scip"])
+def test_interrupter_stops_a_running_solve_from_another_thread(engine):
+    lp = market_split(1)
+    stopper = MipInterrupter()
+    worker, box = _solve_in_thread(lp, stopper, engine)
     worker.join(0.5)
     assert worker.is_alive(), "the market split program was expected to run for minutes"
     stopper.interrupt()
@@ -206,17 +213,8 @@ def test_interrupter_stops_a_running_solve_from_another_thread(engine):
 def test_a_running_solve_is_cancelled_through_the_interrupter_and_detached_after(engine):
     # SCIP, like HiGHS, hands the interrupter a way to cancel it while it runs (not
     # only its event handler's check after an LP or a node), and takes it back after
-    lp = market_split(2)
     stopper = MipInterrupter()
-    box = {}
-
-    def run():
-        box["out"] = solve_integer_program(lp, np.ones(lp.shape[1], dtype=bool),
-                                           time_limit_s=600, interrupter=stopper,
-                                           engine=engine)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
+    worker, box = _solve_in_thread(market_split(2), stopper, engine)
     for _ in range(600):  # the model is built, then the solver attached
         if stopper._cancel is not None or not worker.is_alive():
             break
