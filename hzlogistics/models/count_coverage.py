@@ -608,8 +608,7 @@ class MipRace:
         busy = any(t.name == _MIP_THREAD and t.is_alive() for t in threading.enumerate())
         if core.cover.nnz <= MIP_NONZEROS and workers > 1 and core.n and not busy:
             # Copies of SCIP differ by their random seed only (HiGHS runs alone).
-            n_copies = max(1, min(int(copies), workers)) if fix is None \
-                and WHOLE_CORE_ENGINE == "scip" else 1
+            n_copies = max(1, min(int(copies), workers)) if self.engine == "scip" else 1
             for k in range(n_copies):
                 box: dict[str, object] = {}
                 stopper = MipInterrupter()
@@ -621,6 +620,11 @@ class MipRace:
                     name=_MIP_THREAD, daemon=True))
 
     @property
+    def engine(self) -> Engine:
+        """The MIP solver of this race: SCIP on the whole core, HiGHS on a fixed one."""
+        return WHOLE_CORE_ENGINE if self.fix is None else "highs"
+
+    @property
     def thread(self) -> threading.Thread | None:
         """The first solver's thread (``None`` when the race does not run)."""
         return self.threads[0] if self.threads else None
@@ -629,7 +633,7 @@ class MipRace:
              stopper: MipInterrupter) -> None:
         t = time.perf_counter()
         whole = self.fix is None
-        engine = WHOLE_CORE_ENGINE if whole else "highs"
+        engine = self.engine
         const = self.core.constant
         tracker = self.tracker
 
@@ -681,12 +685,13 @@ class MipRace:
             for thread in self.threads:
                 thread.join(max(0.0, end - time.perf_counter()))
                 if thread.is_alive():  # pragma: no cover - HiGHS inside a long step
-                    logger.debug("HiGHS still stopping; its thread ends in the background")
+                    logger.debug("%s still stopping; its thread ends in the background",
+                                 self.engine)
         plans: list[CountPlan] = []
         bounds: list[float] = []
         for box, own in zip(self.boxes, finished, strict=True):
             if "error" in box:
-                logger.warning("HiGHS on the core failed: %s", box["error"])
+                logger.warning("%s on the core failed: %s", self.engine, box["error"])
             out = box.get("plan")
             if isinstance(out, CountPlan) and own:  # a plan only from a solve that ended
                 plans.append(out)
@@ -701,7 +706,8 @@ class MipRace:
                 if self.done.is_set():  # the prover's plan, whatever else found its value
                     prefer(self.tracker, best)
             else:  # pragma: no cover - a solver tolerance; the plan is not used
-                logger.warning("HiGHS returned a plan outside the count bounds; not used")
+                logger.warning("%s returned a plan outside the count bounds; not used",
+                               self.engine)
         bound = min(bounds, default=None)
         if bound is not None:
             offer(self.tracker, bound=max(bound, self.floor) if self.fix is not None else bound)

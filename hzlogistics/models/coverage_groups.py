@@ -507,8 +507,9 @@ class GroupWork:
 
     The thread first tightens the bound (:func:`group_bound`), then solves
     the groups whose plan falls furthest below their share of the bound, each
-    as a MIP at the bound's prices (:func:`group_plan`, :func:`mip_area_price`). GLOP and HiGHS
-    release the interpreter, so on two cores it runs while the search does.
+    as a MIP at the bound's prices (:func:`group_plan`, :func:`mip_area_price`).
+    GLOP and HiGHS release the interpreter, so on two cores it runs while the
+    search does.
     :attr:`ready` is set once the MIPs are done; :meth:`finish` ends the
     thread and combines a plan of the search's with the MIPs' plans.
 
