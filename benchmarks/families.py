@@ -14,7 +14,8 @@ The families (seeded generators; every seed gives another instance):
    area budget), at 100 km (geodesic) and at the next-day network; the seed
    picks the count range;
 3. the default scenario at area budgets of 150k-400k m² (next-day), and at the
-   same-day and two-day service levels (200k m²);
+   same-day and two-day service levels (200k m²); with ``--alone`` instead six
+   countries, each planned alone at the area and site count a 330k plan gives it;
 4. capacitated cost and capacitated median at 8 parcels/day per m², no count,
    no area budget: on the full data (seed 0) and on a random subset of 5-10
    countries (every seed);
@@ -42,6 +43,7 @@ Run::
 
     python benchmarks/families.py --family 1 --seeds 3 --time-limit 60
     python benchmarks/families.py --family 5 --seeds 3 --time-limit 30
+    python benchmarks/families.py --family 3 --alone
     python benchmarks/families.py --quick
 """
 
@@ -257,10 +259,22 @@ def family_2(seeds: int, quick: bool) -> Iterator[Case]:
 #: Area budgets of family 3, m².
 F3_BUDGETS = (150_000.0, 200_000.0, 250_000.0, 300_000.0, 350_000.0, 400_000.0)
 
+#: ``--alone``: countries planned alone with the default scenario's settings, each
+#: with the floor area (m²) and the most sites that a 330,000 m² plan of the whole
+#: scenario gives it, so that both bind.
+F3_ALONE = {"RU": (8_300.0, 59), "BR": (8_450.0, 76), "IN": (8_500.0, 65),
+            "US": (122_000.0, 194), "MX": (5_200.0, 32), "AR": (2_250.0, 18)}
 
-def family_3(seeds: int, quick: bool, budgets: tuple[float, ...] = F3_BUDGETS
-             ) -> Iterator[Case]:
-    """The default scenario at six area budgets and two more service levels (one pass)."""
+
+def family_3(seeds: int, quick: bool, budgets: tuple[float, ...] = F3_BUDGETS,
+             alone: bool = False) -> Iterator[Case]:
+    """The default scenario at six area budgets and two more service levels (one pass);
+    with ``alone``, only the countries of :data:`F3_ALONE`, each planned alone."""
+    if alone:
+        for code, (area, most) in F3_ALONE.items():
+            yield _scenario_case(f"f3-alone-{code}", {
+                "countries": [code], "area_budget_m2": area, "count_min": 0, "count_max": most})
+        return
     from hzlogistics.models import solve
 
     extra: dict[str, object] = {}
@@ -495,6 +509,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budgets", type=_budgets, default=None,
                         help="family 3: next-day area budgets in thousands of m², "
                              "comma-separated (default: 150,200,250,300,350,400)")
+    parser.add_argument("--alone", action="store_true",
+                        help="family 3: instead, each country of F3_ALONE planned alone at "
+                             "the area and site count a 330,000 m² plan gives it")
     parser.add_argument("--only", action="append", default=None,
                         help="run only the instance of this name, e.g. f1-uniform-s6 "
                              "(repeatable)")
@@ -506,8 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     solvers = tuple(s.strip() for s in args.solvers.split(",") if s.strip())
     families = args.family or sorted(FAMILIES)
     makers = dict(FAMILIES)
-    if args.budgets:
-        makers[3] = functools.partial(family_3, budgets=args.budgets)
+    if args.budgets or args.alone:
+        makers[3] = functools.partial(family_3, budgets=args.budgets or F3_BUDGETS,
+                                      alone=args.alone)
     print(f"# time limit {limit:g} s per solver, gap target {100 * gap:g} %, "
           f"seeds {args.seeds}{', quick' if args.quick else ''}", flush=True)
     print("\t".join(HEADER), flush=True)

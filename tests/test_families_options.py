@@ -21,6 +21,12 @@ def test_family_3_at_chosen_budgets():
                      "f3-two-day-200k"]
 
 
+def test_family_3_with_countries_alone():
+    names = [case.name for case in families.family_3(1, False, alone=True)]
+    assert names == [f"f3-alone-{code}" for code in families.F3_ALONE]
+    assert "f3-alone-BR" in names and not any("next-day" in n for n in names)
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("abc", "expected numbers of thousands of m²"),
     ("300,-5", "every budget must be a positive number"),

@@ -18,7 +18,13 @@ value-weighted demand served. It runs in stages that share one time limit:
    price more than the floor area;
 5. if the gap is above the target, CP-SAT (:mod:`hzlogistics.solvers.cpsat`)
    starts from the heuristic plan and runs for the remaining time; the better
-   plan and the better bound win. Above :data:`CPSAT_MAX_NONZEROS` covered
+   plan and the better bound win. With capacity, a neighbourhood search
+   (:mod:`hzlogistics.models.coverage_lns`: a few dozen sites at a time, their
+   sizes solved exactly by a MIP) first improves that plan, on at most
+   :data:`NEIGHBOURHOOD_SHARE` of the time left, and HiGHS then solves the
+   whole model with flows per covered pair
+   (:func:`~hzlogistics.models.coverage_groups.pair_lp`) from it, for its plan
+   and its bound; CP-SAT gets what time HiGHS leaves. Above :data:`CPSAT_MAX_NONZEROS` covered
    pairs the local search goes on instead; where no demand point is reached
    from two groups (countries), a thread beside it prices the area budget
    and bounds each group by its own LP, then solves as MIPs the groups whose
@@ -43,6 +49,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import os
 import threading
 import time
@@ -52,15 +59,21 @@ from typing import TypedDict
 
 import numpy as np
 import scipy.sparse as sp
-from ortools.sat.python import cp_model
 
 from hzlogistics._errors import ValidationError
 from hzlogistics.models.count_coverage import solve_count_only
-from hzlogistics.models.coverage_groups import GroupLp, GroupPlan, GroupWork, group_lps
+from hzlogistics.models.coverage_groups import GroupLp, GroupPlan, GroupWork, group_lps, pair_mip
+from hzlogistics.models.coverage_lns import NeighbourhoodSearch
 from hzlogistics.models.coverage_lp import CoverageLp, aggregate_lp, coverage_lp, trivial_bound
 from hzlogistics.models.precheck import diagnose_infeasibility, explain_infeasibility
 from hzlogistics.solvers.capacity import Capacity, CapacityFlow
-from hzlogistics.solvers.cpsat import feasible_plan_cpsat, site_model, solve_cpsat
+from hzlogistics.solvers.cpsat import (
+    cover_rows,
+    feasible_plan_cpsat,
+    flow_rows,
+    site_model,
+    solve_cpsat,
+)
 from hzlogistics.solvers.heuristic import (
     CapacityGain,
     CoverGain,
@@ -107,6 +120,10 @@ CPSAT_MAX_NONZEROS = 300_000
 
 #: Seconds kept after the work by group ends, to combine its plans with the search's.
 GROUP_MARGIN_S = 1.0
+
+#: With capacity, share of the time left that the neighbourhood search
+#: (:mod:`hzlogistics.models.coverage_lns`) may take before CP-SAT.
+NEIGHBOURHOOD_SHARE = 0.4
 
 #: With one worker the work by group runs first, alone, on this share of the time
 #: left; with more it runs beside the search all along.
@@ -560,6 +577,34 @@ class _Run:
         self.info["priced_heuristic_s"] = round(time.perf_counter() - t_h, 3)
         self.info["priced_heuristic_objective"] = self.best_obj
 
+    def neighbourhood_stage(self, flow: CapacityFlow, share: float) -> None:
+        """The neighbourhood search alone on ``share`` of the time left, from the best plan."""
+        t_nb = time.perf_counter()
+        lns = NeighbourhoodSearch(self.table, flow, seed=self.options.seed)
+        obj, flows = flow.solve(self.best_area)
+        plan, obj, _ = lns.improve(
+            self.best_area, obj, flows, time_limit_s=share * self.remaining(),
+            stop=self.settled, on_improve=lambda o, _a: _note(self.tracker, incumbent=o))
+        self.offer(plan, obj)
+        self.info.update(neighbourhood_s=round(time.perf_counter() - t_nb, 3),
+                         neighbourhoods_tried=lns.tried, neighbourhoods_kept=lns.kept)
+
+    def mip_stage(self, flow: CapacityFlow) -> None:
+        """HiGHS on the model with flows per covered pair (:func:`pair_mip`), from the best
+        plan, for the time left: its bound, and its plan when it serves more."""
+        t_m = time.perf_counter()
+        assert self.cap is not None
+        out = pair_mip(self.table, self.classes.cover, self.classes.weight, self.classes.value,
+                       self.cap, self.best_area, flow.solve(self.best_area)[1],
+                       time_limit_s=self.remaining(), gap=self.options.gap,
+                       seed=self.options.seed, stop=self.options.stop)
+        if math.isfinite(out.bound):
+            self.tracker.update(bound=out.bound)
+        if out.plan is not None and not plan_violations(self.table, out.plan):
+            self.offer(out.plan)
+        self.info.update(mip_s=round(time.perf_counter() - t_m, 3), mip_status=out.status,
+                         mip_bound=out.bound)
+
     def cpsat_stage(self) -> None:
         t_cp = time.perf_counter()
         cp = _cpsat_stage(self.table, self.classes, self.cap, self.scaling, self.best_area,
@@ -662,6 +707,10 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     tracker.update(incumbent=run.best_obj)
     if run.lps and run.unfinished():
         run.priced_stage()
+    if run.flow is not None and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
+        run.neighbourhood_stage(run.flow, NEIGHBOURHOOD_SHARE)
+    if run.flow is not None and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
+        run.mip_stage(run.flow)
     if classes.n_classes and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
         run.cpsat_stage()
     if run.flow is not None and run.nnz > CPSAT_MAX_NONZEROS and run.unfinished():
@@ -858,10 +907,11 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
     for idx, i in enumerate(opt_site):
         by_site[i].append(idx)
     if k is None:
-        _cover_rows(model, y, by_site, cover, scaling, start)
+        cover_rows(model, y, by_site, cover, scaling.w_int, scaling.v_int, start)
     else:
         assert flow is not None
-        _flow_rows(model, y, by_site, cover, opt_site, opt_area, k, scaling, flow, start)
+        flow_rows(model, y, by_site, cover, opt_site, opt_area, k, scaling.w_int,
+                  scaling.v_int, scaling.weight_unit, flow.solve(start)[1])
     for idx, (i, a) in enumerate(zip(opt_site, opt_area, strict=True)):
         model.add_hint(y[idx], bool(abs(start[i] - a) <= 1e-9 * max(1.0, a)))
 
@@ -911,71 +961,3 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
         logger.warning("CP-SAT reports the coverage model infeasible despite a feasible start")
     stopped_by_user = stop_requested(user_stop)
     return {"area": area, "status": out.status, "interrupted": stopped_by_user}
-
-
-def _cover_rows(model: cp_model.CpModel, y: list[cp_model.IntVar], by_site: list[list[int]],
-                cover: sp.csr_matrix, scaling: _Scaling, start: np.ndarray) -> None:
-    """Without capacity: ``z_c <= sum of the options covering c``, the objective, the hint."""
-    m = cover.shape[1]
-    w_int, v_int = scaling.w_int, scaling.v_int
-    csc = cover.tocsc()
-    csc.sort_indices()
-    z = [model.new_bool_var(f"z{c}") for c in range(m)]
-    for c in range(m):
-        sites = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
-        lits = [y[o] for i in sites for o in by_site[i]]
-        model.add(cp_model.LinearExpr.sum(lits) >= z[c])
-    coef = [int(a) * int(b) for a, b in zip(w_int, v_int, strict=True)]
-    model.maximize(cp_model.LinearExpr.weighted_sum(z, coef))
-    hint_served = np.asarray(cover[start > 0].sum(axis=0)).ravel() > 0
-    for c in range(m):
-        model.add_hint(z[c], bool(hint_served[c]))
-
-
-def _flow_rows(model: cp_model.CpModel, y: list[cp_model.IntVar], by_site: list[list[int]],
-               cover: sp.csr_matrix, opt_site: np.ndarray, opt_area: np.ndarray, k: Capacity,
-               scaling: _Scaling, flow: CapacityFlow, start: np.ndarray) -> None:
-    """With capacity: flows within each site's capacity and each class's weight, the
-    objective, and the start plan's flows as the hint."""
-    n, m = cover.shape
-    w_int, v_int = scaling.w_int, scaling.v_int
-    pair_class = cover.indices
-    x = [model.new_int_var(0, int(w_int[c]), f"x{e}") for e, c in enumerate(pair_class)]
-    cap_f = k.options(opt_site, opt_area)
-    total = int(w_int.sum())
-    cap = np.where(np.isfinite(cap_f),
-                   np.floor(np.minimum(cap_f, total / scaling.weight_unit + 1.0)
-                            * scaling.weight_unit + 1e-9),
-                   -1).astype(np.int64)
-    for i in range(n):
-        es = range(cover.indptr[i], cover.indptr[i + 1])
-        if not len(es):
-            continue
-        opts = by_site[i]
-        if opts and cap[opts[0]] < 0:  # no capacity limit: x_ic <= w_c o_i
-            open_i = cp_model.LinearExpr.sum([y[o] for o in opts])
-            for e in es:
-                model.add(x[e] <= int(w_int[pair_class[e]]) * open_i)
-            continue
-        model.add(cp_model.LinearExpr.sum([x[e] for e in es])
-                  <= cp_model.LinearExpr.weighted_sum([y[o] for o in opts],
-                                                      [int(cap[o]) for o in opts]))
-    pair_of_csc = sp.csr_matrix((np.arange(cover.nnz) + 1, cover.indices, cover.indptr),
-                                shape=cover.shape).tocsc()
-    pair_of_csc.sort_indices()
-    for c in range(m):
-        es = pair_of_csc.data[pair_of_csc.indptr[c]:pair_of_csc.indptr[c + 1]] - 1
-        if es.size > 1:
-            model.add(cp_model.LinearExpr.sum([x[e] for e in es]) <= int(w_int[c]))
-    model.maximize(cp_model.LinearExpr.weighted_sum(x, [int(v_int[c]) for c in pair_class]))
-    _, flows = flow.solve(start)
-    f_int = np.zeros(cover.nnz, dtype=np.int64)
-    fl = sp.csr_matrix(flows)
-    for i in range(n):
-        cols = fl.indices[fl.indptr[i]:fl.indptr[i + 1]]
-        vals = fl.data[fl.indptr[i]:fl.indptr[i + 1]]
-        lo, hi = cover.indptr[i], cover.indptr[i + 1]
-        pos = lo + np.searchsorted(cover.indices[lo:hi], cols)
-        f_int[pos] = np.round(vals * scaling.weight_unit).astype(np.int64)
-    for e in range(cover.nnz):
-        model.add_hint(x[e], int(f_int[e]))

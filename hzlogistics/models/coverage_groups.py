@@ -31,6 +31,12 @@ one group as a MIP at the bound's prices (the area a little cheaper where the
 bound's price leaves no plan worth more than none, :func:`mip_area_price`), and
 :func:`best_combination` picks one plan per group (the search's or a MIP's) of
 the most value within the budget.
+
+:func:`pair_lp` builds that LP for any set of sites; :func:`pair_mip` solves the
+whole model so with HiGHS (every site, without the pair rows, which slow its
+root more than they tighten it) from a plan (:func:`pair_hint`), for the models
+small enough for CP-SAT: where the count and the area both bind, its bound
+falls below the LP's.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ from hzlogistics.solvers.sites import SiteTable
 logger = logging.getLogger(__name__)
 
 __all__ = ["GroupBound", "GroupLp", "GroupPlan", "GroupWork", "best_combination", "group_bound",
-           "group_lps", "group_plan", "mip_area_price"]
+           "group_lps", "group_plan", "mip_area_price", "pair_hint", "pair_lp",
+           "pair_mip", "PairMip"]
 
 #: Share of its time that :class:`GroupWork` gives the bound; the MIPs of single
 #: groups get the rest, at most ``GROUP_MIP_S`` each.
@@ -84,8 +91,8 @@ class GroupLp:
         The group's LP with the site reach rows, objective without prices.
     opt_area
         Area of each option column (columns ``0..n_opts-1``).
-    pair_site, pair_weight
-        Site (within the group) and class weight of every pair column.
+    pair_site, pair_class, pair_weight
+        Site (within the group), class and class weight of every pair column.
     option_of_site
         ``(n_sites, n_opts)`` CSR: which options belong to which site.
     cap_k
@@ -98,6 +105,7 @@ class GroupLp:
     base: LinearProgram
     opt_area: np.ndarray
     pair_site: np.ndarray
+    pair_class: np.ndarray
     pair_weight: np.ndarray
     option_of_site: sp.csr_matrix
     cap_k: np.ndarray
@@ -134,6 +142,33 @@ class GroupLp:
         broken = (flow > allowed + 1e-7 * np.maximum(1.0, self.pair_weight)) & ~self.cut
         self.cut |= broken
         return int(broken.sum())
+
+
+def pair_hint(group: GroupLp, area_m2: np.ndarray, flows: sp.csr_matrix) -> np.ndarray:
+    """The columns of :meth:`GroupLp.with_cuts` (or its base) for a plan of the group's sites.
+
+    Parameters
+    ----------
+    group
+        The LP, built over ``cover`` with sorted indices.
+    area_m2
+        ``(group.sites.size,)`` area of each of its sites (0 = closed).
+    flows
+        ``(group.sites.size, n_classes)`` parcels/day of each site to each of
+        the LP's classes (a flow of the plan).
+
+    Returns
+    -------
+    numpy.ndarray
+        The options of the plan at 1, the others at 0, then the pair flows.
+    """
+    x = np.zeros(group.base.c.size)
+    opt = group.option_of_site.tocoo()
+    now = np.asarray(area_m2, dtype=float)[opt.row]
+    x[opt.col[(now > 0) & np.isclose(group.opt_area[opt.col], now)]] = 1.0
+    x[group.n_opts:] = np.asarray(
+        sp.csr_matrix(flows)[group.pair_site, group.pair_class]).ravel()
+    return x
 
 
 def _at_most_zero(lp: LinearProgram, block: sp.csr_matrix) -> LinearProgram:
@@ -201,13 +236,34 @@ def group_lps(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value:
         sub_cap = Capacity(per_m2=capacity.per_m2,
                            per_site=None if capacity.per_site is None
                            else capacity.per_site[sites])
-        out.append(_group_lp(sites, _sub_table(table, sites, g), sub_cover,
+        out.append(pair_lp(sites, _sub_table(table, sites, g), sub_cover,
                              weight[classes], value[classes], sub_cap))
     return out
 
 
-def _group_lp(sites: np.ndarray, table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray,
-              value: np.ndarray, capacity: Capacity) -> GroupLp:
+def pair_lp(sites: np.ndarray, table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray,
+            value: np.ndarray, capacity: Capacity) -> GroupLp:
+    """The LP of some sites with flows per covered pair and the row per site, no pair rows yet.
+
+    Parameters
+    ----------
+    sites
+        Indices of the sites in the whole model (kept as :attr:`GroupLp.sites`).
+    table
+        The site-side constraints of these sites alone.
+    cover
+        ``(sites.size, n_classes)`` coverage of the classes they reach.
+    weight, value
+        ``(n_classes,)`` parcels/day and value per parcel.
+    capacity
+        What each of these sites handles.
+
+    Returns
+    -------
+    GroupLp
+    """
+    cover = sp.csr_matrix(cover, dtype=float)
+    cover.sort_indices()
     clp = coverage_lp(table, cover, weight, value, capacity=capacity)
     lp = clp.lp
     n = table.n_sites
@@ -225,8 +281,8 @@ def _group_lp(sites: np.ndarray, table: SiteTable, cover: sp.csr_matrix, weight:
     option_of_site = sp.csr_matrix((np.ones(n_opts), (clp.opt_site, np.arange(n_opts))),
                                    shape=(n, n_opts))
     return GroupLp(sites=sites, base=base, opt_area=clp.opt_area, pair_site=pair_site,
-                   pair_weight=pair_weight, option_of_site=option_of_site, cap_k=cap_k,
-                   cut=np.zeros(n_pairs, dtype=bool))
+                   pair_class=cover.indices.copy(), pair_weight=pair_weight,
+                   option_of_site=option_of_site, cap_k=cap_k, cut=np.zeros(n_pairs, dtype=bool))
 
 
 @dataclass
@@ -418,6 +474,81 @@ def group_plan(group: GroupLp, *, area_price: float, count_price: float,
     area = np.asarray(group.option_of_site @ (y * group.opt_area)).ravel()
     value = float(group.base.c[group.n_opts:] @ out.values[group.n_opts:])
     return GroupPlan(area_m2=area, value=value)
+
+
+@dataclass
+class PairMip:
+    """The outcome of :func:`pair_mip`.
+
+    Attributes
+    ----------
+    plan
+        The area of every site in the plan HiGHS ends with (``None``: none found).
+    bound
+        Its bound on the model's optimum (``inf`` when none).
+    status
+        HiGHS's status (:class:`~hzlogistics.solvers.mip.MipOutcome`).
+    """
+
+    plan: np.ndarray | None
+    bound: float
+    status: str
+
+
+def pair_mip(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value: np.ndarray,
+             capacity: Capacity, start_m2: np.ndarray, start_flows: sp.csr_matrix, *,
+             time_limit_s: float, gap: float, seed: int = 0, stop: object | None = None,
+             ) -> PairMip:
+    """HiGHS on the whole model with flows per covered pair (:func:`pair_lp`), from a plan.
+
+    Parameters
+    ----------
+    table
+        The site-side constraints.
+    cover
+        ``(n_sites, n_classes)`` coverage.
+    weight, value
+        ``(n_classes,)`` parcels/day and value per parcel.
+    capacity
+        What a site handles.
+    start_m2, start_flows
+        A feasible plan and its flows, HiGHS's start.
+    time_limit_s, gap, seed
+        HiGHS's time limit, relative gap target and random seed.
+    stop
+        A stop event (anything with ``wait``): once set, HiGHS is interrupted.
+
+    Returns
+    -------
+    PairMip
+    """
+    from hzlogistics.solvers.mip import MipInterrupter, solve_integer_program
+
+    group = pair_lp(np.arange(table.n_sites), table, cover, weight, value, capacity)
+    integer = np.zeros(group.base.c.size, dtype=bool)
+    integer[:group.n_opts] = True
+    stopper = MipInterrupter()
+    done = threading.Event()
+    wait = getattr(stop, "wait", None)
+    if callable(wait):
+        def watch() -> None:
+            while not done.is_set():
+                if wait(0.2):
+                    stopper.interrupt()
+                    return
+
+        threading.Thread(target=watch, name="hzlogistics-mip-stop", daemon=True).start()
+    try:
+        out = solve_integer_program(group.base, integer, time_limit_s=time_limit_s, gap=gap,
+                                    seed=seed, hint=pair_hint(group, start_m2, start_flows),
+                                    interrupter=stopper)
+    finally:
+        done.set()
+    plan = None
+    if out.values is not None:
+        y = np.round(out.values[:group.n_opts])
+        plan = np.asarray(group.option_of_site @ (y * group.opt_area)).ravel()
+    return PairMip(plan=plan, bound=float(out.bound), status=str(out.status))
 
 
 def mip_area_price(group: GroupLp, area_price: float) -> float:

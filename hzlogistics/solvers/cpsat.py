@@ -8,7 +8,8 @@ and names the outcome; :func:`solve_cpsat` runs one under the solve contract
 of :class:`~hzlogistics.solvers.problem.SolveOptions` (progress log, stop
 event). :func:`site_model` states the site-side constraints as a CP-SAT model
 and :func:`feasible_plan_cpsat` finds a plan meeting them when the greedy
-cannot.
+cannot; :func:`cover_rows` and :func:`flow_rows` add the coverage objective
+to that model, without and with capacity.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from ortools.sat.python import cp_model
 
 from hzlogistics._errors import SolverError
+from hzlogistics.solvers.capacity import Capacity
 from hzlogistics.solvers.problem import SolveOptions
 from hzlogistics.solvers.sites import SiteTable
 
@@ -401,3 +404,111 @@ def site_model(
         rent = cp_model.LinearExpr.weighted_sum(y, [int(c) for c in cents])
         add("rent cap", model.add(rent <= int(np.floor(table.rent_cap_usd_year * 100 + 1e-6))))
     return model, y, opt_site, opt_area
+
+
+def cover_rows(model: cp_model.CpModel, y: list[cp_model.IntVar], by_site: list[list[int]],
+               cover: sp.csr_matrix, w_int: np.ndarray, v_int: np.ndarray,
+               start: np.ndarray) -> None:
+    """Coverage without capacity on a :func:`site_model`: the rows, the objective, the hint.
+
+    ``z_c <= sum of the options covering c`` for every class ``c``, the
+    objective ``sum_c w_int[c] v_int[c] z_c``, and the classes that the plan
+    ``start`` (areas of the sites) covers as the hint.
+
+    Parameters
+    ----------
+    model, y
+        The site model and its option variables.
+    by_site
+        The options of each site (indices into ``y``).
+    cover
+        ``(n_sites, n_classes)`` coverage.
+    w_int, v_int
+        ``(n_classes,)`` integer weights and values.
+    start
+        The plan to hint.
+    """
+    m = cover.shape[1]
+    csc = cover.tocsc()
+    csc.sort_indices()
+    z = [model.new_bool_var(f"z{c}") for c in range(m)]
+    for c in range(m):
+        sites = csc.indices[csc.indptr[c]:csc.indptr[c + 1]]
+        lits = [y[o] for i in sites for o in by_site[i]]
+        model.add(cp_model.LinearExpr.sum(lits) >= z[c])
+    coef = [int(a) * int(b) for a, b in zip(w_int, v_int, strict=True)]
+    model.maximize(cp_model.LinearExpr.weighted_sum(z, coef))
+    hint_served = np.asarray(cover[start > 0].sum(axis=0)).ravel() > 0
+    for c in range(m):
+        model.add_hint(z[c], bool(hint_served[c]))
+
+
+def flow_rows(model: cp_model.CpModel, y: list[cp_model.IntVar], by_site: list[list[int]],
+              cover: sp.csr_matrix, opt_site: np.ndarray, opt_area: np.ndarray, k: Capacity,
+              w_int: np.ndarray, v_int: np.ndarray, weight_unit: float,
+              start_flows: sp.csr_matrix) -> None:
+    """Coverage with capacity on a :func:`site_model`: the rows, the objective, the hint.
+
+    An integer flow per covered pair, within each site's capacity and each
+    class's weight; the objective ``sum v_int[c] x_ic``; the flows of a plan
+    as the hint.
+
+    Parameters
+    ----------
+    model, y
+        The site model and its option variables.
+    by_site
+        The options of each site (indices into ``y``).
+    cover
+        ``(n_sites, n_classes)`` coverage, sorted indices.
+    opt_site, opt_area
+        Site and area of each option.
+    k
+        Site capacities.
+    w_int, v_int
+        ``(n_classes,)`` integer weights (``weight_unit`` per parcel/day) and values.
+    weight_unit
+        Integer units per parcel/day.
+    start_flows
+        ``(n_sites, n_classes)`` parcels/day of a plan, the hint.
+    """
+    n, m = cover.shape
+    pair_class = cover.indices
+    x = [model.new_int_var(0, int(w_int[c]), f"x{e}") for e, c in enumerate(pair_class)]
+    cap_f = k.options(opt_site, opt_area)
+    total = int(w_int.sum())
+    cap = np.where(np.isfinite(cap_f),
+                   np.floor(np.minimum(cap_f, total / weight_unit + 1.0)
+                            * weight_unit + 1e-9),
+                   -1).astype(np.int64)
+    for i in range(n):
+        es = range(cover.indptr[i], cover.indptr[i + 1])
+        if not len(es):
+            continue
+        opts = by_site[i]
+        if opts and cap[opts[0]] < 0:  # no capacity limit: x_ic <= w_c o_i
+            open_i = cp_model.LinearExpr.sum([y[o] for o in opts])
+            for e in es:
+                model.add(x[e] <= int(w_int[pair_class[e]]) * open_i)
+            continue
+        model.add(cp_model.LinearExpr.sum([x[e] for e in es])
+                  <= cp_model.LinearExpr.weighted_sum([y[o] for o in opts],
+                                                      [int(cap[o]) for o in opts]))
+    pair_of_csc = sp.csr_matrix((np.arange(cover.nnz) + 1, cover.indices, cover.indptr),
+                                shape=cover.shape).tocsc()
+    pair_of_csc.sort_indices()
+    for c in range(m):
+        es = pair_of_csc.data[pair_of_csc.indptr[c]:pair_of_csc.indptr[c + 1]] - 1
+        if es.size > 1:
+            model.add(cp_model.LinearExpr.sum([x[e] for e in es]) <= int(w_int[c]))
+    model.maximize(cp_model.LinearExpr.weighted_sum(x, [int(v_int[c]) for c in pair_class]))
+    f_int = np.zeros(cover.nnz, dtype=np.int64)
+    fl = sp.csr_matrix(start_flows)
+    for i in range(n):
+        cols = fl.indices[fl.indptr[i]:fl.indptr[i + 1]]
+        vals = fl.data[fl.indptr[i]:fl.indptr[i + 1]]
+        lo, hi = cover.indptr[i], cover.indptr[i + 1]
+        pos = lo + np.searchsorted(cover.indices[lo:hi], cols)
+        f_int[pos] = np.round(vals * weight_unit).astype(np.int64)
+    for e in range(cover.nnz):
+        model.add_hint(x[e], int(f_int[e]))

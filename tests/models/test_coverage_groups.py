@@ -21,9 +21,10 @@ from hzlogistics.models.coverage_groups import (
 )
 from hzlogistics.models.coverage_lp import coverage_lp
 from hzlogistics.solvers.capacity import Capacity, CapacityFlow
+from hzlogistics.solvers.heuristic import CapacityGain, greedy_plan
 from hzlogistics.solvers.lp import lp_bound
 from hzlogistics.solvers.problem import SitingProblem, SolveOptions
-from hzlogistics.solvers.sites import site_table
+from hzlogistics.solvers.sites import plan_violations, site_table
 from tests.models.test_rule import RULE, default_like_instance, seeds, solve_textbook
 
 
@@ -185,3 +186,44 @@ def test_a_failing_bound_by_group_costs_the_plan_nothing(monkeypatch, caplog, wo
     assert r.status == "feasible"  # the LP's 1,800 is all the bound left
     assert "GLOP is gone" in r.info["group_error"]
     assert "bound by group failed" in caplog.text
+
+
+def _exact_flow(p: SitingProblem):
+    classes = demand_classes(p)
+    cap = Capacity.of_problem(p)
+    assert cap is not None
+    return site_table(p), classes, cap, CapacityFlow(classes.cover, classes.weight,
+                                                     classes.value, cap)
+
+
+@RULE
+@given(seeds)
+def test_the_mip_with_pair_flows_proves_the_optimum_from_a_plan(seed: int) -> None:
+    p = default_like_instance(seed)
+    exact = solve_textbook(p, "coverage", solver="highs", time_limit_s=60, gap=0.0)
+    assert exact.status == "optimal", exact
+    table, classes, cap, flow = _exact_flow(p)
+    start = greedy_plan(table, CapacityGain(flow.cover, flow.weight, flow.value, cap), seed=seed)
+    assert start is not None
+    out = coverage_groups.pair_mip(table, classes.cover, classes.weight, classes.value, cap,
+                                   start, flow.solve(start)[1], time_limit_s=60.0, gap=0.0)
+    assert out.status == "optimal" and out.plan is not None
+    assert not plan_violations(table, out.plan)
+    assert flow.solve(out.plan)[0] == pytest.approx(exact.objective, abs=1e-3 * p.n_demand)
+    assert out.bound >= exact.objective - 1e-6 * max(1.0, exact.objective)
+    assert out.bound == pytest.approx(exact.objective, rel=1e-6, abs=1e-6)
+
+
+def test_a_stop_event_interrupts_the_mip_with_pair_flows() -> None:
+    import threading
+
+    p = default_like_instance(3)
+    table, classes, cap, flow = _exact_flow(p)
+    start = np.zeros(p.n_sites)
+    start[table.forced] = table.existing_m2[table.forced]
+    stop = threading.Event()
+    stop.set()
+    out = coverage_groups.pair_mip(table, classes.cover, classes.weight, classes.value, cap,
+                                   start, flow.solve(start)[1], time_limit_s=60.0, gap=0.0,
+                                   stop=stop)
+    assert out.status == "interrupted"
