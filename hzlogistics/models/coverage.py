@@ -122,7 +122,7 @@ CPSAT_MAX_NONZEROS = 300_000
 GROUP_MARGIN_S = 1.0
 
 #: With capacity, share of the time left that the neighbourhood search
-#: (:mod:`hzlogistics.models.coverage_lns`) may take before CP-SAT.
+#: (:mod:`hzlogistics.models.coverage_lns`) may take before HiGHS and CP-SAT.
 NEIGHBOURHOOD_SHARE = 0.4
 
 #: With one worker the work by group runs first, alone, on this share of the time

@@ -22,9 +22,9 @@ neighbourhood of sites and solves their sizes exactly:
 
 The search ends on its time limit, or once as many neighbourhoods in a row as
 there are open sites (at least ``NEIGHBOURHOOD_PATIENCE``) bring nothing. The
-coverage model runs it before CP-SAT on the models small enough for CP-SAT
-(:func:`~hzlogistics.models.coverage.solve_coverage`), where a plan it improves
-is CP-SAT's start.
+coverage model runs it on the models small enough for CP-SAT
+(:func:`~hzlogistics.models.coverage.solve_coverage`), and the plan it ends with
+is where HiGHS (:func:`~hzlogistics.models.coverage_groups.pair_mip`) starts.
 """
 
 from __future__ import annotations
