@@ -594,6 +594,7 @@ class _Run:
         plan, for the time left: its bound, and its plan when it serves more."""
         t_m = time.perf_counter()
         assert self.cap is not None
+        start = self.best_obj
         out = pair_mip(self.table, self.classes.cover, self.classes.weight, self.classes.value,
                        self.cap, self.best_area, flow.solve(self.best_area)[1],
                        time_limit_s=self.remaining(), gap=self.options.gap,
@@ -603,7 +604,7 @@ class _Run:
         if out.plan is not None and not plan_violations(self.table, out.plan):
             self.offer(out.plan)
         self.info.update(mip_s=round(time.perf_counter() - t_m, 3), mip_status=out.status,
-                         mip_bound=out.bound)
+                         mip_bound=out.bound, mip_start_objective=start)
 
     def cpsat_stage(self) -> None:
         t_cp = time.perf_counter()

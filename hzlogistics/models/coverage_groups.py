@@ -501,6 +501,10 @@ def pair_mip(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value: 
              ) -> PairMip:
     """HiGHS on the whole model with flows per covered pair (:func:`pair_lp`), from a plan.
 
+    HiGHS searches for plans better than the start by less than the gap target
+    too, and is stopped once its plan and bound meet it (``gap_pruning=False``
+    in :func:`~hzlogistics.solvers.mip.solve_integer_program`).
+
     Parameters
     ----------
     table
@@ -541,7 +545,7 @@ def pair_mip(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value: 
     try:
         out = solve_integer_program(group.base, integer, time_limit_s=time_limit_s, gap=gap,
                                     seed=seed, hint=pair_hint(group, start_m2, start_flows),
-                                    interrupter=stopper)
+                                    interrupter=stopper, gap_pruning=False)
     finally:
         done.set()
     plan = None

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hzlogistics._errors import ValidationError
 from hzlogistics.solvers.lp import LinearProgram
 from hzlogistics.solvers.mip import Mip, MipInterrupter, parse_progress, solve_integer_program
-from hzlogistics.solvers.problem import SolveOptions
+from hzlogistics.solvers.problem import SolveOptions, relative_gap
 from tests.solvers.test_lp import small_lp
 
 OPTIONS = SolveOptions(time_limit_s=20, gap=0.0)
@@ -153,6 +153,41 @@ def test_solve_mip_equals_enumeration(lp, with_hint, sub_mips, engine):
     assert sol.bound >= best - 1e-6
 
 
+@settings(max_examples=40, deadline=None)
+@given(binary_programs(), st.sampled_from([0.02, 0.3]), st.booleans())
+def test_highs_without_gap_pruning_ends_within_the_gap_it_is_given(lp, gap, with_hint):
+    n = lp.shape[1]
+    best = enumerate_best(lp)
+    sol = solve_integer_program(lp, np.ones(n, dtype=bool), time_limit_s=10, gap=gap,
+                                hint=np.zeros(n) if with_hint else None, gap_pruning=False)
+    if best is None:
+        assert sol.status == "infeasible"
+        return
+    assert sol.status == "optimal"
+    assert sol.values is not None
+    x = np.round(sol.values)
+    ax = lp.A @ x
+    assert np.all(ax <= lp.row_hi + 1e-6) and np.all(ax >= lp.row_lo - 1e-6)
+    assert sol.objective == pytest.approx(float(lp.c @ x), abs=1e-6)
+    assert sol.bound >= best - 1e-6
+    # either HiGHS proved the optimum itself (it runs with a zero gap) or it was
+    # stopped with its plan and bound within the gap
+    assert sol.objective == pytest.approx(best, abs=1e-6) \
+        or relative_gap(sol.objective, sol.bound) <= gap + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_highs_without_gap_pruning_stops_on_a_covering_program_at_the_gap(seed):
+    lp, integer, best = covering_program(seed, n_sites=30, n_points=120, count=4, density=0.12)
+    out = solve_integer_program(lp, integer, time_limit_s=60, gap=0.05, gap_pruning=False)
+    assert out.status == "optimal"
+    assert out.values is not None
+    assert out.objective == pytest.approx(float(lp.c @ out.values))
+    assert best * (1 - 0.05) - 1e-6 <= out.objective <= best + 1e-6
+    assert out.bound >= best - 1e-6
+    assert relative_gap(out.objective, out.bound) <= 0.05 + 1e-9
+
+
 @pytest.mark.parametrize("engine", ["highs", "scip"])
 def test_solve_mip_keeps_continuous_columns_continuous(engine):
     lp = small_lp()
@@ -177,26 +212,27 @@ def market_split(seed: int, rows: int = 4, cols: int = 40) -> LinearProgram:
                          col_lo=np.zeros(cols), col_hi=np.ones(cols))
 
 
-def _solve_in_thread(lp: LinearProgram, stopper: MipInterrupter, engine: str
-                     ) -> tuple[threading.Thread, dict]:
+def _solve_in_thread(lp: LinearProgram, stopper: MipInterrupter, engine: str,
+                     gap_pruning: bool = True) -> tuple[threading.Thread, dict]:
     """Start a 600 s solve of ``lp`` (all columns integer) in a thread; the outcome: box["out"]."""
     box: dict = {}
 
     def run():
         box["out"] = solve_integer_program(lp, np.ones(lp.shape[1], dtype=bool),
                                            time_limit_s=600, interrupter=stopper,
-                                           engine=engine)
+                                           engine=engine, gap=0.01, gap_pruning=gap_pruning)
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
     return worker, box
 
 
-@pytest.mark.parametrize("engine", ["highs", "scip"])
-def test_interrupter_stops_a_running_solve_from_another_thread(engine):
+@pytest.mark.parametrize(("engine", "gap_pruning"),
+                         [("highs", True), ("highs", False), ("scip", True)])
+def test_interrupter_stops_a_running_solve_from_another_thread(engine, gap_pruning):
     lp = market_split(1)
     stopper = MipInterrupter()
-    worker, box = _solve_in_thread(lp, stopper, engine)
+    worker, box = _solve_in_thread(lp, stopper, engine, gap_pruning)
     worker.join(0.5)
     assert worker.is_alive(), "the market split program was expected to run for minutes"
     stopper.interrupt()
