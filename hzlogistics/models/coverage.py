@@ -93,7 +93,7 @@ from hzlogistics.solvers.problem import (
 )
 from hzlogistics.solvers.reduce import aggregate_demand
 from hzlogistics.solvers.sites import SiteTable, plan_violations, site_table
-from hzlogistics.solvers.track import Tracker, stop_requested
+from hzlogistics.solvers.track import Tracker, stop_requested, watch_stop
 
 logger = logging.getLogger(__name__)
 
@@ -930,26 +930,12 @@ def _cpsat_stage(table: SiteTable, classes: DemandClasses, k: Capacity | None,
     time_limit_s = deadline - time.perf_counter()
     if time_limit_s <= MIN_STAGE_S:
         return {"area": None, "status": "skipped", "interrupted": False}
-    watch = None
-    done = threading.Event()
-    if user_stop is not None and hasattr(user_stop, "wait"):
-        def _propagate() -> None:
-            while not done.is_set():
-                if user_stop.wait(0.05):
-                    reached.set()
-                    return
-        watch = threading.Thread(target=_propagate, daemon=True)
-        watch.start()
     workers = int(options.workers or max(1, os.cpu_count() or 1))
     stage_options = dataclasses.replace(options, progress=progress, stop=reached, workers=workers)
-    try:
+    with watch_stop(user_stop, reached.set):  # the caller's stop ends the stage too
         out = solve_cpsat(model, stage_options, scale=unit, time_limit_s=time_limit_s,
                           extra_params=dict(CPSAT_PARAMS),
                           on_bound=lambda _t, b: _note(tracker, bound=b + scaling.allowance))
-    finally:
-        done.set()
-        if watch is not None:
-            watch.join()
     area = None
     if out.status in ("optimal", "feasible", "interrupted"):
         area = np.zeros(n)

@@ -55,6 +55,7 @@ from hzlogistics.models.coverage_lp import coverage_lp
 from hzlogistics.solvers.capacity import Capacity
 from hzlogistics.solvers.lp import LinearProgram, lp_bound
 from hzlogistics.solvers.sites import SiteTable
+from hzlogistics.solvers.track import watch_stop
 
 logger = logging.getLogger(__name__)
 
@@ -532,22 +533,10 @@ def pair_mip(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value: 
     integer = np.zeros(group.base.c.size, dtype=bool)
     integer[:group.n_opts] = True
     stopper = MipInterrupter()
-    done = threading.Event()
-    wait = getattr(stop, "wait", None)
-    if callable(wait):
-        def watch() -> None:
-            while not done.is_set():
-                if wait(0.2):
-                    stopper.interrupt()
-                    return
-
-        threading.Thread(target=watch, name="hzlogistics-mip-stop", daemon=True).start()
-    try:
+    with watch_stop(stop, stopper.interrupt):
         out = solve_integer_program(group.base, integer, time_limit_s=time_limit_s, gap=gap,
                                     seed=seed, hint=pair_hint(group, start_m2, start_flows),
                                     interrupter=stopper, gap_pruning=False)
-    finally:
-        done.set()
     plan = None
     if out.values is not None:
         y = np.round(out.values[:group.n_opts])

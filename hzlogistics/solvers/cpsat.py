@@ -29,6 +29,7 @@ from hzlogistics._errors import SolverError
 from hzlogistics.solvers.capacity import Capacity
 from hzlogistics.solvers.problem import SolveOptions
 from hzlogistics.solvers.sites import SiteTable
+from hzlogistics.solvers.track import watch_stop
 
 logger = logging.getLogger(__name__)
 
@@ -221,26 +222,16 @@ def solve_cpsat(
         solver.best_bound_callback = lambda b: on_bound(time.perf_counter() - t0, b / scale)
 
     interrupted = threading.Event()
-    done = threading.Event()
-    stop = options.stop
-    thread = None
-    if stop is not None and hasattr(stop, "wait"):
-        def _watch() -> None:
-            while not done.is_set():
-                if stop.wait(0.05):  # type: ignore[attr-defined]
-                    interrupted.set()
-                    solver.stop_search()
-                    return
-        thread = threading.Thread(target=_watch, daemon=True)
-        thread.start()
+
+    def interrupt() -> None:
+        interrupted.set()
+        solver.stop_search()
+
     try:
-        code = solver.solve(model, watcher)
+        with watch_stop(options.stop, interrupt):
+            code = solver.solve(model, watcher)
     except Exception as exc:  # pragma: no cover - engine failure
         raise SolverError(f"CP-SAT failed: {exc}") from exc
-    finally:
-        done.set()
-        if thread is not None:
-            thread.join()
     wall = time.perf_counter() - t0
     name = solver.status_name(code)
     has_solution = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)

@@ -8,10 +8,11 @@ every objective.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from hzlogistics.solvers.problem import relative_gap
@@ -44,6 +45,56 @@ def stop_requested(stop: object | None) -> bool:
     """
     is_set = getattr(stop, "is_set", None)
     return bool(is_set()) if callable(is_set) else False
+
+
+@contextlib.contextmanager
+def watch_stop(stop: object | None, action: Callable[[], object],
+               poll_s: float = 0.05) -> Iterator[None]:
+    """Call ``action`` once, from a watcher thread, if ``stop`` is set while the block runs.
+
+    For engines that are stopped by a call from another thread (CP-SAT's
+    ``stop_search``, a :class:`~hzlogistics.solvers.mip.MipInterrupter`).
+    The watcher ends with the block; a stop without ``wait`` (or ``None``)
+    starts no thread.
+
+    Parameters
+    ----------
+    stop
+        The stop event: anything with ``wait(timeout) -> bool``.
+    action
+        What stops the engine.
+    poll_s
+        How often the watcher looks at whether the block has ended, seconds.
+
+    Examples
+    --------
+    >>> import threading, time
+    >>> event, calls = threading.Event(), []
+    >>> with watch_stop(event, lambda: calls.append("stop")):
+    ...     event.set()
+    ...     time.sleep(0.2)
+    >>> calls
+    ['stop']
+    """
+    wait = getattr(stop, "wait", None)
+    if not callable(wait):
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if wait(poll_s):
+                action()
+                return
+
+    thread = threading.Thread(target=watch, name="hzlogistics-stop-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 class Tracker:
