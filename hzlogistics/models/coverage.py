@@ -20,11 +20,13 @@ value-weighted demand served. It runs in stages that share one time limit:
    starts from the heuristic plan and runs for the remaining time; the better
    plan and the better bound win. With capacity, a neighbourhood search
    (:mod:`hzlogistics.models.coverage_lns`: a few dozen sites at a time, their
-   sizes solved exactly by a MIP) first improves that plan, on at most
-   :data:`NEIGHBOURHOOD_SHARE` of the time left, and HiGHS then solves the
-   whole model with flows per covered pair
+   sizes solved exactly by a MIP) improves that plan while HiGHS, in a thread
+   beside it, solves the whole model with flows per covered pair
    (:func:`~hzlogistics.models.coverage_groups.pair_lp`) from it, for its plan
-   and its bound; CP-SAT gets what time HiGHS leaves. Above :data:`CPSAT_MAX_NONZEROS` covered
+   and its bound; both stop once the better plan and HiGHS's bound meet the
+   gap target. With one worker the search comes first, on at most
+   :data:`NEIGHBOURHOOD_SHARE` of the time left, and HiGHS starts from its
+   plan. CP-SAT gets what time HiGHS leaves. Above :data:`CPSAT_MAX_NONZEROS` covered
    pairs the local search goes on instead; where no demand point is reached
    from two groups (countries), a thread beside it prices the area budget
    and bounds each group by its own LP, then solves as MIPs the groups whose
@@ -55,7 +57,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 import scipy.sparse as sp
@@ -121,8 +123,8 @@ CPSAT_MAX_NONZEROS = 300_000
 #: Seconds kept after the work by group ends, to combine its plans with the search's.
 GROUP_MARGIN_S = 1.0
 
-#: With capacity, share of the time left that the neighbourhood search
-#: (:mod:`hzlogistics.models.coverage_lns`) may take before HiGHS and CP-SAT.
+#: With capacity and one worker, share of the time left that the neighbourhood
+#: search (:mod:`hzlogistics.models.coverage_lns`) may take before HiGHS and CP-SAT.
 NEIGHBOURHOOD_SHARE = 0.4
 
 #: With one worker the work by group runs first, alone, on this share of the time
@@ -577,28 +579,67 @@ class _Run:
         self.info["priced_heuristic_s"] = round(time.perf_counter() - t_h, 3)
         self.info["priced_heuristic_objective"] = self.best_obj
 
-    def neighbourhood_stage(self, flow: CapacityFlow, share: float) -> None:
-        """The neighbourhood search alone on ``share`` of the time left, from the best plan."""
+    def neighbourhood_stage(self, flow: CapacityFlow, share: float,
+                            stop: Callable[[], bool] | None = None) -> None:
+        """The neighbourhood search on ``share`` of the time left, from the best plan; it
+        also ends once ``stop()`` is true."""
         t_nb = time.perf_counter()
         lns = NeighbourhoodSearch(self.table, flow, seed=self.options.seed)
         obj, flows = flow.solve(self.best_area)
         plan, obj, _ = lns.improve(
             self.best_area, obj, flows, time_limit_s=share * self.remaining(),
-            stop=self.settled, on_improve=lambda o, _a: _note(self.tracker, incumbent=o))
+            stop=lambda: self.settled() or (stop is not None and stop()),
+            on_improve=lambda o, _a: _note(self.tracker, incumbent=o))
         self.offer(plan, obj)
         self.info.update(neighbourhood_s=round(time.perf_counter() - t_nb, 3),
                          neighbourhoods_tried=lns.tried, neighbourhoods_kept=lns.kept)
 
-    def mip_stage(self, flow: CapacityFlow) -> None:
+    def mip_stage(self, flow: CapacityFlow, beside: bool = False) -> None:
         """HiGHS on the model with flows per covered pair (:func:`pair_mip`), from the best
-        plan, for the time left: its bound, and its plan when it serves more."""
+        plan, for the time left: its bound, and its plan when it serves more.
+
+        ``beside``: the neighbourhood search runs meanwhile on this thread, from the
+        same plan, until HiGHS ends or the search stops; HiGHS's bound reaches the
+        tracker as it rises, and both end once the best plan and that bound meet
+        the gap target.
+        """
         t_m = time.perf_counter()
         assert self.cap is not None
-        start = self.best_obj
-        out = pair_mip(self.table, self.classes.cover, self.classes.weight, self.classes.value,
-                       self.cap, self.best_area, flow.solve(self.best_area)[1],
-                       time_limit_s=self.remaining(), gap=self.options.gap,
-                       seed=self.options.seed, stop=self.options.stop)
+        start, start_area = self.best_obj, self.best_area
+        start_flows = flow.solve(start_area)[1]  # here: the search uses the flow meanwhile
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def watch(_plan: float, bound: float) -> bool:
+            if math.isfinite(bound):
+                self.tracker.update(bound=bound)
+            return self.settled()
+
+        def run_highs() -> None:
+            assert self.cap is not None
+            try:
+                box["out"] = pair_mip(
+                    self.table, self.classes.cover, self.classes.weight, self.classes.value,
+                    self.cap, start_area, start_flows, time_limit_s=self.remaining(),
+                    gap=self.options.gap, seed=self.options.seed, stop=self.options.stop,
+                    watch=watch)
+            except BaseException as exc:  # raised again on the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        if beside:
+            highs = threading.Thread(target=run_highs, name="hzlogistics-pair-mip", daemon=True)
+            highs.start()
+            try:
+                self.neighbourhood_stage(flow, 1.0, stop=done.is_set)
+            finally:
+                highs.join()
+        else:
+            run_highs()
+        if "error" in box:
+            raise box["error"]
+        out = box["out"]
         if math.isfinite(out.bound):
             self.tracker.update(bound=out.bound)
         if out.plan is not None and not plan_violations(self.table, out.plan):
@@ -709,9 +750,12 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     if run.lps and run.unfinished():
         run.priced_stage()
     if run.flow is not None and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
-        run.neighbourhood_stage(run.flow, NEIGHBOURHOOD_SHARE)
-    if run.flow is not None and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
-        run.mip_stage(run.flow)
+        if int(options.workers or os.cpu_count() or 1) >= 2:  # side by side
+            run.mip_stage(run.flow, beside=True)
+        else:
+            run.neighbourhood_stage(run.flow, NEIGHBOURHOOD_SHARE)
+            if run.unfinished():
+                run.mip_stage(run.flow)
     if classes.n_classes and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
         run.cpsat_stage()
     if run.flow is not None and run.nnz > CPSAT_MAX_NONZEROS and run.unfinished():

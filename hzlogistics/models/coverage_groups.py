@@ -499,7 +499,7 @@ class PairMip:
 def pair_mip(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value: np.ndarray,
              capacity: Capacity, start_m2: np.ndarray, start_flows: sp.csr_matrix, *,
              time_limit_s: float, gap: float, seed: int = 0, stop: object | None = None,
-             ) -> PairMip:
+             watch: Callable[[float, float], bool] | None = None) -> PairMip:
     """HiGHS on the whole model with flows per covered pair (:func:`pair_lp`), from a plan.
 
     HiGHS searches for plans better than the start by less than the gap target
@@ -522,6 +522,9 @@ def pair_mip(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value: 
         HiGHS's time limit, relative gap target and random seed.
     stop
         A stop event (anything with ``wait``): once set, HiGHS is interrupted.
+    watch
+        Called with HiGHS's plan value and bound as they change; True stops
+        it (``watch`` in :func:`~hzlogistics.solvers.mip.solve_integer_program`).
 
     Returns
     -------
@@ -536,7 +539,7 @@ def pair_mip(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value: 
     with watch_stop(stop, stopper.interrupt):
         out = solve_integer_program(group.base, integer, time_limit_s=time_limit_s, gap=gap,
                                     seed=seed, hint=pair_hint(group, start_m2, start_flows),
-                                    interrupter=stopper, gap_pruning=False)
+                                    interrupter=stopper, gap_pruning=False, watch=watch)
     plan = None
     if out.values is not None:
         y = np.round(out.values[:group.n_opts])

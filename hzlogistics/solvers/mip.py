@@ -532,7 +532,8 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
                           interrupter: MipInterrupter | None = None,
                           sub_mips: bool = True, engine: Engine = "highs",
                           cutoff: float | Callable[[float], float] | None = None,
-                          gap_pruning: bool = True) -> MipOutcome:
+                          gap_pruning: bool = True,
+                          watch: Callable[[float, float], bool] | None = None) -> MipOutcome:
     """Maximize ``lp.c @ x`` over ``lp`` with the columns ``integer`` integral, by HiGHS or SCIP.
 
     HiGHS runs through its own Python interface (``highspy``), SCIP through
@@ -600,6 +601,13 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
         better one with pruning and ended the 60 s solve at a bound of
         13,769.5; without, it found 13,747.9 and met the 0.1 % target (bound
         13,761.4) 35 s into the solve.
+    watch
+        HiGHS only: called from HiGHS's thread each time HiGHS checks for an
+        interrupt, with its best plan's value (``-inf`` before one) and its
+        bound; returning True stops the solve (status ``"interrupted"``
+        unless the gap target was met). For a caller that runs its own search
+        beside HiGHS, to follow the bound and to stop once the two together
+        meet a target.
 
     Returns
     -------
@@ -634,6 +642,8 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
     if first is not None and (engine != "scip" or not _finite_number(first)):
         raise ValidationError(f"cutoff must be a finite number given to SCIP, not {first!r} "
                               f"with engine {engine!r}")
+    if watch is not None and engine != "highs":
+        raise ValidationError(f"watch is for HiGHS only, not engine {engine!r}")
     if engine == "scip":
         return _solve_scip(lp, integer, time_limit_s=time_limit_s, gap=gap, seed=seed,
                            hint=hint, interrupter=interrupter, heuristics=sub_mips,
@@ -663,14 +673,18 @@ def solve_integer_program(lp: LinearProgram, integer: np.ndarray, *, time_limit_
     highs.setOptionValue("time_limit", max(0.05, float(time_limit_s) - (time.perf_counter() - t0)))
     highs.setOptionValue("mip_rel_gap", float(gap) if gap_pruning else 0.0)
     reached = threading.Event()  # the gap target met, checked here rather than by HiGHS
-    if not gap_pruning and gap > 0.0:
-        def check_gap(event: Any) -> None:
+    own_gap = not gap_pruning and gap > 0.0
+    if own_gap or watch is not None:
+        def check(event: Any) -> None:
             plan, bound = event.data_out.mip_primal_bound, event.data_out.mip_dual_bound
-            if math.isfinite(plan) and math.isfinite(bound) and relative_gap(plan, bound) <= gap:
+            if own_gap and math.isfinite(plan) and math.isfinite(bound) \
+                    and relative_gap(plan, bound) <= gap:
                 reached.set()
                 event.data_in.user_interrupt = True
+            elif watch is not None and watch(plan, bound):
+                event.data_in.user_interrupt = True
 
-        highs.cbMipInterrupt.subscribe(check_gap)
+        highs.cbMipInterrupt.subscribe(check)
     highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     if not sub_mips:
         for name in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",

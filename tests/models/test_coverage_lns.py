@@ -7,11 +7,12 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given
 
+from hzlogistics.models import solve
 from hzlogistics.models.coverage import demand_classes
 from hzlogistics.models.coverage_lns import NEIGHBOURHOOD_PATIENCE, NeighbourhoodSearch
 from hzlogistics.solvers.capacity import Capacity, CapacityFlow
 from hzlogistics.solvers.heuristic import CapacityGain, greedy_plan
-from hzlogistics.solvers.problem import SitingProblem
+from hzlogistics.solvers.problem import SitingProblem, SolveOptions
 from hzlogistics.solvers.sites import plan_violations, site_table
 from tests.models.test_rule import RULE, default_like_instance, seeds, solve_textbook
 
@@ -88,3 +89,19 @@ def test_the_search_ends_when_neighbourhoods_bring_nothing() -> None:
     assert plan.tolist() == [100.0] and new_obj == pytest.approx(500.0)
     assert search.kept == 0
     assert search.tried == NEIGHBOURHOOD_PATIENCE  # in a row without a better plan
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_search_and_highs_reach_the_textbook_optimum_in_turn_or_side_by_side(
+        seed: int, workers: int) -> None:
+    # one worker: the search, then HiGHS; two: HiGHS in a thread beside the search
+    p = hub_instance(seed)
+    exact = solve_textbook(p, "coverage", solver="highs", time_limit_s=60, gap=0.0)
+    assert exact.status == "optimal", exact
+    ours = solve(p, "coverage", SolveOptions(time_limit_s=30, gap=0.0, seed=0, workers=workers))
+    assert "mip_status" in ours.info and "neighbourhoods_tried" in ours.info  # both ran
+    assert not plan_violations(site_table(p), ours.area_m2)
+    slack = 1e-3 * p.n_demand + 1e-6  # the flow floors parcels to 1/1000
+    assert ours.objective == pytest.approx(exact.objective, abs=slack)
+    assert ours.bound >= exact.objective - slack

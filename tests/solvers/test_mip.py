@@ -188,6 +188,44 @@ def test_highs_without_gap_pruning_stops_on_a_covering_program_at_the_gap(seed):
     assert relative_gap(out.objective, out.bound) <= 0.05 + 1e-9
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_highs_watch_sees_plan_values_and_bounds_that_hold(seed):
+    lp, integer, best = covering_program(seed, n_sites=30, n_points=120, count=4, density=0.12)
+    seen = []
+
+    def watch(plan, bound):
+        seen.append((plan, bound))
+        return False
+
+    out = solve_integer_program(lp, integer, time_limit_s=60, gap=0.0, watch=watch)
+    assert out.status == "optimal" and out.objective == pytest.approx(best)
+    assert seen, "HiGHS never called the watch"
+    plans = np.array([p for p, _ in seen])
+    bounds = np.array([b for _, b in seen])
+    assert np.all(plans <= best + 1e-6)  # -inf before a plan, then values of real plans
+    assert np.all(bounds >= best - 1e-6)  # upper bounds, never below the optimum
+    assert np.any(np.isfinite(plans))
+
+
+def test_highs_watch_returning_true_stops_the_solve():
+    calls = []
+
+    def watch(plan, bound):
+        calls.append(plan)
+        return True
+
+    out = solve_integer_program(market_split(3), np.ones(40, dtype=bool), time_limit_s=600,
+                                watch=watch)
+    assert out.status == "interrupted"  # long before the 600 s limit
+    assert len(calls) >= 1
+
+
+def test_watch_is_refused_for_scip():
+    with pytest.raises(ValidationError, match="HiGHS only"):
+        solve_integer_program(small_lp(), np.array([False, True]), time_limit_s=5,
+                              engine="scip", watch=lambda _p, _b: False)
+
+
 @pytest.mark.parametrize("engine", ["highs", "scip"])
 def test_solve_mip_keeps_continuous_columns_continuous(engine):
     lp = small_lp()
