@@ -749,17 +749,17 @@ def _solve(problem: SitingProblem, table: SiteTable, options: SolveOptions,
     tracker.update(incumbent=run.best_obj)
     if run.lps and run.unfinished():
         run.priced_stage()
+    solo = int(options.workers or os.cpu_count() or 1) <= 1  # one thread at a time
     if run.flow is not None and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
-        if int(options.workers or os.cpu_count() or 1) >= 2:  # side by side
-            run.mip_stage(run.flow, beside=True)
-        else:
+        if solo:
             run.neighbourhood_stage(run.flow, NEIGHBOURHOOD_SHARE)
             if run.unfinished():
                 run.mip_stage(run.flow)
+        else:
+            run.mip_stage(run.flow, beside=True)
     if classes.n_classes and run.nnz <= CPSAT_MAX_NONZEROS and run.unfinished():
         run.cpsat_stage()
     if run.flow is not None and run.nnz > CPSAT_MAX_NONZEROS and run.unfinished():
-        solo = int(options.workers or os.cpu_count() or 1) <= 1
         work = run.group_stage(GROUP_SOLO_SHARE if solo else 1.0)
         if work is None:
             run.search_stage(run.flow)

@@ -523,8 +523,8 @@ def pair_mip(table: SiteTable, cover: sp.csr_matrix, weight: np.ndarray, value: 
     stop
         A stop event (anything with ``wait``): once set, HiGHS is interrupted.
     watch
-        Called with HiGHS's plan value and bound as they change; True stops
-        it (``watch`` in :func:`~hzlogistics.solvers.mip.solve_integer_program`).
+        Called with HiGHS's plan value and bound at each of its interrupt checks;
+        True stops it (``watch`` in :func:`~hzlogistics.solvers.mip.solve_integer_program`).
 
     Returns
     -------

@@ -180,7 +180,7 @@ class Mip:
     Examples
     --------
     >>> import numpy as np
-    >>> from hzlogistics.solvers.problem import SolveOptions, relative_gap
+    >>> from hzlogistics.solvers.problem import SolveOptions
     >>> m = Mip()
     >>> x = m.add_vars(2, ub=3.0, integer=True, obj=[-1.0, -2.0])
     >>> _ = m.add_row(x, [1.0, 1.0], ub=4.0)
